@@ -1,0 +1,93 @@
+export type {
+  AgentEvent,
+  AgentEventInput,
+  AgentEventKind,
+  AgentMessageEvent,
+  CompletionEvent,
+  PromptEvent,
+  RequestedToolCall,
+  ResourceReadEvent,
+  ToolAnnotations,
+  ToolCallEvent,
+  ToolDefinition,
+  ToolDefinitionsEvent,
+  ToolResultEvent,
+} from './agent-event.js';
+export {
+  AGENT_EVENT_KINDS,
+  AgentEventSchema,
+  AgentMessageEventSchema,
+  CompletionEventSchema,
+  EventBaseSchema,
+  PromptEventSchema,
+  RequestedToolCallSchema,
+  ResourceReadEventSchema,
+  sessionKey,
+  ToolAnnotationsSchema,
+  ToolCallEventSchema,
+  ToolDefinitionSchema,
+  ToolDefinitionsEventSchema,
+  ToolResultEventSchema,
+} from './agent-event.js';
+export { BulwarkError, ContractValidationError, isRetriable, RetryExhaustedError } from './errors.js';
+export type {
+  BusRecord,
+  BusSubscription,
+  BusTopic,
+  EventBus,
+  PublishResult,
+  SubscribeOptions,
+} from './event-bus.js';
+export { BUS_TOPICS } from './event-bus.js';
+export type { Alert, Finding } from './finding.js';
+export { AlertSchema, FindingSchema } from './finding.js';
+export type { RetryOptions } from './retry.js';
+export { backoffDelay, retry } from './retry.js';
+
+import * as semconv from './semconv.js';
+
+export type {
+  Attributes,
+  AttributeValue,
+  OtlpJsonSpan,
+  OtlpKeyValue,
+  ReadableSpanLike,
+  SpanLike,
+  SpanMapOptions,
+  SpanMapResult,
+  SpanShape,
+} from './span-mapper.js';
+export {
+  agentEventToSpan,
+  fromOtlpJsonSpan,
+  fromReadableSpan,
+  otlpAttributes,
+  promptEventId,
+  spanToAgentEvents,
+  toolResultEventId,
+} from './span-mapper.js';
+export { stableHash, stableStringify } from './stable-hash.js';
+export type {
+  Decision,
+  Evidence,
+  PendingToolCall,
+  Reason,
+  Severity,
+  Verdict,
+  VerdictRequest,
+  VerdictRequestInput,
+} from './verdict.js';
+export {
+  DECISION_RANK,
+  DecisionSchema,
+  EvidenceSchema,
+  PendingToolCallSchema,
+  ReasonSchema,
+  SEVERITY_RANK,
+  SeveritySchema,
+  stricterDecision,
+  VerdictRequestSchema,
+  VerdictSchema,
+} from './verdict.js';
+export type { VerdictProvider } from './verdict-provider.js';
+export { semconv };

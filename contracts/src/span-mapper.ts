@@ -1,0 +1,588 @@
+import { createHash } from 'node:crypto';
+import type { AgentEvent, RequestedToolCall, ToolDefinition } from './agent-event.js';
+import { AgentEventSchema } from './agent-event.js';
+import * as sc from './semconv.js';
+
+/** A span attribute value as OpenTelemetry allows it. */
+export type AttributeValue = string | number | boolean | readonly (string | number | boolean | null)[];
+export type Attributes = Record<string, AttributeValue | undefined>;
+
+/**
+ * The few span fields the mapper needs, independent of where the span came from
+ * (SDK `ReadableSpan` via {@link fromReadableSpan}, OTLP JSON via {@link fromOtlpJsonSpan}, protobuf via the collector).
+ */
+export interface SpanLike {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  /** Epoch milliseconds (fractional allowed). */
+  startTimeMillis: number;
+  endTimeMillis?: number;
+  attributes: Attributes;
+  resource?: Attributes;
+}
+
+export interface SpanMapOptions {
+  /** Tenant when the span carries none (collector: the authenticated tenant overrides this anyway). */
+  defaultTenantId?: string;
+}
+
+/** Result of mapping one span: events, or why it is not an agent span. Never throws. */
+export type SpanMapResult =
+  | { ok: true; events: AgentEvent[] }
+  | { ok: false; reason: 'not_agent_span' | 'invalid'; message: string };
+
+const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 24);
+
+/**
+ * Id of a prompt event, derived from its content: chat spans repeat the whole history, and the same
+ * prompt must map to the same event every time so replays are idempotent.
+ */
+export function promptEventId(sessionId: string, role: string, content: string): string {
+  return `p-${shortHash(`${sessionId}\u0000${role}\u0000${content}`)}`;
+}
+
+/** Id of the tool_result event for a tool call id (history in chat spans repeats it too). */
+export function toolResultEventId(sessionId: string, toolCallId: string, fallback: string): string {
+  return toolCallId ? `r-${shortHash(`${sessionId}\u0000${toolCallId}`)}` : `${fallback}:result`;
+}
+
+function str(v: AttributeValue | undefined): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+function num(v: AttributeValue | undefined): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+function parseJson(v: AttributeValue | undefined): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  if (v === undefined || v === null || v === '') return {};
+  return { value: v };
+}
+
+function textOf(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === undefined || v === null) return '';
+  return JSON.stringify(v);
+}
+
+interface MessagePart {
+  type?: string;
+  content?: unknown;
+  text?: unknown;
+  id?: string;
+  name?: string;
+  arguments?: unknown;
+  response?: unknown;
+  result?: unknown;
+}
+interface ChatMessage {
+  role?: string;
+  parts?: MessagePart[];
+  content?: unknown;
+}
+
+function partsText(parts: MessagePart[] | undefined): string {
+  if (!Array.isArray(parts)) return '';
+  return parts
+    .filter((p) => p && (p.type === 'text' || p.type === undefined) && (p.content ?? p.text) !== undefined)
+    .map((p) => textOf(p.content ?? p.text))
+    .join('\n');
+}
+
+function messageText(m: ChatMessage): string {
+  if (Array.isArray(m.parts)) return partsText(m.parts);
+  return textOf(m.content);
+}
+
+function parseToolDefinitions(v: AttributeValue | undefined, server: string | undefined): ToolDefinition[] {
+  const parsed = parseJson(v);
+  if (!Array.isArray(parsed)) return [];
+  const tools: ToolDefinition[] = [];
+  for (const t of parsed) {
+    if (!t || typeof t !== 'object') continue;
+    const o = t as Record<string, unknown>;
+    // OpenAI-style definitions nest under `function`.
+    const fn = (o.function && typeof o.function === 'object' ? o.function : o) as Record<string, unknown>;
+    if (typeof fn.name !== 'string' || fn.name === '') continue;
+    const def: ToolDefinition = { name: fn.name };
+    if (typeof fn.description === 'string') def.description = fn.description;
+    const schema = fn.inputSchema ?? fn.input_schema ?? fn.parameters;
+    if (schema && typeof schema === 'object') def.inputSchema = schema as Record<string, unknown>;
+    if (o.annotations && typeof o.annotations === 'object')
+      def.annotations = o.annotations as ToolDefinition['annotations'];
+    const s = typeof o.server === 'string' ? o.server : server;
+    if (s) def.server = s;
+    tools.push(def);
+  }
+  return tools;
+}
+
+/**
+ * Maps one span to the `AgentEvent`s it carries. Pure and total: a span that is not a GenAI/MCP span, or
+ * whose attributes do not validate, comes back as `{ ok: false }` with the reason.
+ *
+ * Understood: GenAI `chat` (system instructions, input and output messages incl. tool-call parts),
+ * `execute_tool` / MCP `tools/call` (arguments and result), MCP `tools/list` (`gen_ai.tool.definitions`),
+ * `resources/read`, `prompts/get`, `sampling/createMessage`, `elicitation/create`, and `invoke_agent` /
+ * Bulwark inter-agent messages.
+ *
+ * @example
+ * const res = spanToAgentEvents(fromOtlpJsonSpan(otlpSpan, resourceAttrs));
+ * if (res.ok) for (const ev of res.events) bus.publish(...);
+ */
+export function spanToAgentEvents(span: SpanLike, options: SpanMapOptions = {}): SpanMapResult {
+  const a = span.attributes;
+  const r = span.resource ?? {};
+  const op = str(a[sc.ATTR_GEN_AI_OPERATION_NAME]);
+  const method = str(a[sc.ATTR_MCP_METHOD_NAME]);
+  const declared = str(a[sc.ATTR_BULWARK_EVENT_KIND]);
+  if (!op && !method && !declared) {
+    return {
+      ok: false,
+      reason: 'not_agent_span',
+      message: 'span has no gen_ai.operation.name or mcp.method.name',
+    };
+  }
+  const sessionId =
+    str(a[sc.ATTR_GEN_AI_CONVERSATION_ID]) ??
+    str(a[sc.ATTR_BULWARK_SESSION_ID]) ??
+    str(a[sc.ATTR_MCP_SESSION_ID]) ??
+    str(r[sc.ATTR_GEN_AI_CONVERSATION_ID]) ??
+    span.traceId;
+  const server = str(a[sc.ATTR_BULWARK_SERVER_NAME]) ?? str(a[sc.ATTR_SERVER_ADDRESS]);
+  const base = {
+    tenantId:
+      str(a[sc.ATTR_BULWARK_TENANT_ID]) ??
+      str(r[sc.ATTR_BULWARK_TENANT_ID]) ??
+      options.defaultTenantId ??
+      'default',
+    sessionId,
+    agentId: str(a[sc.ATTR_GEN_AI_AGENT_ID]) ?? str(r[sc.ATTR_GEN_AI_AGENT_ID]) ?? str(r['service.name']),
+    agentName: str(a[sc.ATTR_GEN_AI_AGENT_NAME]) ?? str(r[sc.ATTR_GEN_AI_AGENT_NAME]),
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    timestampMillis: Math.max(0, span.startTimeMillis),
+    server,
+  };
+  const baseId = str(a[sc.ATTR_BULWARK_EVENT_ID]) ?? span.spanId;
+  const raw: Record<string, unknown>[] = [];
+
+  if (declared === 'agent_message' || (op === sc.GEN_AI_OPERATION_INVOKE_AGENT && !method)) {
+    const direction = str(a[sc.ATTR_BULWARK_MESSAGE_DIRECTION]) === 'received' ? 'received' : 'sent';
+    let content = str(a[sc.ATTR_BULWARK_MESSAGE_CONTENT]);
+    if (content === undefined) {
+      const msgs = parseJson(
+        direction === 'sent' ? a[sc.ATTR_GEN_AI_INPUT_MESSAGES] : a[sc.ATTR_GEN_AI_OUTPUT_MESSAGES],
+      );
+      content = Array.isArray(msgs) ? (msgs as ChatMessage[]).map(messageText).join('\n') : '';
+    }
+    raw.push({
+      ...base,
+      kind: 'agent_message',
+      eventId: baseId,
+      direction,
+      peerAgent: str(a[sc.ATTR_BULWARK_MESSAGE_PEER]) ?? str(a[sc.ATTR_GEN_AI_AGENT_NAME]) ?? 'unknown',
+      content,
+      conversationId: str(a[sc.ATTR_GEN_AI_CONVERSATION_ID]),
+    });
+  } else if (method === sc.MCP_METHOD_TOOLS_LIST || declared === 'tool_definitions') {
+    raw.push({
+      ...base,
+      kind: 'tool_definitions',
+      eventId: baseId,
+      tools: parseToolDefinitions(a[sc.ATTR_GEN_AI_TOOL_DEFINITIONS], server),
+    });
+  } else if (method === sc.MCP_METHOD_RESOURCES_READ || method === sc.MCP_METHOD_PROMPTS_GET) {
+    const uri =
+      method === sc.MCP_METHOD_PROMPTS_GET
+        ? `prompt://${str(a[sc.ATTR_BULWARK_PROMPT_NAME]) ?? 'unknown'}`
+        : (str(a[sc.ATTR_MCP_RESOURCE_URI]) ?? '');
+    raw.push({
+      ...base,
+      kind: 'resource_read',
+      eventId: baseId,
+      uri,
+      content: str(a[sc.ATTR_BULWARK_RESOURCE_CONTENT]) ?? '',
+    });
+  } else if (
+    method === sc.MCP_METHOD_SAMPLING_CREATE_MESSAGE ||
+    method === sc.MCP_METHOD_ELICITATION_CREATE
+  ) {
+    // Server-initiated text enters the agent like a message from another party: untrusted.
+    const msgs = parseJson(a[sc.ATTR_GEN_AI_INPUT_MESSAGES]);
+    const content =
+      str(a[sc.ATTR_BULWARK_MESSAGE_CONTENT]) ??
+      (Array.isArray(msgs) ? (msgs as ChatMessage[]).map(messageText).join('\n') : '');
+    raw.push({
+      ...base,
+      kind: 'agent_message',
+      eventId: baseId,
+      direction: 'received',
+      peerAgent: `mcp-server:${server ?? 'unknown'}`,
+      content,
+    });
+  } else if (
+    op === sc.GEN_AI_OPERATION_EXECUTE_TOOL ||
+    method === sc.MCP_METHOD_TOOLS_CALL ||
+    declared === 'tool_call'
+  ) {
+    const toolName =
+      str(a[sc.ATTR_GEN_AI_TOOL_NAME]) ?? span.name.replace(/^(tools\/call|execute_tool)\s*/, '');
+    const toolCallId = str(a[sc.ATTR_GEN_AI_TOOL_CALL_ID]) ?? str(a[sc.ATTR_JSONRPC_REQUEST_ID]) ?? baseId;
+    raw.push({
+      ...base,
+      kind: 'tool_call',
+      eventId: baseId,
+      toolCallId,
+      toolName,
+      arguments: asRecord(parseJson(a[sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS])),
+    });
+    const result = a[sc.ATTR_GEN_AI_TOOL_CALL_RESULT];
+    if (result !== undefined) {
+      raw.push({
+        ...base,
+        kind: 'tool_result',
+        eventId: toolResultEventId(sessionId, toolCallId, baseId),
+        timestampMillis: Math.max(0, span.endTimeMillis ?? span.startTimeMillis),
+        toolCallId,
+        toolName,
+        content: textOf(result),
+        isError: a[sc.ATTR_BULWARK_TOOL_IS_ERROR] === true || str(a[sc.ATTR_ERROR_TYPE]) !== undefined,
+      });
+    }
+  } else if (op === sc.GEN_AI_OPERATION_CHAT || op === 'text_completion' || op === 'generate_content') {
+    mapChat(span, a, base, baseId, sessionId, raw);
+  } else {
+    return { ok: false, reason: 'not_agent_span', message: `unmapped operation ${op ?? method ?? declared}` };
+  }
+
+  const events: AgentEvent[] = [];
+  for (const candidate of raw) {
+    const parsed = AgentEventSchema.safeParse(candidate);
+    if (!parsed.success) {
+      return {
+        ok: false,
+        reason: 'invalid',
+        message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      };
+    }
+    events.push(parsed.data);
+  }
+  return { ok: true, events };
+}
+
+function mapChat(
+  span: SpanLike,
+  a: Attributes,
+  base: Record<string, unknown>,
+  baseId: string,
+  sessionId: string,
+  out: Record<string, unknown>[],
+): void {
+  const system = parseJson(a[sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS]);
+  const systemText = Array.isArray(system) ? partsText(system as MessagePart[]) : textOf(system);
+  if (systemText) {
+    out.push({
+      ...base,
+      kind: 'prompt',
+      eventId: promptEventId(sessionId, 'system', systemText),
+      role: 'system',
+      content: systemText,
+    });
+  }
+  const input = parseJson(a[sc.ATTR_GEN_AI_INPUT_MESSAGES]);
+  const toolNames = new Map<string, string>();
+  if (Array.isArray(input)) {
+    for (const m of input as ChatMessage[]) {
+      if (!m || typeof m !== 'object') continue;
+      const role = m.role ?? 'user';
+      if (role === 'system' || role === 'user' || role === 'developer') {
+        const content = messageText(m);
+        if (content)
+          out.push({
+            ...base,
+            kind: 'prompt',
+            eventId: promptEventId(sessionId, role, content),
+            role,
+            content,
+          });
+        continue;
+      }
+      for (const p of Array.isArray(m.parts) ? m.parts : []) {
+        if (p?.type === 'tool_call' && p.id && p.name) toolNames.set(p.id, p.name);
+        if (p?.type === 'tool_call_response') {
+          const toolCallId = p.id ?? '';
+          out.push({
+            ...base,
+            kind: 'tool_result',
+            eventId: toolResultEventId(sessionId, toolCallId, `${baseId}:${out.length}`),
+            toolCallId,
+            toolName: toolNames.get(toolCallId) ?? '',
+            content: textOf(p.response ?? p.result ?? p.content),
+          });
+        }
+      }
+    }
+  }
+  const output = parseJson(a[sc.ATTR_GEN_AI_OUTPUT_MESSAGES]);
+  if (Array.isArray(output) && output.length > 0) {
+    const toolCalls: RequestedToolCall[] = [];
+    const texts: string[] = [];
+    for (const m of output as ChatMessage[]) {
+      if (!m || typeof m !== 'object') continue;
+      for (const p of Array.isArray(m.parts) ? m.parts : []) {
+        if (p?.type === 'tool_call' && p.name) {
+          toolCalls.push({
+            toolCallId: p.id ?? '',
+            toolName: p.name,
+            arguments: asRecord(parseJson(p.arguments as AttributeValue)),
+          });
+        }
+      }
+      const t = messageText(m);
+      if (t) texts.push(t);
+    }
+    out.push({
+      ...base,
+      kind: 'completion',
+      eventId: `${baseId}:out`,
+      timestampMillis: Math.max(0, span.endTimeMillis ?? span.startTimeMillis),
+      content: texts.join('\n'),
+      toolCalls,
+      model: str(a[sc.ATTR_GEN_AI_RESPONSE_MODEL]) ?? str(a[sc.ATTR_GEN_AI_REQUEST_MODEL]),
+      provider: str(a[sc.ATTR_GEN_AI_PROVIDER_NAME]),
+      inputTokens: num(a[sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS]),
+      outputTokens: num(a[sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]),
+    });
+  }
+}
+
+/** What a span needs to carry one event: its name and attributes. */
+export interface SpanShape {
+  name: string;
+  attributes: Record<string, AttributeValue>;
+}
+
+function common(e: AgentEvent): Record<string, AttributeValue> {
+  const attrs: Record<string, AttributeValue> = {
+    [sc.ATTR_BULWARK_TENANT_ID]: e.tenantId,
+    [sc.ATTR_GEN_AI_CONVERSATION_ID]: e.sessionId,
+    [sc.ATTR_BULWARK_EVENT_ID]: e.eventId,
+  };
+  if (e.agentId) attrs[sc.ATTR_GEN_AI_AGENT_ID] = e.agentId;
+  if (e.agentName) attrs[sc.ATTR_GEN_AI_AGENT_NAME] = e.agentName;
+  if (e.server) attrs[sc.ATTR_BULWARK_SERVER_NAME] = e.server;
+  return attrs;
+}
+
+/**
+ * The inverse of {@link spanToAgentEvents} for one event: the span name and semconv attributes the agent
+ * SDK sets so that any backend (and Bulwark's collector) sees the same event. A `tool_result` yields the
+ * attributes to add to its tool call's span.
+ *
+ * @example
+ * const { name, attributes } = agentEventToSpan(toolCallEvent);
+ * tracer.startActiveSpan(name, { attributes }, (span) => ...);
+ */
+export function agentEventToSpan(e: AgentEvent): SpanShape {
+  const attrs = common(e);
+  switch (e.kind) {
+    case 'prompt':
+      attrs[sc.ATTR_GEN_AI_OPERATION_NAME] = sc.GEN_AI_OPERATION_CHAT;
+      if (e.role === 'system')
+        attrs[sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify([{ type: 'text', content: e.content }]);
+      else
+        attrs[sc.ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify([
+          { role: e.role, parts: [{ type: 'text', content: e.content }] },
+        ]);
+      return { name: 'chat', attributes: attrs };
+    case 'completion':
+      attrs[sc.ATTR_GEN_AI_OPERATION_NAME] = sc.GEN_AI_OPERATION_CHAT;
+      attrs[sc.ATTR_GEN_AI_OUTPUT_MESSAGES] = JSON.stringify([
+        {
+          role: 'assistant',
+          parts: [
+            ...(e.content ? [{ type: 'text', content: e.content }] : []),
+            ...e.toolCalls.map((c) => ({
+              type: 'tool_call',
+              id: c.toolCallId,
+              name: c.toolName,
+              arguments: c.arguments,
+            })),
+          ],
+        },
+      ]);
+      if (e.model) attrs[sc.ATTR_GEN_AI_REQUEST_MODEL] = e.model;
+      if (e.provider) attrs[sc.ATTR_GEN_AI_PROVIDER_NAME] = e.provider;
+      if (e.inputTokens !== undefined) attrs[sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = e.inputTokens;
+      if (e.outputTokens !== undefined) attrs[sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = e.outputTokens;
+      return { name: e.model ? `chat ${e.model}` : 'chat', attributes: attrs };
+    case 'tool_definitions':
+      attrs[sc.ATTR_MCP_METHOD_NAME] = sc.MCP_METHOD_TOOLS_LIST;
+      attrs[sc.ATTR_GEN_AI_TOOL_DEFINITIONS] = JSON.stringify(e.tools);
+      return { name: sc.MCP_METHOD_TOOLS_LIST, attributes: attrs };
+    case 'tool_call':
+      attrs[sc.ATTR_GEN_AI_OPERATION_NAME] = sc.GEN_AI_OPERATION_EXECUTE_TOOL;
+      attrs[sc.ATTR_MCP_METHOD_NAME] = sc.MCP_METHOD_TOOLS_CALL;
+      attrs[sc.ATTR_GEN_AI_TOOL_NAME] = e.toolName;
+      attrs[sc.ATTR_GEN_AI_TOOL_CALL_ID] = e.toolCallId;
+      attrs[sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = JSON.stringify(e.arguments);
+      return { name: `${sc.MCP_METHOD_TOOLS_CALL} ${e.toolName}`, attributes: attrs };
+    case 'tool_result':
+      return {
+        name: `${sc.MCP_METHOD_TOOLS_CALL} ${e.toolName}`,
+        attributes: {
+          [sc.ATTR_GEN_AI_TOOL_CALL_RESULT]: e.content,
+          [sc.ATTR_BULWARK_TOOL_IS_ERROR]: e.isError,
+        },
+      };
+    case 'resource_read':
+      attrs[sc.ATTR_MCP_METHOD_NAME] = sc.MCP_METHOD_RESOURCES_READ;
+      attrs[sc.ATTR_MCP_RESOURCE_URI] = e.uri;
+      attrs[sc.ATTR_BULWARK_RESOURCE_CONTENT] = e.content;
+      return { name: sc.MCP_METHOD_RESOURCES_READ, attributes: attrs };
+    case 'agent_message':
+      attrs[sc.ATTR_GEN_AI_OPERATION_NAME] = sc.GEN_AI_OPERATION_INVOKE_AGENT;
+      attrs[sc.ATTR_BULWARK_EVENT_KIND] = 'agent_message';
+      attrs[sc.ATTR_BULWARK_MESSAGE_DIRECTION] = e.direction;
+      attrs[sc.ATTR_BULWARK_MESSAGE_PEER] = e.peerAgent;
+      attrs[sc.ATTR_BULWARK_MESSAGE_CONTENT] = e.content;
+      if (e.conversationId) attrs[sc.ATTR_GEN_AI_CONVERSATION_ID] = e.conversationId;
+      return { name: `${sc.GEN_AI_OPERATION_INVOKE_AGENT} ${e.peerAgent}`, attributes: attrs };
+  }
+}
+
+/** An OTLP/JSON `KeyValue`'s value (`AnyValue`). */
+interface OtlpAnyValue {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: string | number;
+  doubleValue?: number;
+  arrayValue?: { values?: OtlpAnyValue[] };
+  kvlistValue?: { values?: { key: string; value?: OtlpAnyValue }[] };
+  bytesValue?: string;
+}
+export interface OtlpKeyValue {
+  key: string;
+  value?: OtlpAnyValue;
+}
+/** The OTLP/JSON span fields the mapper reads (ids as hex, times as decimal nanosecond strings). */
+export interface OtlpJsonSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  startTimeUnixNano?: string | number;
+  endTimeUnixNano?: string | number;
+  attributes?: OtlpKeyValue[];
+}
+
+function anyValue(v: OtlpAnyValue | undefined): AttributeValue | undefined {
+  if (!v) return undefined;
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.boolValue !== undefined) return v.boolValue;
+  if (v.intValue !== undefined) return Number(v.intValue);
+  if (v.doubleValue !== undefined) return v.doubleValue;
+  if (v.arrayValue) {
+    return (v.arrayValue.values ?? []).map((x) => {
+      const y = anyValue(x);
+      return typeof y === 'string' || typeof y === 'number' || typeof y === 'boolean' ? y : null;
+    });
+  }
+  if (v.kvlistValue) {
+    const o: Record<string, unknown> = {};
+    for (const kv of v.kvlistValue.values ?? []) o[kv.key] = anyValue(kv.value);
+    return JSON.stringify(o);
+  }
+  if (v.bytesValue !== undefined) return v.bytesValue;
+  return undefined;
+}
+
+/** OTLP/JSON `KeyValue[]` to a plain attribute map. */
+export function otlpAttributes(list: readonly OtlpKeyValue[] | undefined): Attributes {
+  const out: Attributes = {};
+  if (!Array.isArray(list)) return out;
+  for (const kv of list) if (kv && typeof kv.key === 'string') out[kv.key] = anyValue(kv.value);
+  return out;
+}
+
+const nanosToMillis = (n: string | number | undefined): number => {
+  if (n === undefined) return 0;
+  const v = typeof n === 'number' ? n : Number(n);
+  return Number.isFinite(v) ? v / 1e6 : 0;
+};
+
+/**
+ * Adapts an OTLP/JSON span (as in `ExportTraceServiceRequest.resourceSpans[].scopeSpans[].spans[]`).
+ *
+ * @example
+ * const like = fromOtlpJsonSpan(span, otlpAttributes(resourceSpans.resource?.attributes));
+ */
+export function fromOtlpJsonSpan(span: OtlpJsonSpan, resource: Attributes = {}): SpanLike {
+  const like: SpanLike = {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    name: span.name,
+    startTimeMillis: nanosToMillis(span.startTimeUnixNano),
+    endTimeMillis: nanosToMillis(span.endTimeUnixNano),
+    attributes: otlpAttributes(span.attributes),
+    resource,
+  };
+  if (span.parentSpanId) like.parentSpanId = span.parentSpanId;
+  return like;
+}
+
+/** The subset of the OpenTelemetry SDK's `ReadableSpan` the mapper reads (kept structural: no SDK import). */
+export interface ReadableSpanLike {
+  name: string;
+  spanContext(): { traceId: string; spanId: string };
+  parentSpanContext?: { spanId: string } | undefined;
+  /** SDK 1.x name for the parent. */
+  parentSpanId?: string;
+  startTime: readonly [number, number];
+  endTime: readonly [number, number];
+  attributes: Attributes;
+  resource?: { attributes: Attributes };
+}
+
+const hrToMillis = (t: readonly [number, number]) => t[0] * 1e3 + t[1] / 1e6;
+
+/**
+ * Adapts an SDK `ReadableSpan` (e.g. from an in-memory exporter).
+ *
+ * @example
+ * for (const s of exporter.getFinishedSpans()) spanToAgentEvents(fromReadableSpan(s));
+ */
+export function fromReadableSpan(span: ReadableSpanLike): SpanLike {
+  const ctx = span.spanContext();
+  const like: SpanLike = {
+    traceId: ctx.traceId,
+    spanId: ctx.spanId,
+    name: span.name,
+    startTimeMillis: hrToMillis(span.startTime),
+    endTimeMillis: hrToMillis(span.endTime),
+    attributes: span.attributes,
+    resource: span.resource?.attributes ?? {},
+  };
+  const parent = span.parentSpanContext?.spanId ?? span.parentSpanId;
+  if (parent) like.parentSpanId = parent;
+  return like;
+}

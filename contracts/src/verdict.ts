@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { AgentEventSchema } from './agent-event.js';
+
+export const SeveritySchema = z.enum(['info', 'low', 'medium', 'high', 'critical']);
+export type Severity = z.infer<typeof SeveritySchema>;
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = {
+  info: 0,
+  low: 1,
+  medium: 2,
+  high: 3,
+  critical: 4,
+};
+
+/** What to do with the tool call. Ordered from most to least permissive. */
+export const DecisionSchema = z.enum(['allow', 'alert', 'require_approval', 'block']);
+export type Decision = z.infer<typeof DecisionSchema>;
+/** Strictness order: the strictest decision wins when detectors disagree. */
+export const DECISION_RANK: Readonly<Record<Decision, number>> = {
+  allow: 0,
+  alert: 1,
+  require_approval: 2,
+  block: 3,
+};
+
+/** One piece of evidence: which event, which text span, which argument. */
+export const EvidenceSchema = z.object({
+  eventId: z.string().optional(),
+  /** What part of the event: `content`, `arguments.to`, `tools[2].description`, ... */
+  field: z.string().optional(),
+  /** A short excerpt of the offending text (already capped/redacted). */
+  excerpt: z.string().max(2_000).optional(),
+  start: z.number().int().nonnegative().optional(),
+  end: z.number().int().nonnegative().optional(),
+  note: z.string().max(2_000).optional(),
+});
+export type Evidence = z.infer<typeof EvidenceSchema>;
+
+export const ReasonSchema = z.object({
+  detectorId: z.string(),
+  severity: SeveritySchema,
+  decision: DecisionSchema,
+  message: z.string(),
+  evidence: z.array(EvidenceSchema).default([]),
+});
+export type Reason = z.infer<typeof ReasonSchema>;
+
+/** The tool call the agent is about to make. */
+export const PendingToolCallSchema = z.object({
+  toolCallId: z.string().min(1).max(512),
+  toolName: z.string().min(1).max(512),
+  arguments: z.record(z.string(), z.unknown()).default({}),
+  server: z.string().max(512).optional(),
+});
+export type PendingToolCall = z.infer<typeof PendingToolCallSchema>;
+
+/**
+ * Ask for a verdict before a tool call runs.
+ *
+ * `events` carries what the caller observed since its previous request (prompts, results, ...), so the
+ * answer never depends on the race between span export and the verdict call. Events are applied
+ * idempotently by `eventId`.
+ *
+ * @example
+ * VerdictRequestSchema.parse({ sessionId: 's1', toolCall: { toolCallId: 'c1', toolName: 'send_money', arguments: {} } });
+ */
+export const VerdictRequestSchema = z.object({
+  tenantId: z.string().min(1).max(512).optional(),
+  sessionId: z.string().min(1).max(512),
+  agentId: z.string().max(512).optional(),
+  toolCall: PendingToolCallSchema,
+  events: z.array(AgentEventSchema).max(10_000).default([]),
+  /** Epoch ms of the request as the caller saw it; the engine uses it as "now". */
+  timestampMillis: z.number().finite().nonnegative().optional(),
+});
+export type VerdictRequest = z.infer<typeof VerdictRequestSchema>;
+export type VerdictRequestInput = z.input<typeof VerdictRequestSchema>;
+
+/**
+ * The answer: the strictest decision of all detectors, with every reason kept.
+ *
+ * @example
+ * if (verdict.decision === 'block') return { isError: true, content: [{ type: 'text', text: verdict.reasons[0]?.message ?? '' }] };
+ */
+export const VerdictSchema = z.object({
+  decision: DecisionSchema,
+  reasons: z.array(ReasonSchema).default([]),
+  detectorIds: z.array(z.string()).default([]),
+  /** Time the engine spent deciding, microseconds. */
+  decisionTimeMicros: z.number().nonnegative(),
+  tenantId: z.string(),
+  sessionId: z.string(),
+  toolCallId: z.string(),
+  toolName: z.string(),
+  /** Hash of the exact arguments decided on; approvals are bound to it. */
+  argumentsHash: z.string().optional(),
+  /** Who decided: `engine`, `remote`, or `fallback` when the provider was unavailable. */
+  source: z.enum(['engine', 'remote', 'fallback']).default('engine'),
+  timestampMillis: z.number().nonnegative(),
+});
+export type Verdict = z.infer<typeof VerdictSchema>;
+
+/** The stricter of two decisions. */
+export function stricterDecision(a: Decision, b: Decision): Decision {
+  return DECISION_RANK[a] >= DECISION_RANK[b] ? a : b;
+}

@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+// Tests run against sources, not dist: workspace imports are aliased to each package's src entry.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@bulwark\/contracts$/, replacement: src('./contracts/src/index.ts') },
+      { find: /^@bulwark\/detectors$/, replacement: src('./detectors/src/index.ts') },
+      { find: /^@bulwark\/detectors\/stream$/, replacement: src('./detectors/src/stream/index.ts') },
+      { find: /^@bulwark\/agent-sdk$/, replacement: src('./agent-sdk/src/index.ts') },
+      { find: /^@bulwark\/collector$/, replacement: src('./collector/src/index.ts') },
+      { find: /^@bulwark\/dashboards$/, replacement: src('./dashboards/src/index.ts') },
+    ],
+  },
+  test: {
+    include: ['*/src/**/*.test.ts', '*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
