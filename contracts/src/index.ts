@@ -66,7 +66,7 @@ export {
   spanToAgentEvents,
   toolResultEventId,
 } from './span-mapper.js';
-export { stableHash, stableStringify } from './stable-hash.js';
+export { stableHash, stableStringify, toolDefinitionHash } from './stable-hash.js';
 export type {
   Decision,
   Evidence,

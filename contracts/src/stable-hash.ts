@@ -28,3 +28,24 @@ function sortKeys(value: unknown): unknown {
 export function stableHash(value: unknown): string {
   return createHash('sha256').update(stableStringify(value)).digest('hex');
 }
+
+/**
+ * Pin of one MCP tool definition: hash of name, description, input schema and annotations. The scanner's
+ * lock file, the agent SDK and the rug-pull detector all use this one function.
+ *
+ * @example
+ * toolDefinitionHash({ name: 'read', description: 'Reads a file', inputSchema: { type: 'object' } });
+ */
+export function toolDefinitionHash(tool: {
+  name: string;
+  description?: string | undefined;
+  inputSchema?: unknown;
+  annotations?: unknown;
+}): string {
+  return stableHash({
+    name: tool.name,
+    description: tool.description ?? '',
+    inputSchema: tool.inputSchema ?? null,
+    annotations: tool.annotations ?? null,
+  });
+}
