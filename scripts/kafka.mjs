@@ -18,9 +18,11 @@ import {
   envPath,
   fileSize,
   isAlive,
+  lastStartOffset,
   readFrom,
   rotateIfBig,
   run,
+  runQuiet,
   runningPid,
   spawnDetached,
   stopPid,
@@ -92,10 +94,10 @@ export async function install() {
   fs.mkdirSync(path.dirname(c.libsDir), { recursive: true });
   say(`fetching Kafka ${c.version} jars into ${c.libsDir} ...`);
   const t0 = Date.now();
-  const args = ['-B', '-q', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`, `-Dkafka.version=${c.version}`];
+  const args = ['-B', '-q', '-Dstyle.color=never', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`, `-Dkafka.version=${c.version}`];
   if (c.major >= 4) args.push('-Pkafka4');
   try {
-    run('mvn', args);
+    runQuiet('mvn', args);
     if (!fs.readdirSync(tmp).some((f) => f.startsWith('kafka_2.13-'))) throw new Error(`mvn did not produce kafka_2.13 jar in ${tmp}`);
     fs.writeFileSync(path.join(tmp, '.complete'), `${c.version}\n`);
     fs.rmSync(c.libsDir, { recursive: true, force: true });
@@ -176,7 +178,6 @@ function logConfigFile(c, tool = false) {
 function jvmArgs(c, { heap, tool = false }) {
   const logCfg = logConfigFile(c, tool);
   return [
-    '-Xms128m',
     `-Xmx${heap}`,
     '-XX:+UseG1GC',
     '-XX:MaxGCPauseMillis=20',
@@ -229,7 +230,9 @@ export async function start() {
       return 0;
     }
     say(`pid ${existing} is running but ${c.brokers} is not accepting connections yet; waiting`);
-    return waitReady(c, existing, 0);
+    await waitReady(c, existing, lastStartOffset(c.logFile));
+    say(`ready on ${c.brokers}`);
+    return 0;
   }
   for (const p of [c.port, c.controllerPort]) {
     if (await tcpProbe(HOST, p, 500)) throw new Error(`${HOST}:${p} is already in use by a process that is not ours (no live pid in ${c.pidFile})`);
@@ -261,12 +264,13 @@ async function waitReady(c, pid, offset) {
       what: `"${READY_LINE}" in the log and a TCP connect to ${c.brokers}`,
     });
   } catch (e) {
+    const logTail = tail(c.logFile, 60, offset); // captured before we kill it, so it shows why it hung
     const alive = isAlive(pid);
     if (alive) await stopPid(pid, { graceMs: 5000 }).catch(() => {});
     try {
       fs.unlinkSync(c.pidFile);
     } catch {}
-    throw new Error(`[kafka] failed to start: ${e.message}${alive ? ' (process killed)' : ''}\n--- last lines of ${c.logFile} ---\n${tail(c.logFile, 60, offset)}`);
+    throw new Error(`[kafka] failed to start: ${e.message}${alive ? ' (process killed)' : ''}\n--- last lines of ${c.logFile} ---\n${logTail}`);
   }
 }
 

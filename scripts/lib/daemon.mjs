@@ -138,6 +138,17 @@ export function tail(file, lines = 60, from = 0) {
   return text.split('\n').slice(-lines - 1).join('\n');
 }
 
+/** Byte offset of the last "===== <time> starting:" marker that spawnDetached wrote into logFile (0 if none). */
+export function lastStartOffset(logFile) {
+  try {
+    const buf = fs.readFileSync(logFile);
+    const i = buf.lastIndexOf('\n===== ');
+    return i < 0 ? 0 : i;
+  } catch {
+    return 0;
+  }
+}
+
 /** Keeps one previous generation of a log file once it grows past maxBytes. */
 export function rotateIfBig(file, maxBytes = 20 * 1024 * 1024) {
   if (fileSize(file) > maxBytes) fs.renameSync(file, `${file}.1`);
@@ -221,6 +232,20 @@ export function which(cmd) {
 export function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
+  return r;
+}
+
+/**
+ * Runs a command with its output captured; prints it (ANSI escapes stripped) when it is not
+ * empty, and throws on non-zero exit.
+ */
+export function runQuiet(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  // eslint-disable-next-line no-control-regex
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.replace(/\x1b\[[0-9;]*m/g, '').trim();
+  if (out) console.log(out);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
   return r;
 }
