@@ -8,14 +8,43 @@ import {
   SEVERITY_RANK,
   type Verdict,
   type VerdictRequest,
+  sessionKey,
   stableHash,
 } from '@bulwark/contracts';
 import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
+import { ExfilFlowDetector } from './exfil-flow-detector.js';
+import { InjectionChainDetector } from './injection-chain-detector.js';
+import { DEFAULT_POLICY, type Policy, overridesFor, sectionsFor } from './policy.js';
+import { PolicyRuleDetector } from './policy-rule-detector.js';
+import { RiskyArgsDetector } from './risky-args-detector.js';
+import { SequenceAnomalyDetector } from './sequence-anomaly-detector.js';
+import { analyzeCall } from './session/analyze-call.js';
+import { DEFAULT_SESSION_LIMITS, SessionGraph, type SessionLimits } from './session/session-graph.js';
+import { type ToolProfile, applyProfileOverride, inferToolProfile } from './tool-profile.js';
+
+/** Engine-wide bounds. */
+export interface EngineLimits {
+  /** Sessions held; the least recently active is evicted beyond it. */
+  maxSessions: number;
+  /** `evictIdle(now)` drops sessions idle longer than this. */
+  sessionIdleMillis: number;
+  session: SessionLimits;
+}
+
+export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
+  maxSessions: 50_000,
+  sessionIdleMillis: 60 * 60 * 1000,
+  session: DEFAULT_SESSION_LIMITS,
+};
 
 /** Options of the engine. Everything has a default; the default is what `eval agentdojo` measures. */
 export interface DetectionEngineOptions {
-  /** Detectors to run; default: the built-in set. */
+  /** Replaces the built-in detectors entirely. */
   detectors?: readonly Detector[];
+  /** Runs after the built-in detectors (e.g. the tool-poisoning and rug-pull detectors with a lock file). */
+  extraDetectors?: readonly Detector[];
+  policy?: Policy;
+  limits?: Partial<EngineLimits>;
   /** Monotonic clock in microseconds, used only to report decision time (injected: the engine reads no clock). */
   monotonicMicros?: () => number;
 }
@@ -33,8 +62,9 @@ export interface IngestResult {
 }
 
 /**
- * Runs every detector on each event and tool call and returns one verdict: the strictest decision wins,
- * every reason is kept. Pure: no I/O, time comes from the events and requests.
+ * Runs every detector on each event and tool call over a per-session provenance graph and returns one
+ * verdict: the strictest decision wins, every reason is kept. Pure: no I/O, no clock, no randomness — time
+ * comes from the events and requests, so the same events always give the same verdicts.
  *
  * @example
  * const engine = new DetectionEngine();
@@ -44,37 +74,163 @@ export interface IngestResult {
 export class DetectionEngine {
   private readonly detectors: readonly Detector[];
   private readonly micros: () => number;
+  private readonly limits: EngineLimits;
+  private readonly sessions = new Map<string, SessionGraph>();
+  private readonly profiles = new Map<string, ToolProfile>();
+  private currentPolicy: Policy;
 
   constructor(options: DetectionEngineOptions = {}) {
-    this.detectors = options.detectors ?? [];
+    this.currentPolicy = options.policy ?? DEFAULT_POLICY;
+    this.detectors = options.detectors ?? [...DetectionEngine.builtinDetectors(() => this.currentPolicy), ...(options.extraDetectors ?? [])];
     this.micros = options.monotonicMicros ?? (() => 0);
+    this.limits = { ...DEFAULT_ENGINE_LIMITS, ...options.limits };
+  }
+
+  /** The built-in detectors, in evaluation order. */
+  static builtinDetectors(policy: () => Policy = () => DEFAULT_POLICY): Detector[] {
+    return [
+      new InjectionChainDetector(),
+      new ExfilFlowDetector(),
+      new RiskyArgsDetector(),
+      new SequenceAnomalyDetector(),
+      new PolicyRuleDetector(policy),
+    ];
+  }
+
+  get policy(): Policy {
+    return this.currentPolicy;
+  }
+
+  /** Swaps the policy (hot reload). Takes effect for the next event. */
+  setPolicy(policy: Policy): void {
+    this.currentPolicy = policy;
+    this.profiles.clear();
+  }
+
+  get detectorIds(): string[] {
+    return this.detectors.map((d) => d.id);
+  }
+
+  sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** The session's graph, if held (read-only use: evidence, tests, memory measurement). */
+  session(tenantId: string, sessionId: string): SessionGraph | undefined {
+    return this.sessions.get(sessionKey(tenantId, sessionId));
+  }
+
+  /** Drops sessions idle for longer than the limit at `nowMillis`. Returns how many were dropped. */
+  evictIdle(nowMillis: number): number {
+    let n = 0;
+    for (const [k, s] of this.sessions) {
+      if (nowMillis - s.lastActivityMillis > this.limits.sessionIdleMillis) {
+        this.sessions.delete(k);
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Applies one event to its session (idempotent by `eventId`) and runs the event detectors. */
   ingest(event: AgentEvent): IngestResult {
-    const ctx = this.context(event.tenantId, event.sessionId, event.agentId, event.timestampMillis);
-    const outcomes: [Detector, DetectorOutcome][] = [];
-    for (const d of this.detectors) for (const o of d.onEvent?.(event, ctx) ?? []) outcomes.push([d, o]);
+    const session = this.sessionFor(event.tenantId, event.sessionId);
+    if (event.kind === 'tool_call') {
+      // A call seen only after the fact (no inline verdict was asked): evaluate it as if asked, once.
+      if (session.seen(event.eventId) || (event.toolCallId && session.seen(`call:${event.toolCallId}`))) return { findings: [] };
+      session.markSeen(event.eventId);
+      const call: PendingToolCall = { toolCallId: event.toolCallId || event.eventId, toolName: event.toolName, arguments: event.arguments };
+      if (event.server) call.server = event.server;
+      const res = this.evaluate(session, call, event.agentId, event.timestampMillis, event.eventId);
+      return { findings: res.findings, verdict: res.verdict };
+    }
+    const node = session.apply(event);
+    if (!node && event.kind !== 'tool_definitions' && event.kind !== 'completion') return { findings: [] };
+    const ctx = this.context(session, event.agentId, event.timestampMillis);
+    if (node) ctx.node = node;
+    const outcomes: Array<[Detector, DetectorOutcome]> = [];
+    for (const d of this.detectors) {
+      if (!d.onEvent) continue;
+      for (const o of d.onEvent(event, ctx)) outcomes.push([d, o]);
+    }
     return { findings: outcomes.map(([d, o], i) => toFinding(d, o, ctx, event.eventId, i, undefined)) };
   }
 
   /** Decides on a pending tool call after applying the request's events. */
   decide(request: VerdictRequest): EngineResult {
     const started = this.micros();
-    for (const ev of request.events) this.ingest(ev);
     const tenantId = request.tenantId ?? 'default';
-    const now = request.timestampMillis ?? lastTimestamp(request);
-    const ctx = this.context(tenantId, request.sessionId, request.agentId, now);
-    const outcomes: [Detector, DetectorOutcome][] = [];
-    for (const d of this.detectors) for (const o of d.onToolCall?.(request.toolCall, ctx) ?? []) outcomes.push([d, o]);
-    const findings = outcomes.map(([d, o], i) => toFinding(d, o, ctx, request.toolCall.toolCallId, i, request.toolCall));
-    const verdict = aggregate(outcomes, ctx, request.toolCall, now);
-    verdict.decisionTimeMicros = Math.max(0, this.micros() - started);
-    return { verdict, findings };
+    const extra: Finding[] = [];
+    for (const ev of request.events) {
+      // Events travel with the request's tenant: a caller cannot write into another tenant's session.
+      const scoped = ev.tenantId === tenantId && ev.sessionId === request.sessionId ? ev : { ...ev, tenantId, sessionId: request.sessionId };
+      extra.push(...this.ingest(scoped).findings);
+    }
+    const session = this.sessionFor(tenantId, request.sessionId);
+    const now = request.timestampMillis ?? Math.max(session.lastActivityMillis, lastTimestamp(request));
+    const res = this.evaluate(session, request.toolCall, request.agentId, now, request.toolCall.toolCallId);
+    res.verdict.decisionTimeMicros = Math.max(0, this.micros() - started);
+    if (extra.length > 0) res.findings.unshift(...extra);
+    return res;
   }
 
-  private context(tenantId: string, sessionId: string, agentId: string | undefined, nowMillis: number): DetectorContext {
-    return { tenantId, sessionId, agentId, nowMillis };
+  private evaluate(session: SessionGraph, call: PendingToolCall, agentId: string | undefined, now: number, eventId: string): EngineResult {
+    const ctx = this.context(session, agentId, now);
+    const profile = this.profileOf(session, call);
+    ctx.call = analyzeCall(session, call, profile);
+    const disabled = new Set(overridesFor(this.currentPolicy, session.tenantId, call.server, call.toolName).flatMap((o) => o.disable ?? []));
+    const outcomes: Array<[Detector, DetectorOutcome]> = [];
+    for (const d of this.detectors) {
+      if (!d.onToolCall || disabled.has(d.id)) continue;
+      for (const o of d.onToolCall(call, ctx)) outcomes.push([d, o]);
+    }
+    const sources = new Map<string, number[]>();
+    for (const a of ctx.call.args) if (a.sources.length > 0) sources.set(a.path, a.sources.map((n) => n.idx));
+    session.recordCall(call.toolCallId, call.toolName, eventId, now, sources);
+    if (now > session.lastActivityMillis) session.lastActivityMillis = now;
+    const findings = outcomes.map(([d, o], i) => toFinding(d, o, ctx, eventId, i, call));
+    return { verdict: aggregate(outcomes, ctx, call, now), findings };
+  }
+
+  private profileOf(session: SessionGraph, call: PendingToolCall): ToolProfile {
+    const def = session.definitions.get(call.toolName);
+    const key = `${session.tenantId}\u0000${call.server ?? ''}\u0000${call.toolName}\u0000${def ? stableHash(def) : Object.keys(call.arguments).sort().join(',')}`;
+    let p = this.profiles.get(key);
+    if (!p) {
+      p = inferToolProfile(def ?? { name: call.toolName }, Object.keys(call.arguments));
+      for (const o of overridesFor(this.currentPolicy, session.tenantId, call.server, call.toolName)) p = applyProfileOverride(p, o.profile);
+      if (this.profiles.size > 10_000) this.profiles.clear();
+      this.profiles.set(key, p);
+    }
+    return p;
+  }
+
+  private sessionFor(tenantId: string, sessionId: string): SessionGraph {
+    const key = sessionKey(tenantId, sessionId);
+    let s = this.sessions.get(key);
+    if (s) {
+      this.sessions.delete(key);
+      this.sessions.set(key, s);
+      return s;
+    }
+    s = new SessionGraph(tenantId, sessionId, this.limits.session);
+    this.sessions.set(key, s);
+    if (this.sessions.size > this.limits.maxSessions) {
+      const oldest = this.sessions.keys().next().value;
+      if (oldest !== undefined) this.sessions.delete(oldest);
+    }
+    return s;
+  }
+
+  private context(session: SessionGraph, agentId: string | undefined, nowMillis: number): DetectorContext {
+    return {
+      tenantId: session.tenantId,
+      sessionId: session.sessionId,
+      agentId: agentId ?? session.agentId,
+      nowMillis,
+      session,
+      policy: sectionsFor(this.currentPolicy, session.tenantId),
+    };
   }
 }
 
@@ -93,7 +249,7 @@ function toFinding(
   call: PendingToolCall | undefined,
 ): Finding {
   const f: Finding = {
-    findingId: `${d.id}:${ctx.tenantId}:${ctx.sessionId}:${eventId}:${index}`,
+    findingId: stableHash([d.id, ctx.tenantId, ctx.sessionId, eventId, index]).slice(0, 32),
     detectorId: d.id,
     severity: o.severity,
     decision: o.decision,
@@ -114,7 +270,7 @@ function toFinding(
 /** Strictest decision wins; reasons sorted by strictness then severity so the first one explains the verdict. */
 export function aggregate(
   outcomes: readonly (readonly [Detector, DetectorOutcome])[],
-  ctx: DetectorContext,
+  ctx: Pick<DetectorContext, 'tenantId' | 'sessionId'>,
   call: PendingToolCall,
   nowMillis: number,
 ): Verdict {

@@ -1,4 +1,7 @@
 import type { AgentEvent, Decision, Evidence, PendingToolCall, Severity } from '@bulwark/contracts';
+import type { PolicySections } from './policy.js';
+import type { CallAnalysis } from './session/analyze-call.js';
+import type { GraphNode, SessionGraph } from './session/session-graph.js';
 
 /** What one detector says about one event or call, before the engine turns it into a `Finding`. */
 export interface DetectorOutcome {
@@ -16,6 +19,14 @@ export interface DetectorContext {
   sessionId: string;
   agentId: string | undefined;
   nowMillis: number;
+  /** The session's provenance graph (set by the engine). */
+  session?: SessionGraph;
+  /** For `onToolCall`: the call's profile and the provenance of every argument. */
+  call?: CallAnalysis;
+  /** For `onEvent`: the graph node the event created, if any. */
+  node?: GraphNode;
+  /** Policy sections in force for this tenant. */
+  policy?: PolicySections;
 }
 
 /**

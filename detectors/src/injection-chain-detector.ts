@@ -1,0 +1,202 @@
+import type { AgentEvent, Evidence, PendingToolCall } from '@bulwark/contracts';
+import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
+import { DEFAULT_POLICY } from './policy.js';
+import type { ArgumentFlow } from './session/analyze-call.js';
+import type { GraphNode } from './session/session-graph.js';
+import type { ActionClass } from './text/user-intent.js';
+import type { ToolProfile } from './tool-profile.js';
+
+const STRUCTURAL = new Set(['task-marker', 'markup', 'invisible']);
+/** Keys that identify a party or place: e-mail, URL/domain, IBAN-like or mixed-character codes. */
+const IDENTIFIER = /@|\.[a-z]{2,}|^[a-z]{2}\d{2}[a-z0-9]{10,}$|^(?=.*\d)(?=.*[a-z])[a-z0-9_-]{6,}$/;
+
+function excerpt(n: GraphNode): string {
+  return (n.excerpts?.[0] ?? '').slice(0, 300);
+}
+
+function sourceEvidence(n: GraphNode): Evidence {
+  return {
+    eventId: n.eventId,
+    field: 'content',
+    excerpt: excerpt(n),
+    note: `${n.kind}${n.toolName ? ` of ${n.toolName}` : ''}: ${n.injection?.level} injected instructions (${[
+      ...new Set(n.injection?.signals.map((s) => s.family)),
+    ].join(', ')})`,
+  };
+}
+
+function classesOf(p: ToolProfile): ActionClass[] {
+  const out: ActionClass[] = [];
+  if (p.sendsOutward) out.push('send', 'pay');
+  if (p.writes) out.push('write');
+  if (p.deletes) out.push('delete');
+  if (p.executes) out.push('execute');
+  if (p.fetchesUrl) out.push('browse');
+  return out;
+}
+
+/** An argument value that appears inside the injected directive and that the user did not supply. */
+function chainHits(args: readonly ArgumentFlow[], node: GraphNode): Array<{ arg: ArgumentFlow; key: string }> {
+  const hits: Array<{ arg: ArgumentFlow; key: string }> = [];
+  for (const arg of args) {
+    if (arg.trustedBacked) continue;
+    for (const key of arg.keys) {
+      if (arg.trustedKeys.has(key) || key.length < 3) continue;
+      const inRegion = node.regionValues?.has(key) === true;
+      // Strong directives: any identifying value of the injected text counts, not only those in its sentences.
+      const inStrongNode = node.injection?.level === 'strong' && node.values.has(key) && !/^\d+(\.\d+)?$/.test(key);
+      if (inRegion || inStrongNode) {
+        hits.push({ arg, key });
+        break;
+      }
+    }
+    if (!hits.some((h) => h.arg === arg) && arg.untrustedSources.includes(node) && arg.value.length > 60 && node.injection?.level === 'strong') {
+      hits.push({ arg, key: '(copied text)' });
+    }
+  }
+  return hits;
+}
+
+/**
+ * `injection.chain`: untrusted content carrying instructions addressed to the agent, followed by a side
+ * effect whose arguments (or very occurrence) derive from that content rather than from the user's request.
+ *
+ * - chain: a side-effecting or URL-fetching call uses a value from the injected directive that the user did
+ *   not supply → `injection.chain` decision (block), with the evidence chain (result, text span, argument).
+ * - weak chain: same with weak instructions (imperative text, no agent-directed language) → block only when
+ *   the user neither asked for this kind of action nor delegated to the content.
+ * - quarantine: any side effect after strong injected instructions → `injection.quarantine` decision (block).
+ * - on ingest, injected instructions in a result raise an alert (high when strong).
+ *
+ * "The user asked me to read this file and act on it": delegation authorizes the task content of the file
+ * (a bill's IBAN, a to-do list's steps), so weak instructions there do not block. It does not authorize text
+ * that speaks to the agent as a model, claims the user's or the system's authority, or redirects the task:
+ * strong directives block even under delegation, because a legitimate document has no reason to do that.
+ */
+export class InjectionChainDetector implements Detector {
+  readonly id = 'injection.chain';
+  readonly description = 'Instructions injected through untrusted content driving a side-effecting call';
+  readonly defaultSeverity = 'critical' as const;
+
+  onEvent(_event: AgentEvent, ctx: DetectorContext): readonly DetectorOutcome[] {
+    const n = ctx.node;
+    if (!n?.injection || n.injection.level === 'none') return [];
+    const strong = n.injection.level === 'strong';
+    return [
+      {
+        severity: strong ? 'high' : 'low',
+        decision: 'alert',
+        title: strong ? 'Instructions addressed to the agent in untrusted content' : 'Imperative text in untrusted content',
+        message: `${n.kind}${n.toolName ? ` of ${n.toolName}` : ''} carries ${n.injection.level} injected instructions (score ${n.injection.score.toFixed(1)})`,
+        evidence: [sourceEvidence(n)],
+      },
+    ];
+  }
+
+  onToolCall(call: PendingToolCall, ctx: DetectorContext): readonly DetectorOutcome[] {
+    const session = ctx.session;
+    const analysis = ctx.call;
+    if (!session || !analysis) return [];
+    const profile = analysis.profile;
+    const injected = session.injectedNodes();
+    if (injected.length === 0) return [];
+    const policy = ctx.policy?.injection ?? DEFAULT_POLICY.injection;
+    const actsOutward = profile.sideEffecting || profile.fetchesUrl;
+    if (!actsOutward) return [];
+
+    for (const node of [...injected].reverse()) {
+      const hits = chainHits(analysis.args, node);
+      if (hits.length === 0) continue;
+      // A URL fetch only counts when the URL itself comes from the directive.
+      if (!profile.sideEffecting && !hits.some((h) => /url|link|uri|href|site|page|address/i.test(h.arg.path) || h.key.includes('.'))) continue;
+      const strong = node.injection?.level === 'strong';
+      // A weak directive with structure (a TODO: marker, directive markup, hidden characters) is addressed to
+      // whoever processes the text: for chains it counts like a strong one.
+      const structured = node.injection?.signals.some((s) => STRUCTURAL.has(s.family)) ?? false;
+      const identifierHit = hits.some((h) => IDENTIFIER.test(h.key));
+      const evidence: Evidence[] = [
+        sourceEvidence(node),
+        ...hits.map((h) => ({
+          field: `arguments.${h.arg.path}`,
+          excerpt: h.arg.value.slice(0, 200),
+          note: `value ${h.key} comes from the injected text of event ${node.eventId}, not from the user's request`,
+        })),
+      ];
+      if (session.intent.delegated && !strong && (structured || identifierHit)) {
+        return [
+          {
+            severity: 'high',
+            decision: policy.delegatedChain,
+            title: 'Delegated content introduces a new destination',
+            message: `${call.toolName} uses ${hits.map((h) => `${h.arg.path}=${h.key}`).join(', ')} taken from instructions in ${node.kind}${node.toolName ? ` of ${node.toolName}` : ''}; the user delegated to that content, so a human confirms`,
+            evidence,
+          },
+        ];
+      }
+      if (strong || structured) {
+        return [
+          {
+            severity: 'critical',
+            decision: policy.chain,
+            title: 'Injected instructions drive this tool call',
+            message: `${call.toolName} uses ${hits.map((h) => `${h.arg.path}=${h.key}`).join(', ')} from instructions injected in ${node.kind}${node.toolName ? ` of ${node.toolName}` : ''}`,
+            evidence,
+          },
+        ];
+      }
+      const asked = classesOf(profile).some((c) => session.intent.classes.has(c));
+      if (session.intent.delegated || asked) {
+        return [
+          {
+            severity: 'medium',
+            decision: 'alert',
+            title: 'Call uses values from imperative untrusted text the user delegated to',
+            message: `${call.toolName} uses values from imperative text in ${node.kind}; allowed because the user ${session.intent.delegated ? 'delegated to the content' : 'asked for this kind of action'}`,
+            evidence,
+          },
+        ];
+      }
+      return [
+        {
+          severity: 'high',
+          decision: policy.weakChain,
+          title: 'Untrusted instructions drive an action the user did not ask for',
+          message: `${call.toolName} uses ${hits.map((h) => `${h.arg.path}=${h.key}`).join(', ')} from imperative text in ${node.kind}${node.toolName ? ` of ${node.toolName}` : ''}; the user asked for no such action`,
+          evidence,
+        },
+      ];
+    }
+
+    const strongNodes = injected.filter((n) => n.injection?.level === 'strong');
+    // In a compromised session a fetch of a URL the user never gave is an egress channel too.
+    const untrustedFetch = profile.fetchesUrl && analysis.args.some((a) => !a.trustedBacked && /url|link|uri|href|site|page|address/i.test(a.path));
+    const structuredNodes = injected.filter(
+      (n) => n.injection?.level === 'weak' && n.injection.targeted && n.injection.signals.some((s) => STRUCTURAL.has(s.family)),
+    );
+    if (strongNodes.length === 0 && structuredNodes.length > 0 && profile.sideEffecting && !session.intent.delegated) {
+      const first = structuredNodes[0]!;
+      return [
+        {
+          severity: 'high',
+          decision: policy.quarantineStructured,
+          title: 'Side effect after a directive planted in untrusted content',
+          message: `${call.toolName} would run after a directive with a target (${[...new Set(first.injection?.signals.map((s) => s.family))].join(', ')}) was planted in ${first.kind}${first.toolName ? ` of ${first.toolName}` : ''}; a human confirms`,
+          evidence: structuredNodes.slice(0, 3).map(sourceEvidence),
+        },
+      ];
+    }
+    if (strongNodes.length > 0 && (profile.sideEffecting || untrustedFetch)) {
+      const first = strongNodes[0]!;
+      return [
+        {
+          severity: 'high',
+          decision: policy.quarantine,
+          title: 'Side effect in a session compromised by injected instructions',
+          message: `${call.toolName} would run after instructions addressed to the agent were injected through ${first.kind}${first.toolName ? ` of ${first.toolName}` : ''}; the session's control flow can no longer be trusted`,
+          evidence: strongNodes.slice(0, 3).map(sourceEvidence),
+        },
+      ];
+    }
+    return [];
+  }
+}

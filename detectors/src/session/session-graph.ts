@@ -1,0 +1,318 @@
+import type { AgentEvent, ToolDefinition } from '@bulwark/contracts';
+import { BloomFilter } from '../text/bloom-filter.js';
+import { extractValues } from '../text/extract-values.js';
+import { findSecrets } from '../text/find-secrets.js';
+import { type InjectionAssessment, scoreInjection } from '../text/injection-scorer.js';
+import { contentWords, normalizeText } from '../text/normalize-text.js';
+import { type UserIntent, analyzeIntent } from '../text/user-intent.js';
+
+export type Integrity = 'trusted' | 'untrusted';
+export type Confidentiality = 'public' | 'internal' | 'secret';
+export type NodeKind = 'prompt' | 'llm_output' | 'tool_definitions' | 'tool_call' | 'tool_result' | 'resource' | 'agent_message';
+
+const CONF_RANK: Record<Confidentiality, number> = { public: 0, internal: 1, secret: 2 };
+/** Lattice join of confidentiality labels: the more confidential wins. */
+export function joinConfidentiality(a: Confidentiality, b: Confidentiality): Confidentiality {
+  return CONF_RANK[a] >= CONF_RANK[b] ? a : b;
+}
+/** Lattice join of integrity labels: anything touched by untrusted data is untrusted. */
+export function joinIntegrity(a: Integrity, b: Integrity): Integrity {
+  return a === 'untrusted' || b === 'untrusted' ? 'untrusted' : 'trusted';
+}
+
+/** One node of the provenance graph. Text is not kept for untrusted nodes: values and a word fingerprint are. */
+export interface GraphNode {
+  idx: number;
+  kind: NodeKind;
+  eventId: string;
+  timestampMillis: number;
+  integrity: Integrity;
+  confidentiality: Confidentiality;
+  toolName?: string;
+  toolCallId?: string;
+  /** Identifying values (see extractValues) found in the node's text. */
+  values: Set<string>;
+  /** Word fingerprint for long-text derivation. */
+  words?: BloomFilter;
+  wordCount: number;
+  /** Present when untrusted text carries instructions. */
+  injection?: InjectionAssessment;
+  /** Values inside the injected directive's sentences. */
+  regionValues?: Set<string>;
+  /** Short excerpts of the directive, for evidence. */
+  excerpts?: string[];
+  /** Secret values found in the node (normalized). */
+  secrets?: Set<string>;
+  /** For tool_call nodes: data-flow edges, argument path → source node indexes. */
+  argumentSources?: Map<string, number[]>;
+}
+
+/** Bounds of one session's state. Eviction is documented in detectors/README.md. */
+export interface SessionLimits {
+  /** Nodes kept per session; beyond it the oldest untrusted, non-injected nodes are dropped first. */
+  maxNodes: number;
+  /** Distinct values indexed per session; beyond it new values of ordinary nodes are not indexed. */
+  maxValues: number;
+  /** Characters of trusted prompt text kept for substring checks. */
+  maxTrustedChars: number;
+  /** Event ids remembered for idempotency. */
+  maxEventIds: number;
+}
+
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  maxNodes: 256,
+  maxValues: 4_096,
+  maxTrustedChars: 16_384,
+  maxEventIds: 1_024,
+};
+
+export interface ValueSource {
+  node: GraphNode;
+}
+
+/**
+ * The incremental provenance graph of one session: nodes in control-flow order, a value index for data-flow
+ * edges (value → the earliest nodes containing it), integrity and confidentiality labels.
+ */
+export class SessionGraph {
+  readonly tenantId: string;
+  readonly sessionId: string;
+  agentId: string | undefined;
+  readonly nodes: GraphNode[] = [];
+  private nextIdx = 0;
+  /** value key → node indexes (earliest first, at most 4). */
+  readonly valueIndex = new Map<string, number[]>();
+  private readonly eventIds = new Set<string>();
+  trustedText = '';
+  intent: UserIntent = { classes: new Set(), delegated: false };
+  /** toolCallId → toolName, for results that do not name their tool. */
+  readonly callTools = new Map<string, string>();
+  /** Tool definitions seen in this session, by name. */
+  readonly definitions = new Map<string, ToolDefinition>();
+  /** Tool call names in order (bounded), for the sequence model. */
+  readonly toolSequence: string[] = [];
+  lastActivityMillis = 0;
+  private readonly limits: SessionLimits;
+
+  constructor(tenantId: string, sessionId: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS) {
+    this.tenantId = tenantId;
+    this.sessionId = sessionId;
+    this.limits = limits;
+  }
+
+  /** Whether an event id was applied already (at-least-once delivery makes duplicates normal). */
+  seen(eventId: string): boolean {
+    return this.eventIds.has(eventId);
+  }
+
+  markSeen(eventId: string): void {
+    if (this.eventIds.size >= this.limits.maxEventIds) {
+      const first = this.eventIds.values().next().value;
+      if (first !== undefined) this.eventIds.delete(first);
+    }
+    this.eventIds.add(eventId);
+  }
+
+  nodeAt(idx: number): GraphNode | undefined {
+    // Nodes are kept in idx order; eviction removes from the front or middle, so search.
+    const arr = this.nodes;
+    let lo = 0;
+    let hi = arr.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const n = arr[mid]!;
+      if (n.idx === idx) return n;
+      if (n.idx < idx) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  /** Nodes whose text contains the value key (earliest first). */
+  sourcesOf(key: string): GraphNode[] {
+    const idxs = this.valueIndex.get(key);
+    if (!idxs) return [];
+    const out: GraphNode[] = [];
+    for (const i of idxs) {
+      const n = this.nodeAt(i);
+      if (n) out.push(n);
+    }
+    return out;
+  }
+
+  /** True when the trusted prompts mention the value (the user or system supplied it). */
+  trustedMentions(normalizedValue: string): boolean {
+    return normalizedValue.length > 0 && this.trustedText.includes(normalizedValue);
+  }
+
+  /**
+   * Applies one event; returns the node it created, or undefined for a duplicate or an event that adds no
+   * node. Idempotent by event id.
+   */
+  apply(event: AgentEvent): GraphNode | undefined {
+    if (this.seen(event.eventId)) return undefined;
+    this.markSeen(event.eventId);
+    if (event.timestampMillis > this.lastActivityMillis) this.lastActivityMillis = event.timestampMillis;
+    if (event.agentId && !this.agentId) this.agentId = event.agentId;
+    switch (event.kind) {
+      case 'prompt': {
+        const norm = normalizeText(event.content);
+        if (this.trustedText.length < this.limits.maxTrustedChars) {
+          this.trustedText = `${this.trustedText}\n${norm}`.slice(0, this.limits.maxTrustedChars);
+        }
+        if (event.role === 'user' || event.role === 'developer' || event.role === 'system') {
+          const intent = analyzeIntent(event.role === 'system' ? '' : event.content);
+          for (const c of intent.classes) this.intent.classes.add(c);
+          this.intent.delegated ||= intent.delegated;
+        }
+        return this.addTextNode('prompt', event, event.content, 'trusted', 'internal', false);
+      }
+      case 'completion': {
+        for (const c of event.toolCalls) if (c.toolCallId) this.callTools.set(c.toolCallId, c.toolName);
+        if (!event.content) return undefined;
+        return this.addTextNode('llm_output', event, event.content, 'untrusted', 'internal', false);
+      }
+      case 'tool_definitions': {
+        for (const t of event.tools) this.definitions.set(t.name, t);
+        return this.pushNode({ kind: 'tool_definitions', event, integrity: 'untrusted', confidentiality: 'public' });
+      }
+      case 'tool_call': {
+        this.callTools.set(event.toolCallId, event.toolName);
+        return this.recordCall(event.toolCallId, event.toolName, event.eventId, event.timestampMillis, new Map());
+      }
+      case 'tool_result': {
+        const toolName = event.toolName || this.callTools.get(event.toolCallId) || '';
+        const node = this.addTextNode('tool_result', event, event.content, 'untrusted', 'internal', true);
+        node.toolName = toolName;
+        node.toolCallId = event.toolCallId;
+        return node;
+      }
+      case 'resource_read':
+        return this.addTextNode('resource', event, event.content, 'untrusted', 'internal', true);
+      case 'agent_message': {
+        // What another agent sends us is untrusted input; what we send is our own output.
+        const untrustedIn = event.direction === 'received';
+        return this.addTextNode('agent_message', event, event.content, 'untrusted', 'internal', untrustedIn);
+      }
+    }
+  }
+
+  /** Records a tool call node (from a verdict request or a tool_call event), deduplicated by tool call id. */
+  recordCall(
+    toolCallId: string,
+    toolName: string,
+    eventId: string,
+    timestampMillis: number,
+    argumentSources: Map<string, number[]>,
+  ): GraphNode | undefined {
+    const key = `call:${toolCallId}`;
+    if (toolCallId && this.seen(key)) return undefined;
+    if (toolCallId) this.markSeen(key);
+    this.toolSequence.push(toolName);
+    if (this.toolSequence.length > 64) this.toolSequence.shift();
+    const node = this.pushNode({
+      kind: 'tool_call',
+      event: { eventId, timestampMillis },
+      integrity: 'untrusted',
+      confidentiality: 'public',
+    });
+    node.toolName = toolName;
+    node.toolCallId = toolCallId;
+    node.argumentSources = argumentSources;
+    return node;
+  }
+
+  private pushNode(spec: {
+    kind: NodeKind;
+    event: { eventId: string; timestampMillis: number };
+    integrity: Integrity;
+    confidentiality: Confidentiality;
+  }): GraphNode {
+    const node: GraphNode = {
+      idx: this.nextIdx++,
+      kind: spec.kind,
+      eventId: spec.event.eventId,
+      timestampMillis: spec.event.timestampMillis,
+      integrity: spec.integrity,
+      confidentiality: spec.confidentiality,
+      values: new Set(),
+      wordCount: 0,
+    };
+    this.nodes.push(node);
+    if (this.nodes.length > this.limits.maxNodes) this.evict();
+    return node;
+  }
+
+  private addTextNode(
+    kind: NodeKind,
+    event: { eventId: string; timestampMillis: number },
+    text: string,
+    integrity: Integrity,
+    confidentiality: Confidentiality,
+    scan: boolean,
+  ): GraphNode {
+    const node = this.pushNode({ kind, event, integrity, confidentiality });
+    const values = extractValues(text);
+    for (const v of values) node.values.add(v.key);
+    const secrets = integrity === 'untrusted' ? findSecrets(text) : [];
+    if (secrets.length > 0) {
+      node.secrets = new Set(secrets.map((s) => s.value));
+      node.confidentiality = joinConfidentiality(node.confidentiality, 'secret');
+      for (const s of node.secrets) node.values.add(s);
+    }
+    if (integrity === 'untrusted') {
+      const words = contentWords(normalizeText(text));
+      node.wordCount = words.length;
+      if (words.length > 0) {
+        node.words = new BloomFilter(Math.min(16_384, Math.max(512, words.length * 12)));
+        for (const w of words) node.words.add(w);
+      }
+    }
+    if (scan) {
+      const assessment = scoreInjection(text);
+      if (assessment.level !== 'none') {
+        node.injection = assessment;
+        node.regionValues = new Set();
+        for (const v of values) {
+          if (assessment.regions.some(([a, b]) => v.start >= a && v.end <= b)) node.regionValues.add(v.key);
+        }
+        node.excerpts = assessment.regions.slice(0, 3).map(([a, b]) => text.slice(a, Math.min(b, a + 300)).trim());
+      }
+    }
+    this.index(node);
+    return node;
+  }
+
+  private index(node: GraphNode): void {
+    const protectedNode = node.integrity === 'trusted' || node.injection !== undefined;
+    for (const key of node.values) {
+      const list = this.valueIndex.get(key);
+      if (list) {
+        if (list.length < 4) list.push(node.idx);
+        else if (protectedNode && !list.includes(node.idx)) list[3] = node.idx;
+      } else if (this.valueIndex.size < this.limits.maxValues || protectedNode) {
+        this.valueIndex.set(key, [node.idx]);
+      }
+    }
+  }
+
+  /** Drops the oldest ordinary node; trusted prompts and injected nodes are kept as long as possible. */
+  private evict(): void {
+    let victim = this.nodes.findIndex((n) => n.integrity !== 'trusted' && !n.injection);
+    if (victim < 0) victim = 0;
+    const [gone] = this.nodes.splice(victim, 1);
+    if (!gone) return;
+    for (const key of gone.values) {
+      const list = this.valueIndex.get(key);
+      if (!list) continue;
+      const rest = list.filter((i) => i !== gone.idx);
+      if (rest.length === 0) this.valueIndex.delete(key);
+      else this.valueIndex.set(key, rest);
+    }
+  }
+
+  /** Nodes carrying injected instructions, oldest first. */
+  injectedNodes(): GraphNode[] {
+    return this.nodes.filter((n) => n.injection !== undefined);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Text normalization shared by the detectors: Unicode NFKC, invisible characters removed, case folded,
+ * whitespace collapsed. Attackers hide instructions behind look-alike and zero-width characters; matching
+ * on the normalized form sees through that.
+ */
+
+// Zero-width, bidi controls, word joiner, BOM, soft hyphen, Unicode tag characters (U+E0000–E007F).
+const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]|\udb40[\udc00-\udc7f]/g;
+const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
+const TAGS = /\udb40[\udc00-\udc7f]/;
+const ZERO_WIDTH = /[\u200b-\u200d\u2060\ufeff]/;
+
+/** Lower-cased NFKC text without invisible characters and with single spaces. */
+export function normalizeText(s: string): string {
+  return s.normalize('NFKC').replace(INVISIBLE, '').toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/** Which kinds of invisible characters a text carries (used as evidence by the poisoning detectors). */
+export function invisibleCharacters(s: string): { zeroWidth: boolean; bidi: boolean; tags: boolean } {
+  return { zeroWidth: ZERO_WIDTH.test(s), bidi: BIDI.test(s), tags: TAGS.test(s) };
+}
+
+/** A normalized form for comparing one argument value with text: also strips URL scheme and `www.`. */
+export function normalizeValue(s: string): string {
+  let v = normalizeText(s);
+  v = v.replace(/^https?:\/\//, '').replace(/^www\./, '');
+  if (v.endsWith('/')) v = v.slice(0, -1);
+  return v;
+}
+
+/** 32-bit FNV-1a hash: cheap, deterministic token hashing for the per-node Bloom filters. */
+export function fnv1a(s: string, seed = 0x811c9dc5): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const STOPWORDS = new Set(
+  'the a an and or of to in on at for from by with is are was were be been it this that these those you your i me my we our he she they them his her their as not no do does did have has had will would can could should shall may might must please if then than so but into about over after before up out all any some just also only very more most such there here what which who whom when where why how'.split(
+    ' ',
+  ),
+);
+
+/** Words of a normalized text worth indexing (no stop words, at least 2 characters). */
+export function contentWords(normalized: string): string[] {
+  const out: string[] = [];
+  for (const w of normalized.split(/[^\p{L}\p{N}@._'-]+/u)) {
+    const t = w.replace(/^[._'-]+|[._'-]+$/g, '');
+    if (t.length >= 2 && !STOPWORDS.has(t)) out.push(t);
+  }
+  return out;
+}

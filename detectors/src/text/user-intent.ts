@@ -1,0 +1,31 @@
+/**
+ * What the trusted prompts (system, developer, user) ask for, as action classes. Used to decide whether a
+ * side effect that uses values from untrusted content was something the user asked for.
+ */
+
+export type ActionClass = 'send' | 'pay' | 'write' | 'delete' | 'execute' | 'browse';
+
+export interface UserIntent {
+  classes: Set<ActionClass>;
+  /** The user delegated to content: "follow the instructions in the file", "do the tasks on my list". */
+  delegated: boolean;
+}
+
+const CLASS_PATTERNS: ReadonlyArray<readonly [ActionClass, RegExp]> = [
+  ['pay', /\b(?:pay|paid|payment|transfer|refund|transaction|wire|remit|money|standing order|rent|invoice|bill)\w*/i],
+  ['send', /\b(?:send|e-?mail|mail|reply|respond|forward|message|dm|write to|tell|notify|post|share|invite|contact|publish|announce|let \w+ know)\w*/i],
+  ['write', /\b(?:create|add|update|change|modify|edit|set|schedule|reschedule|book|reserve|rename|move|adjust|append|write|save|invite|register|make|organi[sz]e|put|fill|enter|correct|fix)\w*/i],
+  ['delete', /\b(?:delete|remove|cancel|clear|erase|drop|revoke|unsubscribe|kick)\w*/i],
+  ['execute', /\b(?:run|execute|install|deploy|launch|start)\w*/i],
+  ['browse', /\b(?:visit|browse|open|fetch|read|check|look at|go to|download|website|webpage|web page|url|link)\w*/i],
+];
+
+const DELEGATION =
+  /\b(?:follow|do|complete|execute|carry out|perform|handle|act on|take care of|apply|implement|work through|go through|resolve)\b[^.!?\n]{0,60}\b(?:instructions?|tasks?|steps|todos?|to-dos?|to do list|requests?|actions?|items?|what (?:it|they|the \w+) (?:says?|asks?))\b|\baccordingly\b|\bas (?:described|instructed|specified|requested|listed|explained|outlined|stated) (?:in|by|on)\b/i;
+
+/** Reads action classes and delegation from the trusted prompt text. */
+export function analyzeIntent(trustedText: string): UserIntent {
+  const classes = new Set<ActionClass>();
+  for (const [cls, re] of CLASS_PATTERNS) if (re.test(trustedText)) classes.add(cls);
+  return { classes, delegated: DELEGATION.test(trustedText) };
+}
