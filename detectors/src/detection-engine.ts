@@ -6,21 +6,21 @@ import {
   type PendingToolCall,
   type Reason,
   SEVERITY_RANK,
-  type Verdict,
-  type VerdictRequest,
   sessionKey,
   stableHash,
+  type Verdict,
+  type VerdictRequest,
 } from '@bulwark/contracts';
 import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
 import { ExfilFlowDetector } from './exfil-flow-detector.js';
 import { InjectionChainDetector } from './injection-chain-detector.js';
-import { DEFAULT_POLICY, type Policy, overridesFor, sectionsFor } from './policy.js';
+import { DEFAULT_POLICY, overridesFor, type Policy, sectionsFor } from './policy.js';
 import { PolicyRuleDetector } from './policy-rule-detector.js';
 import { RiskyArgsDetector } from './risky-args-detector.js';
 import { SequenceAnomalyDetector } from './sequence-anomaly-detector.js';
 import { analyzeCall } from './session/analyze-call.js';
 import { DEFAULT_SESSION_LIMITS, SessionGraph, type SessionLimits } from './session/session-graph.js';
-import { type ToolProfile, applyProfileOverride, inferToolProfile } from './tool-profile.js';
+import { applyProfileOverride, inferToolProfile, type ToolProfile } from './tool-profile.js';
 
 /** Engine-wide bounds. */
 export interface EngineLimits {
@@ -81,7 +81,10 @@ export class DetectionEngine {
 
   constructor(options: DetectionEngineOptions = {}) {
     this.currentPolicy = options.policy ?? DEFAULT_POLICY;
-    this.detectors = options.detectors ?? [...DetectionEngine.builtinDetectors(() => this.currentPolicy), ...(options.extraDetectors ?? [])];
+    this.detectors = options.detectors ?? [
+      ...DetectionEngine.builtinDetectors(() => this.currentPolicy),
+      ...(options.extraDetectors ?? []),
+    ];
     this.micros = options.monotonicMicros ?? (() => 0);
     this.limits = { ...DEFAULT_ENGINE_LIMITS, ...options.limits };
   }
@@ -137,9 +140,14 @@ export class DetectionEngine {
     const session = this.sessionFor(event.tenantId, event.sessionId);
     if (event.kind === 'tool_call') {
       // A call seen only after the fact (no inline verdict was asked): evaluate it as if asked, once.
-      if (session.seen(event.eventId) || (event.toolCallId && session.seen(`call:${event.toolCallId}`))) return { findings: [] };
+      if (session.seen(event.eventId) || (event.toolCallId && session.seen(`call:${event.toolCallId}`)))
+        return { findings: [] };
       session.markSeen(event.eventId);
-      const call: PendingToolCall = { toolCallId: event.toolCallId || event.eventId, toolName: event.toolName, arguments: event.arguments };
+      const call: PendingToolCall = {
+        toolCallId: event.toolCallId || event.eventId,
+        toolName: event.toolName,
+        arguments: event.arguments,
+      };
       if (event.server) call.server = event.server;
       const res = this.evaluate(session, call, event.agentId, event.timestampMillis, event.eventId);
       return { findings: res.findings, verdict: res.verdict };
@@ -163,7 +171,10 @@ export class DetectionEngine {
     const extra: Finding[] = [];
     for (const ev of request.events) {
       // Events travel with the request's tenant: a caller cannot write into another tenant's session.
-      const scoped = ev.tenantId === tenantId && ev.sessionId === request.sessionId ? ev : { ...ev, tenantId, sessionId: request.sessionId };
+      const scoped =
+        ev.tenantId === tenantId && ev.sessionId === request.sessionId
+          ? ev
+          : { ...ev, tenantId, sessionId: request.sessionId };
       extra.push(...this.ingest(scoped).findings);
     }
     const session = this.sessionFor(tenantId, request.sessionId);
@@ -174,18 +185,33 @@ export class DetectionEngine {
     return res;
   }
 
-  private evaluate(session: SessionGraph, call: PendingToolCall, agentId: string | undefined, now: number, eventId: string): EngineResult {
+  private evaluate(
+    session: SessionGraph,
+    call: PendingToolCall,
+    agentId: string | undefined,
+    now: number,
+    eventId: string,
+  ): EngineResult {
     const ctx = this.context(session, agentId, now);
     const profile = this.profileOf(session, call);
     ctx.call = analyzeCall(session, call, profile);
-    const disabled = new Set(overridesFor(this.currentPolicy, session.tenantId, call.server, call.toolName).flatMap((o) => o.disable ?? []));
+    const disabled = new Set(
+      overridesFor(this.currentPolicy, session.tenantId, call.server, call.toolName).flatMap(
+        (o) => o.disable ?? [],
+      ),
+    );
     const outcomes: Array<[Detector, DetectorOutcome]> = [];
     for (const d of this.detectors) {
       if (!d.onToolCall || disabled.has(d.id)) continue;
       for (const o of d.onToolCall(call, ctx)) outcomes.push([d, o]);
     }
     const sources = new Map<string, number[]>();
-    for (const a of ctx.call.args) if (a.sources.length > 0) sources.set(a.path, a.sources.map((n) => n.idx));
+    for (const a of ctx.call.args)
+      if (a.sources.length > 0)
+        sources.set(
+          a.path,
+          a.sources.map((n) => n.idx),
+        );
     session.recordCall(call.toolCallId, call.toolName, eventId, now, sources);
     if (now > session.lastActivityMillis) session.lastActivityMillis = now;
     const findings = outcomes.map(([d, o], i) => toFinding(d, o, ctx, eventId, i, call));
@@ -198,7 +224,8 @@ export class DetectionEngine {
     let p = this.profiles.get(key);
     if (!p) {
       p = inferToolProfile(def ?? { name: call.toolName }, Object.keys(call.arguments));
-      for (const o of overridesFor(this.currentPolicy, session.tenantId, call.server, call.toolName)) p = applyProfileOverride(p, o.profile);
+      for (const o of overridesFor(this.currentPolicy, session.tenantId, call.server, call.toolName))
+        p = applyProfileOverride(p, o.profile);
       if (this.profiles.size > 10_000) this.profiles.clear();
       this.profiles.set(key, p);
     }
@@ -279,11 +306,19 @@ export function aggregate(
   const ids = new Set<string>();
   for (const [d, o] of outcomes) {
     if (DECISION_RANK[o.decision] > DECISION_RANK[decision]) decision = o.decision;
-    reasons.push({ detectorId: d.id, severity: o.severity, decision: o.decision, message: o.message, evidence: o.evidence });
+    reasons.push({
+      detectorId: d.id,
+      severity: o.severity,
+      decision: o.decision,
+      message: o.message,
+      evidence: o.evidence,
+    });
     ids.add(d.id);
   }
   reasons.sort(
-    (a, b) => DECISION_RANK[b.decision] - DECISION_RANK[a.decision] || SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity],
+    (a, b) =>
+      DECISION_RANK[b.decision] - DECISION_RANK[a.decision] ||
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity],
   );
   return {
     decision,

@@ -4,11 +4,16 @@ import { DEFAULT_POLICY } from './policy.js';
 import type { ArgumentFlow } from './session/analyze-call.js';
 
 /** Argument names that say where data goes. */
-const DESTINATION = /(^|[._\[])(to|cc|bcc|recipients?|email|emails|address|addresses|url|uri|link|endpoint|webhook|channel|user|users|target|destination|dest|host|domain|phone|number|account|iban|participants?|invitees?|attendees?)($|[._\]\[])/i;
+const DESTINATION =
+  /(^|[._[])(to|cc|bcc|recipients?|email|emails|address|addresses|url|uri|link|endpoint|webhook|channel|user|users|target|destination|dest|host|domain|phone|number|account|iban|participants?|invitees?|attendees?)($|[._\][])/i;
 const SECRET_KINDS_IN_URL = /[?&][^=]+=([^&]{16,})/;
 
 function isDestination(a: ArgumentFlow): boolean {
-  return DESTINATION.test(a.path) || /^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i.test(a.value.trim()) || /^(https?:\/\/|www\.)/i.test(a.value.trim());
+  return (
+    DESTINATION.test(a.path) ||
+    /^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i.test(a.value.trim()) ||
+    /^(https?:\/\/|www\.)/i.test(a.value.trim())
+  );
 }
 
 /**
@@ -42,7 +47,13 @@ export class ExfilFlowDetector implements Detector {
           decision: policy.secret,
           title: 'Secret in an outbound URL',
           message: `${call.toolName} sends a secret in ${d.path}`,
-          evidence: [{ field: `arguments.${d.path}`, excerpt: redact(d.value), note: d.secrets.map((s) => s.kind).join(', ') || 'secret-labelled value' }],
+          evidence: [
+            {
+              field: `arguments.${d.path}`,
+              excerpt: redact(d.value),
+              note: d.secrets.map((s) => s.kind).join(', ') || 'secret-labelled value',
+            },
+          ],
         });
       }
     }
@@ -51,17 +62,24 @@ export class ExfilFlowDetector implements Detector {
       const evidence: Evidence[] = secretArgs.map((x) => ({
         field: `arguments.${x.path}`,
         excerpt: redact(x.value),
-        note: x.secrets.length > 0 ? `secret by pattern: ${x.secrets.map((s) => s.kind).join(', ')}` : `value read from a secret-labelled result (${x.untrustedSources.map((n) => n.eventId).join(', ')})`,
+        note:
+          x.secrets.length > 0
+            ? `secret by pattern: ${x.secrets.map((s) => s.kind).join(', ')}`
+            : `value read from a secret-labelled result (${x.untrustedSources.map((n) => n.eventId).join(', ')})`,
       }));
       out.push({
         severity: destTrusted ? 'medium' : 'critical',
         decision: destTrusted ? policy.secretToTrustedDestination : policy.secret,
-        title: destTrusted ? 'Secret sent to a destination the user named' : 'Secret flowing to an outward sink',
+        title: destTrusted
+          ? 'Secret sent to a destination the user named'
+          : 'Secret flowing to an outward sink',
         message: `${call.toolName} sends ${secretArgs.map((x) => x.path).join(', ')} (secret) to ${destinations.map((d) => d.value.slice(0, 80)).join(', ') || 'an outward sink'}${destTrusted ? ' as the user asked' : ''}`,
         evidence,
       });
     } else if (destUntrusted) {
-      const internal = payload.filter((x) => x.confidentiality === 'internal' && x.untrustedSources.length > 0);
+      const internal = payload.filter(
+        (x) => x.confidentiality === 'internal' && x.untrustedSources.length > 0,
+      );
       if (internal.length > 0) {
         const dest = destinations.filter((d) => !d.trustedBacked && d.untrustedSources.length > 0);
         out.push({
@@ -75,7 +93,11 @@ export class ExfilFlowDetector implements Detector {
               excerpt: d.value.slice(0, 200),
               note: `destination first seen in ${d.untrustedSources[0]?.kind} ${d.untrustedSources[0]?.eventId}`,
             })),
-            ...internal.slice(0, 3).map((x) => ({ field: `arguments.${x.path}`, excerpt: x.value.slice(0, 200), note: 'internal data' })),
+            ...internal.slice(0, 3).map((x) => ({
+              field: `arguments.${x.path}`,
+              excerpt: x.value.slice(0, 200),
+              note: 'internal data',
+            })),
           ],
         });
       }

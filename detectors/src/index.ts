@@ -1,5 +1,45 @@
-export { DetectionEngine, aggregate } from './detection-engine.js';
-export type { DetectionEngineOptions, EngineResult, IngestResult } from './detection-engine.js';
+export type { DetectionEngineOptions, EngineLimits, EngineResult, IngestResult } from './detection-engine.js';
+export { aggregate, DEFAULT_ENGINE_LIMITS, DetectionEngine } from './detection-engine.js';
 export type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
 export { EngineVerdictProvider } from './engine-verdict-provider.js';
 export { DetectorsError, PolicyError } from './errors.js';
+export { ExfilFlowDetector } from './exfil-flow-detector.js';
+export { InjectionChainDetector } from './injection-chain-detector.js';
+export type { Policy, PolicyInput, PolicyOverride, PolicyRule, PolicySections } from './policy.js';
+export { DEFAULT_POLICY, globMatch, overridesFor, PolicySchema, parsePolicy, sectionsFor } from './policy.js';
+export { PolicyRuleDetector } from './policy-rule-detector.js';
+export type { AgentDojoEvalOptions, AgentDojoEvalResult } from './replay/agentdojo-evaluator.js';
+export { evaluateAgentDojo } from './replay/agentdojo-evaluator.js';
+export type { AgentDojoConversation, AgentDojoLabels, ReplayStep } from './replay/agentdojo-replay.js';
+export { AgentDojoConversationSchema, stripAnswerKey, toReplaySteps } from './replay/agentdojo-replay.js';
+export type { AgentDojoScore, RunOutcome } from './replay/agentdojo-score.js';
+export { isBlocking, percentile, scoreAgentDojo } from './replay/agentdojo-score.js';
+export { RiskyArgsDetector } from './risky-args-detector.js';
+export type { SequenceAnomalyOptions, SequenceModelJson } from './sequence-anomaly-detector.js';
+export { SequenceAnomalyDetector } from './sequence-anomaly-detector.js';
+export type { ArgumentFlow, CallAnalysis } from './session/analyze-call.js';
+export { analyzeCall } from './session/analyze-call.js';
+export type {
+  Confidentiality,
+  GraphNode,
+  Integrity,
+  NodeKind,
+  SessionLimits,
+} from './session/session-graph.js';
+export {
+  DEFAULT_SESSION_LIMITS,
+  joinConfidentiality,
+  joinIntegrity,
+  SessionGraph,
+} from './session/session-graph.js';
+export type { ExtractedValue, ValueKind } from './text/extract-values.js';
+export { extractValues } from './text/extract-values.js';
+export type { SecretMatch } from './text/find-secrets.js';
+export { findSecrets } from './text/find-secrets.js';
+export type { InjectionAssessment, InjectionLevel, InjectionSignal } from './text/injection-scorer.js';
+export { scoreInjection } from './text/injection-scorer.js';
+export { invisibleCharacters, normalizeText } from './text/normalize-text.js';
+export type { ActionClass, UserIntent } from './text/user-intent.js';
+export { analyzeIntent } from './text/user-intent.js';
+export type { ToolProfile, ToolProfileOverride } from './tool-profile.js';
+export { applyProfileOverride, inferToolProfile, nameWords } from './tool-profile.js';

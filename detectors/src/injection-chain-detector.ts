@@ -36,7 +36,10 @@ function classesOf(p: ToolProfile): ActionClass[] {
 }
 
 /** An argument value that appears inside the injected directive and that the user did not supply. */
-function chainHits(args: readonly ArgumentFlow[], node: GraphNode): Array<{ arg: ArgumentFlow; key: string }> {
+function chainHits(
+  args: readonly ArgumentFlow[],
+  node: GraphNode,
+): Array<{ arg: ArgumentFlow; key: string }> {
   const hits: Array<{ arg: ArgumentFlow; key: string }> = [];
   for (const arg of args) {
     if (arg.trustedBacked) continue;
@@ -44,13 +47,19 @@ function chainHits(args: readonly ArgumentFlow[], node: GraphNode): Array<{ arg:
       if (arg.trustedKeys.has(key) || key.length < 3) continue;
       const inRegion = node.regionValues?.has(key) === true;
       // Strong directives: any identifying value of the injected text counts, not only those in its sentences.
-      const inStrongNode = node.injection?.level === 'strong' && node.values.has(key) && !/^\d+(\.\d+)?$/.test(key);
+      const inStrongNode =
+        node.injection?.level === 'strong' && node.values.has(key) && !/^\d+(\.\d+)?$/.test(key);
       if (inRegion || inStrongNode) {
         hits.push({ arg, key });
         break;
       }
     }
-    if (!hits.some((h) => h.arg === arg) && arg.untrustedSources.includes(node) && arg.value.length > 60 && node.injection?.level === 'strong') {
+    if (
+      !hits.some((h) => h.arg === arg) &&
+      arg.untrustedSources.includes(node) &&
+      arg.value.length > 60 &&
+      node.injection?.level === 'strong'
+    ) {
       hits.push({ arg, key: '(copied text)' });
     }
   }
@@ -86,7 +95,9 @@ export class InjectionChainDetector implements Detector {
       {
         severity: strong ? 'high' : 'low',
         decision: 'alert',
-        title: strong ? 'Instructions addressed to the agent in untrusted content' : 'Imperative text in untrusted content',
+        title: strong
+          ? 'Instructions addressed to the agent in untrusted content'
+          : 'Imperative text in untrusted content',
         message: `${n.kind}${n.toolName ? ` of ${n.toolName}` : ''} carries ${n.injection.level} injected instructions (score ${n.injection.score.toFixed(1)})`,
         evidence: [sourceEvidence(n)],
       },
@@ -108,7 +119,11 @@ export class InjectionChainDetector implements Detector {
       const hits = chainHits(analysis.args, node);
       if (hits.length === 0) continue;
       // A URL fetch only counts when the URL itself comes from the directive.
-      if (!profile.sideEffecting && !hits.some((h) => /url|link|uri|href|site|page|address/i.test(h.arg.path) || h.key.includes('.'))) continue;
+      if (
+        !profile.sideEffecting &&
+        !hits.some((h) => /url|link|uri|href|site|page|address/i.test(h.arg.path) || h.key.includes('.'))
+      )
+        continue;
       const strong = node.injection?.level === 'strong';
       // A weak directive with structure (a TODO: marker, directive markup, hidden characters) is addressed to
       // whoever processes the text: for chains it counts like a strong one.
@@ -169,11 +184,21 @@ export class InjectionChainDetector implements Detector {
 
     const strongNodes = injected.filter((n) => n.injection?.level === 'strong');
     // In a compromised session a fetch of a URL the user never gave is an egress channel too.
-    const untrustedFetch = profile.fetchesUrl && analysis.args.some((a) => !a.trustedBacked && /url|link|uri|href|site|page|address/i.test(a.path));
+    const untrustedFetch =
+      profile.fetchesUrl &&
+      analysis.args.some((a) => !a.trustedBacked && /url|link|uri|href|site|page|address/i.test(a.path));
     const structuredNodes = injected.filter(
-      (n) => n.injection?.level === 'weak' && n.injection.targeted && n.injection.signals.some((s) => STRUCTURAL.has(s.family)),
+      (n) =>
+        n.injection?.level === 'weak' &&
+        n.injection.targeted &&
+        n.injection.signals.some((s) => STRUCTURAL.has(s.family)),
     );
-    if (strongNodes.length === 0 && structuredNodes.length > 0 && profile.sideEffecting && !session.intent.delegated) {
+    if (
+      strongNodes.length === 0 &&
+      structuredNodes.length > 0 &&
+      profile.sideEffecting &&
+      !session.intent.delegated
+    ) {
       const first = structuredNodes[0]!;
       return [
         {

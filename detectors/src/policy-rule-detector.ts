@@ -1,6 +1,6 @@
 import type { PendingToolCall } from '@bulwark/contracts';
 import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
-import { type Policy, globMatch, overridesFor } from './policy.js';
+import { globMatch, overridesFor, type Policy } from './policy.js';
 
 function valueAt(args: Record<string, unknown>, path: string): unknown {
   let cur: unknown = args;
@@ -41,10 +41,20 @@ export class PolicyRuleDetector implements Detector {
     }
     for (const r of policy.rules) {
       const w = r.when;
-      if (!globMatch(w.tool, call.toolName) || (w.server !== undefined && !globMatch(w.server, call.server)) || !globMatch(w.tenant, ctx.tenantId)) continue;
-      if (w.sideEffecting !== undefined && (ctx.call?.profile.sideEffecting ?? false) !== w.sideEffecting) continue;
+      if (
+        !globMatch(w.tool, call.toolName) ||
+        (w.server !== undefined && !globMatch(w.server, call.server)) ||
+        !globMatch(w.tenant, ctx.tenantId)
+      )
+        continue;
+      if (w.sideEffecting !== undefined && (ctx.call?.profile.sideEffecting ?? false) !== w.sideEffecting)
+        continue;
       if (w.afterInjection && !(ctx.session?.injectedNodes().length ?? 0)) continue;
-      if (w.untrustedArgument && !ctx.call?.args.some((a) => !a.trustedBacked && a.untrustedSources.length > 0)) continue;
+      if (
+        w.untrustedArgument &&
+        !ctx.call?.args.some((a) => !a.trustedBacked && a.untrustedSources.length > 0)
+      )
+        continue;
       if (w.argument) {
         let re = this.patterns.get(w.argument.matches);
         if (!re) {
@@ -58,7 +68,7 @@ export class PolicyRuleDetector implements Detector {
         severity: r.severity,
         decision: r.decision,
         title: `Policy rule ${r.id}`,
-        message: r.message ?? r.description ?? `rule ${r.id} matched ${call.toolName}`,
+        message: r.message || r.description || `rule ${r.id} matched ${call.toolName}`,
         evidence: [{ field: w.argument ? `arguments.${w.argument.path}` : 'toolName', note: `rule ${r.id}` }],
       });
     }

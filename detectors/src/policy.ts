@@ -20,7 +20,13 @@ const SectionsShape = {
       quarantineStructured: Decision.default('require_approval'),
     })
     .strict()
-    .default({ chain: 'block', weakChain: 'block', quarantine: 'block', delegatedChain: 'require_approval', quarantineStructured: 'require_approval' }),
+    .default({
+      chain: 'block',
+      weakChain: 'block',
+      quarantine: 'block',
+      delegatedChain: 'require_approval',
+      quarantineStructured: 'require_approval',
+    }),
   exfil: z
     .object({
       /** A secret flows to an outward sink whose destination the user did not give. */
@@ -31,7 +37,11 @@ const SectionsShape = {
       internalToUntrustedDestination: Decision.default('alert'),
     })
     .strict()
-    .default({ secret: 'block', secretToTrustedDestination: 'alert', internalToUntrustedDestination: 'alert' }),
+    .default({
+      secret: 'block',
+      secretToTrustedDestination: 'alert',
+      internalToUntrustedDestination: 'alert',
+    }),
   args: z
     .object({ risky: Decision.default('block') })
     .strict()
@@ -85,7 +95,12 @@ const OverrideSchema = z
 
 const RuleSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$/, 'dotted lower-case id like custom.no-prod-delete'),
+    id: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$/,
+        'dotted lower-case id like custom.no-prod-delete',
+      ),
     description: z.string().default(''),
     when: z
       .object({
@@ -187,13 +202,26 @@ export function globMatch(pattern: string | undefined, value: string | undefined
   if (pattern === undefined) return true;
   if (value === undefined) return false;
   if (!pattern.includes('*') && !pattern.includes('?')) return pattern === value;
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return re.test(value);
 }
 
 /** Overrides that apply to a tool, in file order (later ones win). */
-export function overridesFor(policy: Policy, tenantId: string, server: string | undefined, tool: string): PolicyOverride[] {
+export function overridesFor(
+  policy: Policy,
+  tenantId: string,
+  server: string | undefined,
+  tool: string,
+): PolicyOverride[] {
   return policy.overrides.filter(
-    (o) => globMatch(o.tenant, tenantId) && (o.server === undefined || globMatch(o.server, server)) && globMatch(o.tool, tool),
+    (o) =>
+      globMatch(o.tenant, tenantId) &&
+      (o.server === undefined || globMatch(o.server, server)) &&
+      globMatch(o.tool, tool),
   );
 }

@@ -86,7 +86,13 @@ export class SequenceAnomalyDetector implements Detector {
           decision: policy.decision,
           title: 'Tool never used by this agent before',
           message: `${call.toolName} was not called in ${model.sessions} observed sessions of this agent`,
-          evidence: [{ field: 'toolName', excerpt: call.toolName, note: `previous call: ${prev === START ? '(start)' : prev}` }],
+          evidence: [
+            {
+              field: 'toolName',
+              excerpt: call.toolName,
+              note: `previous call: ${prev === START ? '(start)' : prev}`,
+            },
+          ],
         });
       } else if (p < policy.minProbability && rowTotal >= 5) {
         out.push({
@@ -94,7 +100,9 @@ export class SequenceAnomalyDetector implements Detector {
           decision: policy.decision,
           title: 'Rare tool transition',
           message: `${prev === START ? '(start)' : prev} → ${call.toolName} has probability ${p.toFixed(4)} for this agent (seen ${count} of ${rowTotal})`,
-          evidence: [{ field: 'toolName', excerpt: `${prev} -> ${call.toolName}`, note: `p=${p.toFixed(4)}` }],
+          evidence: [
+            { field: 'toolName', excerpt: `${prev} -> ${call.toolName}`, note: `p=${p.toFixed(4)}` },
+          ],
         });
       }
     }
@@ -161,7 +169,10 @@ export class SequenceAnomalyDetector implements Detector {
   load(json: unknown): void {
     const res = ModelJsonSchema.safeParse(json);
     if (!res.success) {
-      throw new DetectorsError('detectors.invalid_sequence_model', `sequence model is invalid: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new DetectorsError(
+        'detectors.invalid_sequence_model',
+        `sequence model is invalid: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     }
     this.models.clear();
     this.sessionsSeen.clear();

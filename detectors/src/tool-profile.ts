@@ -32,14 +32,24 @@ const WRITE = new Set(
     ' ',
   ),
 );
-const DELETE = new Set('delete remove drop destroy erase purge revoke cancel kick ban clear truncate wipe uninstall unlink trash'.split(' '));
-const EXEC = new Set('exec execute run shell bash sh cmd command terminal eval evaluate spawn script python node powershell sudo'.split(' '));
+const DELETE = new Set(
+  'delete remove drop destroy erase purge revoke cancel kick ban clear truncate wipe uninstall unlink trash'.split(
+    ' ',
+  ),
+);
+const EXEC = new Set(
+  'exec execute run shell bash sh cmd command terminal eval evaluate spawn script python node powershell sudo'.split(
+    ' ',
+  ),
+);
 const READ = new Set(
   'get list search find read fetch query lookup look view show describe check retrieve browse count summarize download open inspect scan stat info status history load select'.split(
     ' ',
   ),
 );
-const FETCH_NOUNS = new Set('webpage web page url http https website site browser browse scrape crawl fetch link request'.split(' '));
+const FETCH_NOUNS = new Set(
+  'webpage web page url http https website site browser browse scrape crawl fetch link request'.split(' '),
+);
 const URL_ARG = /^(url|uri|link|href|endpoint|website|webpage|page_url|target_url|address)$/i;
 
 /** Splits `sendMoney`, `send_money`, `send-money`, `tools/send.money` into lower-case words. */
@@ -64,7 +74,10 @@ function hasAny(words: readonly string[], set: ReadonlySet<string>): boolean {
  * inferToolProfile({ name: 'send_email' }).sendsOutward; // true
  * inferToolProfile({ name: 'get_balance' }).sideEffecting; // false
  */
-export function inferToolProfile(def: ToolDefinition | { name: string }, argumentNames: readonly string[] = []): ToolProfile {
+export function inferToolProfile(
+  def: ToolDefinition | { name: string },
+  argumentNames: readonly string[] = [],
+): ToolProfile {
   const full = def as ToolDefinition;
   const words = nameWords(def.name);
   const basis: string[] = [];

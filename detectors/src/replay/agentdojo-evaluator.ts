@@ -1,8 +1,8 @@
-import type { AgentEvent } from '@bulwark/contracts';
+import type { Finding } from '@bulwark/contracts';
 import { SEVERITY_RANK } from '@bulwark/contracts';
 import { DetectionEngine, type DetectionEngineOptions } from '../detection-engine.js';
 import { type AgentDojoConversation, type AgentDojoLabels, toReplaySteps } from './agentdojo-replay.js';
-import { type AgentDojoScore, type RunOutcome, scoreAgentDojo } from './agentdojo-score.js';
+import { type AgentDojoScore, percentile, type RunOutcome, scoreAgentDojo } from './agentdojo-score.js';
 
 export interface AgentDojoEvalOptions {
   engine?: DetectionEngineOptions;
@@ -14,12 +14,15 @@ export interface AgentDojoEvalOptions {
 export interface AgentDojoEvalResult {
   score: AgentDojoScore;
   outcomes: RunOutcome[];
+  /** Time to ingest one event (reported beside the verdict latency, not part of it). */
+  ingestLatencyMicros: { p50: number; p99: number };
 }
 
 /**
- * Replays runs in order through one engine with its default configuration: every tool call asks for a
- * verdict before it executes, carrying the events observed since the previous call (as the agent SDK does),
- * so latency includes applying them.
+ * Replays runs in order through one engine with its default configuration: events are ingested as they are
+ * observed (prompts, completions, tool results), and every tool call asks for a verdict before it executes,
+ * seeing only what came before it. Verdict latency is the time of `decide` alone; ingest latency (scanning a
+ * tool result when it arrives, while the model is still thinking) is reported separately.
  */
 export function evaluateAgentDojo(
   runs: ReadonlyArray<{ conversation: AgentDojoConversation; labels: AgentDojoLabels }>,
@@ -28,33 +31,34 @@ export function evaluateAgentDojo(
   const engine = new DetectionEngine({ ...options.engine, monotonicMicros: options.monotonicMicros });
   const outcomes: RunOutcome[] = [];
   const latencies: number[] = [];
+  const ingestLatencies: number[] = [];
   runs.forEach((run, i) => {
     const steps = toReplaySteps(run.conversation, { sessionId: `run-${i}`, startMillis: i * 10_000_000 });
     const outcome: RunOutcome = { labels: run.labels, calls: [], highAlert: false, injectionAlert: false };
-    let pending: AgentEvent[] = [];
-    for (const step of steps) {
-      if (step.type === 'event') {
-        pending.push(step.event);
-        continue;
-      }
-      const { verdict, findings } = engine.decide({ ...step.request, events: pending });
-      pending = [];
-      latencies.push(verdict.decisionTimeMicros);
-      outcome.calls.push({ message: step.message, call: step.call, decision: verdict.decision });
+    const note = (findings: readonly Finding[]) => {
       for (const f of findings) {
         if (SEVERITY_RANK[f.severity] >= SEVERITY_RANK.high) outcome.highAlert = true;
         if (f.detectorId.startsWith('injection.')) outcome.injectionAlert = true;
       }
-    }
-    // Trailing events (the final answer) still feed alerts.
-    for (const ev of pending) {
-      for (const f of engine.ingest(ev).findings) {
-        if (SEVERITY_RANK[f.severity] >= SEVERITY_RANK.high) outcome.highAlert = true;
-        if (f.detectorId.startsWith('injection.')) outcome.injectionAlert = true;
+    };
+    for (const step of steps) {
+      if (step.type === 'event') {
+        const t0 = options.monotonicMicros();
+        note(engine.ingest(step.event).findings);
+        ingestLatencies.push(options.monotonicMicros() - t0);
+        continue;
       }
+      const { verdict, findings } = engine.decide(step.request);
+      latencies.push(verdict.decisionTimeMicros);
+      outcome.calls.push({ message: step.message, call: step.call, decision: verdict.decision });
+      note(findings);
     }
     outcomes.push(outcome);
     options.onProgress?.(i + 1, runs.length);
   });
-  return { score: scoreAgentDojo(outcomes, latencies), outcomes };
+  return {
+    score: scoreAgentDojo(outcomes, latencies),
+    outcomes,
+    ingestLatencyMicros: { p50: percentile(ingestLatencies, 50), p99: percentile(ingestLatencies, 99) },
+  };
 }

@@ -12,7 +12,13 @@ const ToolCallSchema = z.object({
   function: z.string(),
   args: z.record(z.string(), z.unknown()).nullish(),
 });
-const ContentSchema = z.union([z.string(), z.array(z.object({ content: z.string().nullish(), text: z.string().nullish() }).passthrough()), z.null()]).optional();
+const ContentSchema = z
+  .union([
+    z.string(),
+    z.array(z.object({ content: z.string().nullish(), text: z.string().nullish() }).passthrough()),
+    z.null(),
+  ])
+  .optional();
 const MessageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
   content: ContentSchema,
@@ -45,15 +51,23 @@ const LabelsSchema = z.object({
  */
 export function stripAnswerKey(
   raw: unknown,
-): { ok: true; conversation: AgentDojoConversation; labels: AgentDojoLabels | undefined } | { ok: false; message: string } {
+):
+  | { ok: true; conversation: AgentDojoConversation; labels: AgentDojoLabels | undefined }
+  | { ok: false; message: string } {
   const conv = AgentDojoConversationSchema.safeParse(raw);
-  if (!conv.success) return { ok: false, message: conv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+  if (!conv.success)
+    return {
+      ok: false,
+      message: conv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    };
   const lab = LabelsSchema.safeParse(raw);
   const labels = lab.success
     ? {
         injected: lab.data.labels.injected,
         attackSucceeded: lab.data.labels.attack_succeeded === true,
-        harm: lab.data.labels.harm ? { message: lab.data.labels.harm.message, call: lab.data.labels.harm.call } : null,
+        harm: lab.data.labels.harm
+          ? { message: lab.data.labels.harm.message, call: lab.data.labels.harm.call }
+          : null,
       }
     : undefined;
   // Re-create plain objects with only the allowed fields so nothing else can ride along.
@@ -63,7 +77,9 @@ export function stripAnswerKey(
       content: m.content,
       tool_calls: m.tool_calls?.map((c) => ({ id: c.id, function: c.function, args: c.args })) ?? null,
       tool_call_id: m.tool_call_id ?? null,
-      tool_call: m.tool_call ? { id: m.tool_call.id, function: m.tool_call.function, args: m.tool_call.args } : null,
+      tool_call: m.tool_call
+        ? { id: m.tool_call.id, function: m.tool_call.function, args: m.tool_call.args }
+        : null,
       error: m.error ?? null,
     })),
   };
@@ -93,21 +109,50 @@ export function toReplaySteps(
   conversation: AgentDojoConversation,
   options: { sessionId: string; tenantId?: string; agentId?: string; startMillis: number },
 ): ReplayStep[] {
-  const base = { tenantId: options.tenantId ?? 'default', sessionId: options.sessionId, agentId: options.agentId };
+  const base = {
+    tenantId: options.tenantId ?? 'default',
+    sessionId: options.sessionId,
+    agentId: options.agentId,
+  };
   const steps: ReplayStep[] = [];
   const names = new Map<string, string>();
   conversation.messages.forEach((m, i) => {
     const t = options.startMillis + i * 1000;
     const content = text(m.content);
     if (m.role === 'system' || m.role === 'user') {
-      if (content) steps.push({ type: 'event', event: { ...base, kind: 'prompt', eventId: promptEventId(options.sessionId, m.role, content), role: m.role, content, timestampMillis: t } });
+      if (content)
+        steps.push({
+          type: 'event',
+          event: {
+            ...base,
+            kind: 'prompt',
+            eventId: promptEventId(options.sessionId, m.role, content),
+            role: m.role,
+            content,
+            timestampMillis: t,
+          },
+        });
       return;
     }
     if (m.role === 'assistant') {
       const calls = m.tool_calls ?? [];
-      const toolCalls = calls.map((c, j) => ({ toolCallId: c.id ?? `m${i}c${j}`, toolName: c.function, arguments: c.args ?? {} }));
+      const toolCalls = calls.map((c, j) => ({
+        toolCallId: c.id ?? `m${i}c${j}`,
+        toolName: c.function,
+        arguments: c.args ?? {},
+      }));
       if (content || toolCalls.length > 0) {
-        steps.push({ type: 'event', event: { ...base, kind: 'completion', eventId: `${options.sessionId}:m${i}`, content, toolCalls, timestampMillis: t } });
+        steps.push({
+          type: 'event',
+          event: {
+            ...base,
+            kind: 'completion',
+            eventId: `${options.sessionId}:m${i}`,
+            content,
+            toolCalls,
+            timestampMillis: t,
+          },
+        });
       }
       toolCalls.forEach((c, j) => {
         names.set(c.toolCallId, c.toolName);
@@ -115,7 +160,14 @@ export function toReplaySteps(
           type: 'call',
           message: i,
           call: j,
-          request: { tenantId: base.tenantId, sessionId: options.sessionId, agentId: options.agentId, toolCall: c, events: [], timestampMillis: t + j },
+          request: {
+            tenantId: base.tenantId,
+            sessionId: options.sessionId,
+            agentId: options.agentId,
+            toolCall: c,
+            events: [],
+            timestampMillis: t + j,
+          },
         });
       });
       return;
@@ -124,7 +176,16 @@ export function toReplaySteps(
     const toolName = m.tool_call?.function ?? names.get(toolCallId) ?? '';
     steps.push({
       type: 'event',
-      event: { ...base, kind: 'tool_result', eventId: `${options.sessionId}:m${i}`, toolCallId, toolName, content: m.error ? `${content}\n${m.error}` : content, isError: Boolean(m.error), timestampMillis: t + 500 },
+      event: {
+        ...base,
+        kind: 'tool_result',
+        eventId: `${options.sessionId}:m${i}`,
+        toolCallId,
+        toolName,
+        content: m.error ? `${content}\n${m.error}` : content,
+        isError: Boolean(m.error),
+        timestampMillis: t + 500,
+      },
     });
   });
   return steps;

@@ -1,9 +1,15 @@
 import type { PendingToolCall } from '@bulwark/contracts';
+import { bloomHashes } from '../text/bloom-filter.js';
 import { extractValues, normalizeNumber } from '../text/extract-values.js';
-import { type SecretMatch, findSecrets } from '../text/find-secrets.js';
+import { findSecrets, type SecretMatch } from '../text/find-secrets.js';
 import { contentWords, normalizeText, normalizeValue } from '../text/normalize-text.js';
 import type { ToolProfile } from '../tool-profile.js';
-import { type Confidentiality, type GraphNode, type SessionGraph, joinConfidentiality } from './session-graph.js';
+import {
+  type Confidentiality,
+  type GraphNode,
+  joinConfidentiality,
+  type SessionGraph,
+} from './session-graph.js';
 
 /** Where one argument's value came from: the data-flow edges of one argument node. */
 export interface ArgumentFlow {
@@ -40,9 +46,10 @@ function leaves(value: unknown, path: string, out: Array<[string, string]>, dept
   if (typeof value === 'string') out.push([path, value.length > 2048 ? value.slice(0, 2048) : value]);
   else if (typeof value === 'number' || typeof value === 'bigint') out.push([path, String(value)]);
   else if (Array.isArray(value)) {
-    if (depth < 4) value.forEach((v, i) => leaves(v, `${path}[${i}]`, out, depth + 1));
+    if (depth < 4) for (const [i, v] of value.entries()) leaves(v, `${path}[${i}]`, out, depth + 1);
   } else if (typeof value === 'object' && depth < 4) {
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) leaves(v, path ? `${path}.${k}` : k, out, depth + 1);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      leaves(v, path ? `${path}.${k}` : k, out, depth + 1);
   }
 }
 
@@ -66,7 +73,11 @@ function keysOf(raw: string): string[] {
  * Traces every argument of a pending call back to the nodes that contain its values (exact and normalized
  * matches, identifiers inside longer strings, and word overlap for copied text), and labels it.
  */
-export function analyzeCall(session: SessionGraph, call: PendingToolCall, profile: ToolProfile): CallAnalysis {
+export function analyzeCall(
+  session: SessionGraph,
+  call: PendingToolCall,
+  profile: ToolProfile,
+): CallAnalysis {
   const flat: Array<[string, string]> = [];
   leaves(call.arguments, '', flat);
   const args: ArgumentFlow[] = [];
@@ -79,12 +90,16 @@ export function analyzeCall(session: SessionGraph, call: PendingToolCall, profil
       if (session.trustedMentions(k)) trustedKeys.add(k);
     }
     const whole = normalizeValue(value);
-    const trustedBacked = whole.length >= 2 && (session.trustedMentions(whole) || (keys.length > 0 && keys.every((k) => trustedKeys.has(k))));
+    const trustedBacked =
+      whole.length >= 2 &&
+      (session.trustedMentions(whole) || (keys.length > 0 && keys.every((k) => trustedKeys.has(k))));
     const untrusted = new Map<number, GraphNode>();
-    for (const n of sourceSet.values()) if (n.integrity === 'untrusted' && n.kind !== 'llm_output' && n.kind !== 'tool_call') untrusted.set(n.idx, n);
+    for (const n of sourceSet.values())
+      if (n.integrity === 'untrusted' && n.kind !== 'llm_output' && n.kind !== 'tool_call')
+        untrusted.set(n.idx, n);
     // Copied text: most content words of a long value present in one untrusted node.
     if (value.length > 60) {
-      const words = [...new Set(contentWords(normalizeText(value)))].slice(0, 200);
+      const words = [...new Set(contentWords(normalizeText(value)))].slice(0, 200).map(bloomHashes);
       if (words.length >= MIN_OVERLAP_WORDS) {
         let checked = 0;
         for (let i = session.nodes.length - 1; i >= 0 && checked < 32; i--) {
@@ -92,13 +107,14 @@ export function analyzeCall(session: SessionGraph, call: PendingToolCall, profil
           if (!n.words || n.kind === 'llm_output' || n.integrity !== 'untrusted') continue;
           checked++;
           let hit = 0;
-          for (const w of words) if (n.words.has(w)) hit++;
+          for (const [h1, h2] of words) if (n.words.hasHashes(h1, h2)) hit++;
           if (hit / words.length >= OVERLAP_RATIO) untrusted.set(n.idx, n);
         }
       }
     }
     let confidentiality: Confidentiality = 'public';
-    for (const n of untrusted.values()) confidentiality = joinConfidentiality(confidentiality, n.confidentiality);
+    for (const n of untrusted.values())
+      confidentiality = joinConfidentiality(confidentiality, n.confidentiality);
     const secrets = findSecrets(value);
     if (secrets.length > 0) confidentiality = 'secret';
     else {

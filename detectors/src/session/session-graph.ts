@@ -3,12 +3,19 @@ import { BloomFilter } from '../text/bloom-filter.js';
 import { extractValues } from '../text/extract-values.js';
 import { findSecrets } from '../text/find-secrets.js';
 import { type InjectionAssessment, scoreInjection } from '../text/injection-scorer.js';
-import { contentWords, normalizeText } from '../text/normalize-text.js';
-import { type UserIntent, analyzeIntent } from '../text/user-intent.js';
+import { forEachContentWord, normalizeText } from '../text/normalize-text.js';
+import { analyzeIntent, type UserIntent } from '../text/user-intent.js';
 
 export type Integrity = 'trusted' | 'untrusted';
 export type Confidentiality = 'public' | 'internal' | 'secret';
-export type NodeKind = 'prompt' | 'llm_output' | 'tool_definitions' | 'tool_call' | 'tool_result' | 'resource' | 'agent_message';
+export type NodeKind =
+  | 'prompt'
+  | 'llm_output'
+  | 'tool_definitions'
+  | 'tool_call'
+  | 'tool_result'
+  | 'resource'
+  | 'agent_message';
 
 const CONF_RANK: Record<Confidentiality, number> = { public: 0, internal: 1, secret: 2 };
 /** Lattice join of confidentiality labels: the more confidential wins. */
@@ -174,11 +181,22 @@ export class SessionGraph {
       }
       case 'tool_definitions': {
         for (const t of event.tools) this.definitions.set(t.name, t);
-        return this.pushNode({ kind: 'tool_definitions', event, integrity: 'untrusted', confidentiality: 'public' });
+        return this.pushNode({
+          kind: 'tool_definitions',
+          event,
+          integrity: 'untrusted',
+          confidentiality: 'public',
+        });
       }
       case 'tool_call': {
         this.callTools.set(event.toolCallId, event.toolName);
-        return this.recordCall(event.toolCallId, event.toolName, event.eventId, event.timestampMillis, new Map());
+        return this.recordCall(
+          event.toolCallId,
+          event.toolName,
+          event.eventId,
+          event.timestampMillis,
+          new Map(),
+        );
       }
       case 'tool_result': {
         const toolName = event.toolName || this.callTools.get(event.toolCallId) || '';
@@ -260,13 +278,11 @@ export class SessionGraph {
       node.confidentiality = joinConfidentiality(node.confidentiality, 'secret');
       for (const s of node.secrets) node.values.add(s);
     }
-    if (integrity === 'untrusted') {
-      const words = contentWords(normalizeText(text));
-      node.wordCount = words.length;
-      if (words.length > 0) {
-        node.words = new BloomFilter(Math.min(16_384, Math.max(512, words.length * 12)));
-        for (const w of words) node.words.add(w);
-      }
+    if (integrity === 'untrusted' && text.length > 0) {
+      // Size the filter from the text length (about one word per 6 characters, ~12 bits per word).
+      const bloom = new BloomFilter(Math.min(16_384, Math.max(512, text.length * 2)));
+      node.wordCount = forEachContentWord(text, (w) => bloom.add(w));
+      if (node.wordCount > 0) node.words = bloom;
     }
     if (scan) {
       const assessment = scoreInjection(text);
@@ -276,7 +292,9 @@ export class SessionGraph {
         for (const v of values) {
           if (assessment.regions.some(([a, b]) => v.start >= a && v.end <= b)) node.regionValues.add(v.key);
         }
-        node.excerpts = assessment.regions.slice(0, 3).map(([a, b]) => text.slice(a, Math.min(b, a + 300)).trim());
+        node.excerpts = assessment.regions
+          .slice(0, 3)
+          .map(([a, b]) => text.slice(a, Math.min(b, a + 300)).trim());
       }
     }
     this.index(node);

@@ -24,12 +24,20 @@ export class BloomFilter {
   }
 
   has(s: string): boolean {
-    const h1 = fnv1a(s);
-    const h2 = fnv1a(s, 0x9747b28c) | 1;
+    return this.hasHashes(fnv1a(s), fnv1a(s, 0x9747b28c) | 1);
+  }
+
+  /** Membership from precomputed hashes (see {@link bloomHashes}): test one word against many filters cheaply. */
+  hasHashes(h1: number, h2: number): boolean {
     for (let i = 0; i < 3; i++) {
       const b = (h1 + Math.imul(i, h2)) & this.mask;
       if ((this.bits[b >>> 5]! & (1 << (b & 31))) === 0) return false;
     }
     return true;
   }
+}
+
+/** The two hashes `BloomFilter` uses for a word. */
+export function bloomHashes(s: string): [number, number] {
+  return [fnv1a(s), fnv1a(s, 0x9747b28c) | 1];
 }

@@ -14,20 +14,46 @@ export interface ExtractedValue {
   end: number;
 }
 
-const EMAIL = /[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/gi;
+const EMAIL_LOCAL = /[a-z0-9._%+-]/i;
+const EMAIL_DOMAIN = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/i;
+
+/** E-mail addresses, found from each `@` outwards (a left-anchored regex is quadratic on long texts). */
+function emails(s: string): Array<{ 0: string; index: number }> {
+  const out: Array<{ 0: string; index: number }> = [];
+  let at = s.indexOf('@');
+  while (at >= 0 && out.length < 500) {
+    let a = at;
+    while (a > 0 && at - a < 64 && EMAIL_LOCAL.test(s[a - 1] ?? '')) a--;
+    const dom = EMAIL_DOMAIN.exec(s.slice(at + 1, at + 256));
+    if (a < at && dom) out.push({ 0: s.slice(a, at + 1 + dom[0].length), index: a });
+    at = s.indexOf('@', at + 1);
+  }
+  return out;
+}
 const URL_RE = /\b(?:(?:https?|ftp|file|gopher|wss?):\/\/[^\s<>"'`)\]]+|www\.[^\s<>"'`)\]]+)/gi;
 // Bare domains: label(s) + a TLD from the common generic and country sets (no suite-specific names).
 const DOMAIN =
   /\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|org|net|io|ai|co|dev|app|info|biz|xyz|me|us|uk|de|fr|ch|eu|ru|cn|in|jp|br|it|nl|es|se|no|pl|cz|at|be|ca|au|site|online|top|cloud|tech|link|page|sh)(?:\/[^\s<>"'`)\]]*)?\b/gi;
+const TLD_GATE =
+  /\.(?:com|org|net|io|ai|co|dev|app|info|biz|xyz|me|us|uk|de|fr|ch|eu|ru|cn|in|jp|br|it|nl|es|se|no|pl|cz|at|be|ca|au|site|online|top|cloud|tech|link|page|sh)\b/i;
 const IBAN = /\b[a-z]{2}\d{2}(?:[ ]?[a-z0-9]{4}){2,7}(?:[ ]?[a-z0-9]{1,4})?\b/gi;
 const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}\b/g;
 const PHONE = /\+?\d[\d ()-]{7,}\d/g;
 const NUMBER = /(?<![\w.])-?\d+(?:[.,]\d+)?(?![\w])/g;
 const QUOTED = /(["'`\u2018\u2019\u201c\u201d])([^"'`\u2018\u2019\u201c\u201d\n]{2,120})\1/g;
 // Identifier-like tokens: letters and digits mixed, or dashed codes, 6+ characters.
-const TOKEN = /\b(?=[a-z0-9_-]*\d)(?=[a-z0-9_-]*[a-z])[a-z0-9][a-z0-9_-]{5,}\b/gi;
+const TOKEN = /\b[a-z0-9][a-z0-9_-]{5,}\b/gi;
+const HAS_DIGIT = /\d/;
+const HAS_LETTER = /[a-z]/i;
 
-function push(out: ExtractedValue[], seen: Set<string>, kind: ValueKind, key: string, start: number, end: number) {
+function push(
+  out: ExtractedValue[],
+  seen: Set<string>,
+  kind: ValueKind,
+  key: string,
+  start: number,
+  end: number,
+) {
   if (key.length < 2) return;
   const k = `${kind}:${key}`;
   if (seen.has(k)) return;
@@ -60,23 +86,25 @@ export function extractValues(text: string, limit = 2_000): ExtractedValue[] {
   const out: ExtractedValue[] = [];
   const seen = new Set<string>();
   const s = text.length > 200_000 ? text.slice(0, 200_000) : text;
-  for (const m of s.matchAll(EMAIL)) {
+  for (const m of emails(s)) {
     push(out, seen, 'email', m[0].toLowerCase(), m.index, m.index + m[0].length);
     push(out, seen, 'url', urlKey(m[0].split('@')[1] ?? ''), m.index, m.index + m[0].length);
   }
-  for (const m of s.matchAll(URL_RE)) {
-    const key = urlKey(m[0]);
-    push(out, seen, 'url', key, m.index, m.index + m[0].length);
-    const host = hostOf(key);
-    if (host !== key) push(out, seen, 'url', host, m.index, m.index + m[0].length);
-  }
-  for (const m of s.matchAll(DOMAIN)) {
-    if (s[m.index - 1] === '@') continue;
-    const key = urlKey(m[0]);
-    push(out, seen, 'url', key, m.index, m.index + m[0].length);
-    const host = hostOf(key);
-    if (host !== key) push(out, seen, 'url', host, m.index, m.index + m[0].length);
-  }
+  if (s.includes('://') || /www\./i.test(s))
+    for (const m of s.matchAll(URL_RE)) {
+      const key = urlKey(m[0]);
+      push(out, seen, 'url', key, m.index, m.index + m[0].length);
+      const host = hostOf(key);
+      if (host !== key) push(out, seen, 'url', host, m.index, m.index + m[0].length);
+    }
+  if (TLD_GATE.test(s))
+    for (const m of s.matchAll(DOMAIN)) {
+      if (s[m.index - 1] === '@') continue;
+      const key = urlKey(m[0]);
+      push(out, seen, 'url', key, m.index, m.index + m[0].length);
+      const host = hostOf(key);
+      if (host !== key) push(out, seen, 'url', host, m.index, m.index + m[0].length);
+    }
   for (const m of s.matchAll(IBAN)) {
     const key = m[0].replace(/ /g, '').toLowerCase();
     if (key.length >= 15 && /\d{6}/.test(key)) push(out, seen, 'iban', key, m.index, m.index + m[0].length);
@@ -84,7 +112,8 @@ export function extractValues(text: string, limit = 2_000): ExtractedValue[] {
   for (const m of s.matchAll(IPV4)) push(out, seen, 'ip', m[0], m.index, m.index + m[0].length);
   for (const m of s.matchAll(PHONE)) {
     const digits = m[0].replace(/\D/g, '');
-    if (digits.length >= 9 && digits.length <= 15) push(out, seen, 'phone', digits, m.index, m.index + m[0].length);
+    if (digits.length >= 9 && digits.length <= 15)
+      push(out, seen, 'phone', digits, m.index, m.index + m[0].length);
   }
   for (const m of s.matchAll(NUMBER)) {
     const key = normalizeNumber(m[0]);
@@ -94,7 +123,10 @@ export function extractValues(text: string, limit = 2_000): ExtractedValue[] {
     const inner = m[2] ?? '';
     push(out, seen, 'quoted', inner.toLowerCase().trim(), m.index + 1, m.index + 1 + inner.length);
   }
-  for (const m of s.matchAll(TOKEN)) push(out, seen, 'token', m[0].toLowerCase(), m.index, m.index + m[0].length);
+  for (const m of s.matchAll(TOKEN)) {
+    if (HAS_DIGIT.test(m[0]) && HAS_LETTER.test(m[0]))
+      push(out, seen, 'token', m[0].toLowerCase(), m.index, m.index + m[0].length);
+  }
   return out.length > limit ? out.slice(0, limit) : out;
 }
 

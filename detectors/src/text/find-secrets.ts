@@ -11,6 +11,21 @@ export interface SecretMatch {
   end: number;
 }
 
+/** Literal gates: a pattern runs only when its gate is in the text. */
+const GATE: Readonly<Record<string, RegExp>> = {
+  'private-key': /PRIVATE KEY/,
+  'openai-key': /sk-/,
+  'aws-access-key': /AKIA|ASIA/,
+  'github-token': /gh[pousr]_/,
+  'slack-token': /xox/,
+  'google-api-key': /AIza/,
+  'stripe-key': /_live_|_test_/,
+  jwt: /eyJ/,
+  bearer: /bearer/i,
+  credential: /pass|pwd|key|secret|token/i,
+  'one-time-code': /code|pin|token/i,
+};
+
 const PATTERNS: ReadonlyArray<readonly [string, RegExp, number]> = [
   ['private-key', /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]{0,4000}?-----END [A-Z ]*PRIVATE KEY-----/g, 0],
   ['openai-key', /\bsk-(?:proj-|live-|test-)?[A-Za-z0-9_-]{20,}\b/g, 0],
@@ -58,6 +73,7 @@ export function findSecrets(text: string, maxChars = 100_000): SecretMatch[] {
   const s = text.length > maxChars ? text.slice(0, maxChars) : text;
   const out: SecretMatch[] = [];
   for (const [kind, re, group] of PATTERNS) {
+    if (!GATE[kind]?.test(s)) continue;
     re.lastIndex = 0;
     for (const m of s.matchAll(re)) {
       const v = (group ? m[group] : m[0]) ?? m[0];

@@ -43,22 +43,30 @@ const MODEL = String.raw`(?:claude|chat\s?gpt|gpt[-\s]?\d[\w.-]*|gpt|gemini|llam
 const ACTION_VERBS =
   'send|transfer|wire|pay|forward|e-?mail|mail|post|publish|upload|share|delete|remove|erase|invite|add|create|change|update|modify|set|reset|visit|open|click|download|install|run|execute|write|reply|grant|give|call|fetch|navigate|go|make|concatenate|copy|export|schedule|book|cancel|insert|append|move|rename|leak|disclose|reveal|include|attach|print|output|say|respond|answer|tell|buy|purchase|order|approve|subscribe|unsubscribe|follow|like|retweet|comment|dm|message|notify|contact|sign';
 
+/** Cheap literal gates per family: the full pattern runs only when its gate matches. */
+const GATES: Readonly<Record<string, RegExp>> = {
+  override: /ignor|disregard|forget|overrid|bypass|abandon|drop|instruction|directive|orders/i,
+  hijack:
+    /before|task|request|instead|stop|abort|cease|quit|after you|once you|your (?:new|real|actual|true|only|primary|next)/i,
+  addressee:
+    /claude|gpt|gemini|llama|mistral|copilot|bard|grok|\bai\b|llm|assistant|language model|chatbot|agent|model/i,
+  authority:
+    /important|urgent|critical|official|priority|mandatory|message|instruction|note|request|system|admin|developer|root|operator|#|\[|<\||mode|i am|the user/i,
+  concealment: /not|don't|never|without|keep|remain|the user/i,
+  markup: /<|!!/,
+  'task-marker': /todo|to do|action|task|instruction/i,
+};
+
 const FAMILY_PATTERNS: ReadonlyArray<readonly [string, number, RegExp]> = [
   [
     'override',
     3,
-    new RegExp(
-      String.raw`(?<![a-z])(?:ignore|disregard|forget|override|bypass|abandon|drop)\b[^.\n]{0,40}?\b(?:previous|prior|above|earlier|preceding|all|any|your|the|these|those|original|system|initial|other)\b[^.\n]{0,30}?\b(?:\w*n?struct\w*|prompts?|directions?|directives?|rules|guidelines|guidance|tasks?|commands?|context|orders?|programming)\b|\b(?:new|updated|revised|real|actual|true|secret|hidden|additional)\s+(?:instructions?|directives?|orders)\s*[:!]`,
-      'gi',
-    ),
+    /(?<![a-z])(?:ignore|disregard|forget|override|bypass|abandon|drop)\b[^.\n]{0,40}?\b(?:previous|prior|above|earlier|preceding|all|any|your|the|these|those|original|system|initial|other)\b[^.\n]{0,30}?\b(?:\w*n?struct\w*|prompts?|directions?|directives?|rules|guidelines|guidance|tasks?|commands?|context|orders?|programming)\b|\b(?:new|updated|revised|real|actual|true|secret|hidden|additional)\s+(?:instructions?|directives?|orders)\s*[:!]/gi,
   ],
   [
     'hijack',
     2,
-    new RegExp(
-      String.raw`\bbefore\s+(?:you\s+)?(?:can\s+|could\s+|are\s+able\s+to\s+)?(?:solve|complete|finish|continue|answer|respond|reply|proceed|do|start|begin|work|carry)\w*\b[^.\n]{0,40}?\b(?:task|request|question|job|assignment|instructions?)\b|\b(?:the|your|my)\s+(?:original|initial|previous|first|current|real|actual|main|primary|assigned)\s+(?:task|request|instructions?|goal|objective|assignment)\b|\bthe\s+task\s+(?:that|which)?\s*(?:i|the\s+user|you\s+were|you've\s+been|you\s+have\s+been)\s+(?:gave|give|given|asked|assigned)\b|\byour\s+(?:new|real|actual|true|only|primary|next)\s+(?:task|goal|objective|mission|job|priority)\b|\b(?:after|once)\s+you\s+(?:have\s+)?(?:do|did|done|complete|completed|finish|finished)\s+(?:that|this|it)\b[^.\n]{0,40}?\b(?:task|continue|proceed|solve)|\binstead\s+of\s+(?:the|your|doing|solving|completing)\b|\b(?:stop|abort|cease|quit)\s+(?:solving|doing|working\s+on|the|your|what\s+you)\b|\bdo\s+not\s+(?:solve|complete|continue|finish)\s+(?:the|your)\s+task\b`,
-      'gi',
-    ),
+    /\bbefore\s+(?:you\s+)?(?:can\s+|could\s+|are\s+able\s+to\s+)?(?:solve|complete|finish|continue|answer|respond|reply|proceed|do|start|begin|work|carry)\w*\b[^.\n]{0,40}?\b(?:task|request|question|job|assignment|instructions?)\b|\b(?:the|your|my)\s+(?:original|initial|previous|first|current|real|actual|main|primary|assigned)\s+(?:task|request|instructions?|goal|objective|assignment)\b|\bthe\s+task\s+(?:that|which)?\s*(?:i|the\s+user|you\s+were|you've\s+been|you\s+have\s+been)\s+(?:gave|give|given|asked|assigned)\b|\byour\s+(?:new|real|actual|true|only|primary|next)\s+(?:task|goal|objective|mission|job|priority)\b|\b(?:after|once)\s+you\s+(?:have\s+)?(?:do|did|done|complete|completed|finish|finished)\s+(?:that|this|it)\b[^.\n]{0,40}?\b(?:task|continue|proceed|solve)|\binstead\s+of\s+(?:the|your|doing|solving|completing)\b|\b(?:stop|abort|cease|quit)\s+(?:solving|doing|working\s+on|the|your|what\s+you)\b|\bdo\s+not\s+(?:solve|complete|continue|finish)\s+(?:the|your)\s+task\b/gi,
   ],
   [
     'addressee',
@@ -71,18 +79,12 @@ const FAMILY_PATTERNS: ReadonlyArray<readonly [string, number, RegExp]> = [
   [
     'authority',
     2,
-    new RegExp(
-      String.raw`\b(?:this\s+is\s+)?an?\s+(?:important|urgent|critical|official|priority|mandatory)\s+(?:message|notice|instruction|note|update|request|directive|announcement)\s+(?:from|for|to)\b|\b(?:message|instructions?|note|request)\s+from\s+(?:me|the\s+user|your\s+(?:user|owner|creator|developer|admin|operator|principal|master)|the\s+(?:system|admin|administrator|developer|owner|operator))\b|\b(?:system|admin|administrator|developer|root|operator)\s+(?:message|prompt|override|instruction|command|directive)s?\b|#{2,}\s*\(?\s*(?:system|admin|instruction|important)|\[\s*(?:system|admin|instruction|inst|important)\s*\]|<\|\s*(?:im_start|system|endoftext|im_end)|\b(?:sudo|admin|developer|god|jailbreak|dan|debug|maintenance)\s+mode\b|\bi\s+am\s+(?:the\s+user|your\s+(?:user|owner|developer|creator|administrator))\b|\bthe\s+user\s+(?:has\s+)?(?:asked|wants|requests|authorized|instructed)\s+(?:you|me)\s+to\b`,
-      'gi',
-    ),
+    /\b(?:this\s+is\s+)?an?\s+(?:important|urgent|critical|official|priority|mandatory)\s+(?:message|notice|instruction|note|update|request|directive|announcement)\s+(?:from|for|to)\b|\b(?:message|instructions?|note|request)\s+from\s+(?:me|the\s+user|your\s+(?:user|owner|creator|developer|admin|operator|principal|master)|the\s+(?:system|admin|administrator|developer|owner|operator))\b|\b(?:system|admin|administrator|developer|root|operator)\s+(?:message|prompt|override|instruction|command|directive)s?\b|#{2,}\s*\(?\s*(?:system|admin|instruction|important)|\[\s*(?:system|admin|instruction|inst|important)\s*\]|<\|\s*(?:im_start|system|endoftext|im_end)|\b(?:sudo|admin|developer|god|jailbreak|dan|debug|maintenance)\s+mode\b|\bi\s+am\s+(?:the\s+user|your\s+(?:user|owner|developer|creator|administrator))\b|\bthe\s+user\s+(?:has\s+)?(?:asked|wants|requests|authorized|instructed)\s+(?:you|me)\s+to\b/gi,
   ],
   [
     'concealment',
     1.5,
-    new RegExp(
-      String.raw`\b(?:do\s+not|don't|never|must\s+not|should\s+not)\s+(?:tell|inform|mention|notify|alert|reveal|disclose|show|let|ask|warn|report)\b[^.\n]{0,25}?\b(?:the\s+user|user|anyone|them|the\s+human|the\s+owner)\b|\bwithout\s+(?:telling|informing|notifying|alerting|asking|letting|warning|mentioning)\b[^.\n]{0,20}?\b(?:the\s+user|user|anyone|them|the\s+human)\b|\b(?:keep|remain)\s+(?:this|it)?\s*(?:a\s+)?(?:secret|hidden)\s+from\b|\bthe\s+user\s+(?:must|should)\s+not\s+(?:know|see|find\s+out|be\s+told)\b`,
-      'gi',
-    ),
+    /\b(?:do\s+not|don't|never|must\s+not|should\s+not)\s+(?:tell|inform|mention|notify|alert|reveal|disclose|show|let|ask|warn|report)\b[^.\n]{0,25}?\b(?:the\s+user|user|anyone|them|the\s+human|the\s+owner)\b|\bwithout\s+(?:telling|informing|notifying|alerting|asking|letting|warning|mentioning)\b[^.\n]{0,20}?\b(?:the\s+user|user|anyone|them|the\s+human)\b|\b(?:keep|remain)\s+(?:this|it)?\s*(?:a\s+)?(?:secret|hidden)\s+from\b|\bthe\s+user\s+(?:must|should)\s+not\s+(?:know|see|find\s+out|be\s+told)\b/gi,
   ],
   [
     'markup',
@@ -101,10 +103,52 @@ const FAMILY_PATTERNS: ReadonlyArray<readonly [string, number, RegExp]> = [
 
 const AGENT_DIRECTED = new Set(['override', 'hijack', 'addressee', 'authority', 'concealment']);
 
-const IMPERATIVE = new RegExp(
-  String.raw`(?:^|[\n.!?:;>]|\d[.)])\s*(?:(?:please|kindly|now|first|then|next|also|immediately|urgently|finally|afterwards|and)\W{0,2}\s*)*(?:you\s+(?:must|should|need\s+to|have\s+to|are\s+(?:required|supposed)\s+to|will)\s+|make\s+sure\s+(?:to|you)\s+|be\s+sure\s+to\s+|do\s+|remember\s+to\s+|don't\s+forget\s+to\s+)?(${ACTION_VERBS})\b`,
-  'gi',
+const VERBS = new Set(ACTION_VERBS.split('|').flatMap((v) => (v === 'e-?mail' ? ['email', 'e-mail'] : [v])));
+/** Words that may stand before the verb of an imperative sentence. */
+const FILLERS = new Set(
+  "please kindly now first then next also immediately urgently finally afterwards and you must should need to have are required supposed will make sure be remember don't dont forget do just simply".split(
+    ' ',
+  ),
 );
+const WORD = /[a-z][a-z'-]*/y;
+
+/** Imperative sentences: the first non-filler word of a sentence (or list item) is an action verb. */
+function scanImperatives(s: string, signals: InjectionSignal[]): { count: number; targeted: number } {
+  let count = 0;
+  let targeted = 0;
+  const lower = s.toLowerCase();
+  let i = 0;
+  while (i < lower.length && signals.length <= 128) {
+    // Skip to the next word character.
+    while (i < lower.length && !(lower.charCodeAt(i) >= 97 && lower.charCodeAt(i) <= 122)) i++;
+    let words = 0;
+    for (;;) {
+      WORD.lastIndex = i;
+      const m = WORD.exec(lower);
+      if (!m) break;
+      const w = m[0];
+      if (VERBS.has(w)) {
+        const [, b] = sentenceBounds(s, i);
+        signals.push({ family: 'imperative', start: i, end: i + w.length });
+        count += 0.5;
+        if (TARGET.test(s.slice(i, b))) targeted += 0.5;
+        break;
+      }
+      if (!FILLERS.has(w) || ++words > 6) break;
+      i = m.index + w.length;
+      while (i < lower.length && (lower[i] === ' ' || lower[i] === ',')) i++;
+    }
+    // Advance to the next sentence start.
+    while (
+      i < lower.length &&
+      !isBoundary(s, i) &&
+      !(lower[i] === ':' || lower[i] === ';' || lower[i] === '>')
+    )
+      i++;
+    i++;
+  }
+  return { count, targeted };
+}
 const TARGET =
   /[a-z0-9._%+-]+@[a-z0-9-]+\.[a-z]{2,}|\b[a-z]{2}\d{2}[a-z0-9]{10,30}\b|https?:\/\/\S+|\bwww\.\S+|\b[a-z0-9-]+\.(?:com|org|net|io|ai|co|dev|app|xyz|info|biz|me)\b|['"`][^'"`\n]{2,60}['"`]/i;
 
@@ -146,6 +190,7 @@ export function scoreInjection(text: string, maxChars = 100_000): InjectionAsses
   const signals: InjectionSignal[] = [];
   const families = new Map<string, number>();
   for (const [family, weight, re] of FAMILY_PATTERNS) {
+    if (!GATES[family]?.test(s)) continue;
     re.lastIndex = 0;
     for (const m of s.matchAll(re)) {
       signals.push({ family, start: m.index, end: m.index + m[0].length });
@@ -154,19 +199,7 @@ export function scoreInjection(text: string, maxChars = 100_000): InjectionAsses
     }
   }
   if (inv.zeroWidth || inv.bidi || inv.tags) families.set('invisible', 1.5);
-  let imperative = 0;
-  let targeted = 0;
-  IMPERATIVE.lastIndex = 0;
-  for (const m of s.matchAll(IMPERATIVE)) {
-    const verb = m[1] ?? '';
-    const at = m.index + m[0].length - verb.length;
-    const [a, b] = sentenceBounds(s, at);
-    signals.push({ family: 'imperative', start: at, end: at + verb.length });
-    imperative += 0.5;
-    if (TARGET.test(s.slice(at, b))) targeted += 0.5;
-    if (signals.length > 128) break;
-    void a;
-  }
+  const { count: imperative, targeted } = scanImperatives(s, signals);
   let score = 0;
   for (const w of families.values()) score += w;
   score += Math.min(1.5, imperative) + Math.min(1, targeted);
@@ -190,8 +223,11 @@ function regionsOf(text: string, signals: readonly InjectionSignal[]): Array<[nu
   }
   // Tag-delimited blocks (<x> … </x>): everything inside is part of the directive.
   const open = /<\s*([a-z_]+)\s*>/gi;
+  const lower = text.toLowerCase();
+  let tags = 0;
   for (const m of text.matchAll(open)) {
-    const close = text.toLowerCase().indexOf(`</${(m[1] ?? '').toLowerCase()}`, m.index);
+    if (++tags > 32) break;
+    const close = lower.indexOf(`</${(m[1] ?? '').toLowerCase()}`, m.index);
     if (close > m.index && close - m.index < 5_000) ranges.push([m.index, close]);
   }
   ranges.sort((x, y) => x[0] - y[0]);

@@ -5,14 +5,22 @@
  */
 
 // Zero-width, bidi controls, word joiner, BOM, soft hyphen, Unicode tag characters (U+E0000–E007F).
-const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]|\udb40[\udc00-\udc7f]/g;
+const INVISIBLE =
+  /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]|\udb40[\udc00-\udc7f]/g;
 const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
 const TAGS = /\udb40[\udc00-\udc7f]/;
 const ZERO_WIDTH = /[\u200b-\u200d\u2060\ufeff]/;
 
 /** Lower-cased NFKC text without invisible characters and with single spaces. */
+// Anything but printable ASCII and common white space: only such text needs NFKC (which is costly).
+const NON_ASCII = /[^\t\n\r\x20-\x7e]/;
+
 export function normalizeText(s: string): string {
-  return s.normalize('NFKC').replace(INVISIBLE, '').toLowerCase().replace(/\s+/g, ' ').trim();
+  return (NON_ASCII.test(s) ? s.normalize('NFKC') : s)
+    .replace(INVISIBLE, '')
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** Which kinds of invisible characters a text carries (used as evidence by the poisoning detectors). */
@@ -52,4 +60,25 @@ export function contentWords(normalized: string): string[] {
     if (t.length >= 2 && !STOPWORDS.has(t)) out.push(t);
   }
   return out;
+}
+
+const WORD_RE = /[\p{L}\p{N}][\p{L}\p{N}@._'-]*/gu;
+
+/**
+ * Calls `visit` for each content word of `text` (lower case, no stop words) without building arrays:
+ * the session fingerprints large results on ingest, so this path avoids garbage.
+ */
+export function forEachContentWord(text: string, visit: (word: string) => void): number {
+  const s = (NON_ASCII.test(text) ? text.normalize('NFKC').replace(INVISIBLE, '') : text).toLowerCase();
+  let n = 0;
+  WORD_RE.lastIndex = 0;
+  for (let m = WORD_RE.exec(s); m !== null; m = WORD_RE.exec(s)) {
+    let w = m[0];
+    const last = w.charCodeAt(w.length - 1);
+    if (last === 46 || last === 95 || last === 39 || last === 45) w = w.replace(/[._'-]+$/, '');
+    if (w.length < 2 || STOPWORDS.has(w)) continue;
+    visit(w);
+    n++;
+  }
+  return n;
 }

@@ -12,12 +12,24 @@ export interface UserIntent {
 }
 
 const CLASS_PATTERNS: ReadonlyArray<readonly [ActionClass, RegExp]> = [
-  ['pay', /\b(?:pay|paid|payment|transfer|refund|transaction|wire|remit|money|standing order|rent|invoice|bill)\w*/i],
-  ['send', /\b(?:send|e-?mail|mail|reply|respond|forward|message|dm|write to|tell|notify|post|share|invite|contact|publish|announce|let \w+ know)\w*/i],
-  ['write', /\b(?:create|add|update|change|modify|edit|set|schedule|reschedule|book|reserve|rename|move|adjust|append|write|save|invite|register|make|organi[sz]e|put|fill|enter|correct|fix)\w*/i],
+  [
+    'pay',
+    /\b(?:pay|paid|payment|transfer|refund|transaction|wire|remit|money|standing order|rent|invoice|bill)\w*/i,
+  ],
+  [
+    'send',
+    /\b(?:send|e-?mail|mail|reply|respond|forward|message|dm|write to|tell|notify|post|share|invite|contact|publish|announce|let \w+ know)\w*/i,
+  ],
+  [
+    'write',
+    /\b(?:create|add|update|change|modify|edit|set|schedule|reschedule|book|reserve|rename|move|adjust|append|write|save|invite|register|make|organi[sz]e|put|fill|enter|correct|fix)\w*/i,
+  ],
   ['delete', /\b(?:delete|remove|cancel|clear|erase|drop|revoke|unsubscribe|kick)\w*/i],
   ['execute', /\b(?:run|execute|install|deploy|launch|start)\w*/i],
-  ['browse', /\b(?:visit|browse|open|fetch|read|check|look at|go to|download|website|webpage|web page|url|link)\w*/i],
+  [
+    'browse',
+    /\b(?:visit|browse|open|fetch|read|check|look at|go to|download|website|webpage|web page|url|link)\w*/i,
+  ],
 ];
 
 const DELEGATION =
