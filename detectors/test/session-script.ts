@@ -1,6 +1,8 @@
 import type { AgentEvent, AgentEventInput, VerdictRequest } from '@bulwark/contracts';
 import { AgentEventSchema, promptEventId } from '@bulwark/contracts';
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 /**
  * Builds hand-written sessions for tests and examples: `s.user('…')`, `s.result('read_file', '…')`,
  * `s.call('send_money', { … })` → a verdict request seeing everything before it.
@@ -16,7 +18,7 @@ export class SessionScript {
   ) {}
 
   private push(
-    e: Omit<AgentEventInput, 'tenantId' | 'sessionId' | 'timestampMillis' | 'agentId'>,
+    e: DistributiveOmit<AgentEventInput, 'tenantId' | 'sessionId' | 'timestampMillis' | 'agentId'>,
   ): AgentEvent {
     this.t += 1_000;
     const ev = AgentEventSchema.parse({

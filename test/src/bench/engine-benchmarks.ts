@@ -1,0 +1,125 @@
+import { performance } from 'node:perf_hooks';
+import type { AgentEvent, VerdictRequest } from '@bulwark/contracts';
+import { DetectionEngine, percentile } from '@bulwark/detectors';
+import type { BenchRow } from './bench-table.js';
+import { syntheticSession } from './synthetic-sessions.js';
+
+const micros = () => performance.now() * 1000;
+
+interface Workload {
+  sessions: Array<{ events: AgentEvent[]; calls: VerdictRequest[] }>;
+  source: string;
+}
+
+/** Decides every call of the workload after ingesting what came before; returns per-call decide times. */
+function replay(engine: DetectionEngine, w: Workload): number[] {
+  const times: number[] = [];
+  for (const s of w.sessions) {
+    let ci = 0;
+    for (const e of s.events) {
+      if (e.kind === 'tool_call') {
+        const c = s.calls[ci++];
+        if (c) {
+          const t0 = micros();
+          engine.decide(c);
+          times.push(micros() - t0);
+        }
+        continue;
+      }
+      engine.ingest(e);
+    }
+    for (; ci < s.calls.length; ci++) {
+      const t0 = micros();
+      engine.decide(s.calls[ci]!);
+      times.push(micros() - t0);
+    }
+  }
+  return times;
+}
+
+export function syntheticWorkload(n: number): Workload {
+  return { sessions: Array.from({ length: n }, (_, i) => syntheticSession(i)), source: `${n} synthetic sessions` };
+}
+
+/** `verdict_inprocess_us`: decide() p50/p99 on replayed sessions, beside an engine with no detectors. */
+export function benchVerdictInProcess(w: Workload): BenchRow {
+  replay(new DetectionEngine(), w); // warm-up (JIT)
+  const full = replay(new DetectionEngine(), w);
+  const bare = replay(new DetectionEngine({ detectors: [] }), w);
+  const p99 = percentile(full, 99);
+  return {
+    name: 'verdict_inprocess_us',
+    unit: 'µs p50 / p99',
+    value: { p50: percentile(full, 50), p99 },
+    baseline: { p50: percentile(bare, 50), p99: percentile(bare, 99) },
+    baselineName: 'engine with no detectors',
+    goal: 'p99 ≤ 100',
+    met: p99 <= 100,
+    note: `${full.length} verdicts over ${w.source}`,
+  };
+}
+
+/** `detector_events_per_s`: events through the full engine per second on one core, beside JSON decoding of the same events. */
+export function benchDetectorThroughput(w: Workload): BenchRow {
+  const events = w.sessions.flatMap((s) => s.events);
+  const encoded = events.map((e) => JSON.stringify(e));
+  const run = () => {
+    const engine = new DetectionEngine();
+    const t0 = performance.now();
+    for (const e of events) engine.ingest(e);
+    return events.length / ((performance.now() - t0) / 1000);
+  };
+  run();
+  const rate = run();
+  const t0 = performance.now();
+  let sink = 0;
+  for (const s of encoded) sink += (JSON.parse(s) as { timestampMillis: number }).timestampMillis > 0 ? 1 : 0;
+  const base = sink / ((performance.now() - t0) / 1000);
+  return {
+    name: 'detector_events_per_s',
+    unit: 'events/s (1 core)',
+    value: rate,
+    baseline: base,
+    baselineName: 'JSON.parse of the same events',
+    goal: '≥ 100,000',
+    met: rate >= 100_000,
+    note: `${events.length} events (prompts, completions, calls, ~1 KB results)`,
+  };
+}
+
+/** `memory_per_session_kb`: heap per active session with 10,000 sessions held, beside keeping their raw events as JSON. */
+export function benchMemoryPerSession(n = 10_000): BenchRow {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run node with --expose-gc for the memory benchmark');
+  const settle = () => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const before = settle();
+  let engine: DetectionEngine | undefined = new DetectionEngine();
+  for (let i = 0; i < n; i++) {
+    const { events, calls } = syntheticSession(i);
+    for (const e of events) if (e.kind !== 'tool_call') engine.ingest(e);
+    for (const c of calls) engine.decide(c);
+  }
+  const held = engine.sessionCount();
+  const after = settle();
+  engine = undefined;
+  const mid = settle();
+  const raw: AgentEvent[][] = [];
+  for (let i = 0; i < n; i++) raw.push(syntheticSession(i).events);
+  const rawAfter = settle();
+  const kb = (after - before) / held / 1024;
+  const baseKb = (rawAfter - mid) / raw.length / 1024;
+  return {
+    name: 'memory_per_session_kb',
+    unit: 'KiB/session',
+    value: kb,
+    baseline: baseKb,
+    baselineName: 'the same events kept as objects',
+    goal: '≤ 32',
+    met: kb <= 32,
+    note: `${held} active sessions`,
+  };
+}

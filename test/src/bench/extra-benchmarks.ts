@@ -1,0 +1,9 @@
+import type { BenchRow } from './bench-table.js';
+
+/** Benchmarks that need servers (HTTP verdicts, ingest pipelines); registered here so the runner stays small. */
+export interface ExtraBenchmark {
+  name: string;
+  run: (log: (s: string) => void) => Promise<BenchRow[]>;
+}
+
+export const extraBenchmarks: ExtraBenchmark[] = [];
