@@ -4,7 +4,7 @@ import { AgentEventSchema } from './agent-event.js';
 import * as sc from './semconv.js';
 
 /** A span attribute value as OpenTelemetry allows it. */
-export type AttributeValue = string | number | boolean | readonly (string | number | boolean | null)[];
+export type AttributeValue = string | number | boolean | readonly (string | number | boolean | null | undefined)[];
 export type Attributes = Record<string, AttributeValue | undefined>;
 
 /**
@@ -160,9 +160,10 @@ export function spanToAgentEvents(span: SpanLike, options: SpanMapOptions = {}):
       message: 'span has no gen_ai.operation.name or mcp.method.name',
     };
   }
+  // An explicit Bulwark session wins: an inter-agent span may carry the other agent's conversation id.
   const sessionId =
-    str(a[sc.ATTR_GEN_AI_CONVERSATION_ID]) ??
     str(a[sc.ATTR_BULWARK_SESSION_ID]) ??
+    str(a[sc.ATTR_GEN_AI_CONVERSATION_ID]) ??
     str(a[sc.ATTR_MCP_SESSION_ID]) ??
     str(r[sc.ATTR_GEN_AI_CONVERSATION_ID]) ??
     span.traceId;
@@ -384,6 +385,7 @@ export interface SpanShape {
 function common(e: AgentEvent): Record<string, AttributeValue> {
   const attrs: Record<string, AttributeValue> = {
     [sc.ATTR_BULWARK_TENANT_ID]: e.tenantId,
+    [sc.ATTR_BULWARK_SESSION_ID]: e.sessionId,
     [sc.ATTR_GEN_AI_CONVERSATION_ID]: e.sessionId,
     [sc.ATTR_BULWARK_EVENT_ID]: e.eventId,
   };

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { isSecretKey, redactSecrets } from './redact-secrets.js';
+
+describe('redactSecrets', () => {
+  const cases: [string, string, string][] = [
+    ['OpenAI key', 'key: sk-proj-abcDEF1234567890abcdef1234', '[REDACTED:api_key]'],
+    ['Anthropic key', 'sk-ant-api03-AbCdEfGhIjKlMnOpQrStUv', '[REDACTED:api_key]'],
+    ['AWS access key', 'aws AKIAIOSFODNN7EXAMPLE here', 'aws [REDACTED:aws_access_key] here'],
+    ['GitHub token', 'ghp_0123456789abcdefghijABCDEFGHIJ012345', '[REDACTED:github_token]'],
+    ['Slack token', 'xoxb-123456789012-abcdefghijkl', '[REDACTED:slack_token]'],
+    [
+      'JWT',
+      'Authorization eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+      '[REDACTED:jwt]',
+    ],
+    ['bearer', 'Authorization: Bearer abc.def-ghi_jkl', 'Authorization: Bearer [REDACTED:bearer]'],
+    ['password=', 'login?user=bob&password=hunter2&x=1', 'password=[REDACTED:password]&x=1'],
+    ['JSON password', '{"password": "hunter2", "user": "bob"}', '"password": "[REDACTED:password]"'],
+    ['card number', 'card 4111 1111 1111 1111 exp', 'card [REDACTED:card_number] exp'],
+    ['high entropy', 'token Zx9Qm2Lk7Vb4Np1Rt8Ws3Yh6Jd5Fg0Ae2Cu', 'token [REDACTED:high_entropy]'],
+  ];
+  for (const [what, input, expected] of cases) {
+    it(`masks ${what}`, () => {
+      const r = redactSecrets(input);
+      expect(r.redacted).toBe(true);
+      expect(r.text).toContain(expected);
+    });
+  }
+
+  it('masks a PEM private key block', () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabc\n-----END RSA PRIVATE KEY-----';
+    expect(redactSecrets(`key:\n${pem}\nend`).text).toBe('key:\n[REDACTED:private_key]\nend');
+  });
+
+  it('leaves ordinary text, hex hashes, UUIDs and non-Luhn numbers alone', () => {
+    const text =
+      'Meeting at 10:30 in room 4. sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 ' +
+      'id 123e4567-e89b-12d3-a456-426614174000 order 1234 5678 9012 3456 task-manager-service';
+    const r = redactSecrets(text);
+    expect(r.redacted).toBe(false);
+    expect(r.text).toBe(text);
+  });
+
+  it('recognises secret-looking keys', () => {
+    for (const k of ['password', 'api_key', 'apiKey', 'Authorization', 'x-auth-token', 'client_secret'])
+      expect(isSecretKey(k), k).toBe(true);
+    for (const k of ['max_tokens', 'to', 'body', 'tokenizer']) expect(isSecretKey(k), k).toBe(false);
+  });
+});
