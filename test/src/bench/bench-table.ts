@@ -18,7 +18,14 @@ function fmt(v: BenchRow['value']): string {
 /** A plain-text table of the rows, for humans. */
 export function renderTable(rows: readonly BenchRow[]): string {
   const head = ['benchmark', 'value', 'unit', 'baseline (same run)', 'goal', 'met'];
-  const body = rows.map((r) => [r.name, fmt(r.value), r.unit, `${fmt(r.baseline)} (${r.baselineName})`, r.goal ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']);
+  const body = rows.map((r) => [
+    r.name,
+    fmt(r.value),
+    r.unit,
+    `${fmt(r.baseline)} (${r.baselineName})`,
+    r.goal ?? '',
+    r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');

@@ -38,7 +38,10 @@ function replay(engine: DetectionEngine, w: Workload): number[] {
 }
 
 export function syntheticWorkload(n: number): Workload {
-  return { sessions: Array.from({ length: n }, (_, i) => syntheticSession(i)), source: `${n} synthetic sessions` };
+  return {
+    sessions: Array.from({ length: n }, (_, i) => syntheticSession(i)),
+    source: `${n} synthetic sessions`,
+  };
 }
 
 /** `verdict_inprocess_us`: decide() p50/p99 on replayed sessions, beside an engine with no detectors. */

@@ -4,7 +4,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { agentDojoWorkload } from './agentdojo-workload.js';
 import { type BenchRow, renderTable } from './bench-table.js';
-import { benchDetectorThroughput, benchMemoryPerSession, benchVerdictInProcess, syntheticWorkload } from './engine-benchmarks.js';
+import {
+  benchDetectorThroughput,
+  benchMemoryPerSession,
+  benchVerdictInProcess,
+  syntheticWorkload,
+} from './engine-benchmarks.js';
 import { extraBenchmarks } from './extra-benchmarks.js';
 
 // The memory benchmark needs a full GC between measurements.
@@ -27,7 +32,8 @@ async function main(): Promise<number> {
   const started = Date.now();
 
   const dojo = agentDojoWorkload();
-  if (!dojo) log('note: ../shared/agentdojo/runs-dev.jsonl.gz is absent; verdict latency runs on synthetic sessions');
+  if (!dojo)
+    log('note: ../shared/agentdojo/runs-dev.jsonl.gz is absent; verdict latency runs on synthetic sessions');
   const workload = dojo ?? syntheticWorkload(3_000);
   if (want('verdict_inprocess_us')) {
     log('running verdict_inprocess_us …');
@@ -48,7 +54,14 @@ async function main(): Promise<number> {
       rows.push(...(await b.run(log)));
     } catch (err) {
       log(`${b.name} failed: ${(err as Error).message}`);
-      rows.push({ name: b.name, unit: 'error', value: Number.NaN, baseline: Number.NaN, baselineName: '-', note: (err as Error).message });
+      rows.push({
+        name: b.name,
+        unit: 'error',
+        value: Number.NaN,
+        baseline: Number.NaN,
+        baselineName: '-',
+        note: (err as Error).message,
+      });
     }
   }
   const machine = {
@@ -59,7 +72,9 @@ async function main(): Promise<number> {
     platform: `${os.platform()} ${os.release()}`,
   };
   console.log(renderTable(rows));
-  console.log(`\n${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `\n${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   const result = { machine, durationSeconds: (Date.now() - started) / 1000, results: rows };
   if (outArg) writeFileSync(outArg, `${JSON.stringify(result, null, 2)}\n`);
   if (json) console.log(JSON.stringify(result));

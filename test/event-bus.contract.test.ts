@@ -1,0 +1,43 @@
+import { InProcessEventBus, KafkaEventBus } from '@bulwark/detectors/stream';
+import { describe, it } from 'vitest';
+import { describeEventBusContract, tcpReachable } from './src/event-bus-contract-suite.js';
+
+describeEventBusContract('InProcessEventBus', {
+  durable: false,
+  open: async (_namespace, options) => new InProcessEventBus({ ...options, flushTimeoutMillis: 5_000 }),
+});
+
+const KAFKA_HOST = '127.0.0.1';
+const KAFKA_PORT = 9092;
+const kafkaUp = await tcpReachable(KAFKA_HOST, KAFKA_PORT);
+
+if (kafkaUp || process.env.CI) {
+  describeEventBusContract('KafkaEventBus', {
+    durable: true,
+    testTimeoutMillis: 60_000,
+    open: async (namespace, options) => {
+      const prefix = `bulwark.test.${namespace}`;
+      const bus = new KafkaEventBus({
+        brokers: [`${KAFKA_HOST}:${KAFKA_PORT}`],
+        clientId: `bulwark-contract-${namespace}`,
+        topics: {
+          events: `${prefix}.events`,
+          verdicts: `${prefix}.verdicts`,
+          findings: `${prefix}.findings`,
+          alerts: `${prefix}.alerts`,
+        },
+        numPartitions: 3,
+        ...options,
+      });
+      if (!(await bus.whenReady(30_000))) {
+        await bus.shutdown();
+        throw new Error(`Kafka on ${KAFKA_HOST}:${KAFKA_PORT} did not become ready within 30 s`);
+      }
+      return bus;
+    },
+  });
+} else {
+  describe('EventBus contract: KafkaEventBus', () => {
+    it.skip(`skipped: no Kafka broker on ${KAFKA_HOST}:${KAFKA_PORT} (start one with \`node scripts/kafka.mjs start\`; under CI this fails instead)`, () => {});
+  });
+}

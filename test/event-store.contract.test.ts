@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ChdbEventStore, ClickHouseServerEventStore } from '@bulwark/detectors/stream';
+import { afterAll, describe, it } from 'vitest';
+import { eventStoreContractSuite } from './src/event-store-contract-suite.js';
+
+// chdb: always available (a dependency). One data directory per process, one database per test.
+const dataDir = mkdtempSync(path.join(tmpdir(), 'bulwark-contract-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+eventStoreContractSuite({
+  name: 'chdb (embedded)',
+  open: (o) => ChdbEventStore.open({ dataDir, ...o }),
+  supportsTtl: true,
+});
+
+// ClickHouse server: the one `node scripts/clickhouse.mjs start` runs (18.16 from Debian), or BULWARK_CLICKHOUSE_URL.
+const url = process.env.BULWARK_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
+async function serverUp(): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+const up = await serverUp();
+const reason = `no ClickHouse server at ${url} (start one with \`node scripts/clickhouse.mjs install && node scripts/clickhouse.mjs start\`)`;
+
+if (up) {
+  eventStoreContractSuite({
+    name: `ClickHouse server ${url}`,
+    open: (o) =>
+      ClickHouseServerEventStore.open({ url, ...o, batching: { flushIntervalMillis: 200, ...o.batching } }),
+    dropDatabase: async (db) => {
+      await fetch(`${url}/`, { method: 'POST', body: `DROP DATABASE IF EXISTS ${db}` });
+    },
+    supportsTtl: false,
+  });
+} else if (process.env.CI) {
+  describe('EventStore contract: ClickHouse server', () => {
+    it('needs a ClickHouse server under CI', () => {
+      throw new Error(reason);
+    });
+  });
+} else {
+  describe.skip(`EventStore contract: ClickHouse server (skipped: ${reason})`, () => {
+    it('runs against a server', () => {});
+  });
+}
