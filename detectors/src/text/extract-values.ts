@@ -1,7 +1,8 @@
 /**
  * Identifying values in text: the things an argument can be traced back to. An IBAN, e-mail address, URL,
  * number or quoted string that reaches a tool argument came from somewhere; the provenance graph indexes
- * these per node.
+ * these per node. One pass over the text's tokens with cheap checks per token (a regex per kind over the
+ * whole text costs several times more on large tool results).
  */
 
 export type ValueKind = 'email' | 'url' | 'iban' | 'number' | 'quoted' | 'token' | 'ip' | 'phone';
@@ -14,52 +15,22 @@ export interface ExtractedValue {
   end: number;
 }
 
-const EMAIL_LOCAL = /[a-z0-9._%+-]/i;
-const EMAIL_DOMAIN = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/i;
-
-/** E-mail addresses, found from each `@` outwards (a left-anchored regex is quadratic on long texts). */
-function emails(s: string): Array<{ 0: string; index: number }> {
-  const out: Array<{ 0: string; index: number }> = [];
-  let at = s.indexOf('@');
-  while (at >= 0 && out.length < 500) {
-    let a = at;
-    while (a > 0 && at - a < 64 && EMAIL_LOCAL.test(s[a - 1] ?? '')) a--;
-    const dom = EMAIL_DOMAIN.exec(s.slice(at + 1, at + 256));
-    if (a < at && dom) out.push({ 0: s.slice(a, at + 1 + dom[0].length), index: a });
-    at = s.indexOf('@', at + 1);
-  }
-  return out;
-}
-const URL_RE = /\b(?:(?:https?|ftp|file|gopher|wss?):\/\/[^\s<>"'`)\]]+|www\.[^\s<>"'`)\]]+)/gi;
+const TOKEN_RE = /[^\s()<>"'`[\]{}|\u2018\u2019\u201c\u201d]+/g;
+const EMAIL = /^[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$/i;
+const TLDS =
+  'com|org|net|io|ai|co|dev|app|info|biz|xyz|me|us|uk|de|fr|ch|eu|ru|cn|in|jp|br|it|nl|es|se|no|pl|cz|at|be|ca|au|site|online|top|cloud|tech|link|page|sh';
 // Bare domains: label(s) + a TLD from the common generic and country sets (no suite-specific names).
-const DOMAIN =
-  /\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|org|net|io|ai|co|dev|app|info|biz|xyz|me|us|uk|de|fr|ch|eu|ru|cn|in|jp|br|it|nl|es|se|no|pl|cz|at|be|ca|au|site|online|top|cloud|tech|link|page|sh)(?:\/[^\s<>"'`)\]]*)?\b/gi;
-const TLD_GATE =
-  /\.(?:com|org|net|io|ai|co|dev|app|info|biz|xyz|me|us|uk|de|fr|ch|eu|ru|cn|in|jp|br|it|nl|es|se|no|pl|cz|at|be|ca|au|site|online|top|cloud|tech|link|page|sh)\b/i;
-const IBAN = /\b[a-z]{2}\d{2}(?:[ ]?[a-z0-9]{4}){2,7}(?:[ ]?[a-z0-9]{1,4})?\b/gi;
-const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}\b/g;
-const PHONE = /\+?\d[\d ()-]{7,}\d/g;
-const NUMBER = /(?<![\w.])-?\d+(?:[.,]\d+)?(?![\w])/g;
+const DOMAIN = new RegExp(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+(?:${TLDS})(?:[/?#:].*)?$`, 'i');
+const IBAN = /^[a-z]{2}\d{2}[a-z0-9]{10,30}$/i;
+const IBAN_HEAD = /^[a-z]{2}\d{2}$/i;
+// Groups of a spaced IBAN are upper-case letters and digits ("3704 0044 0532 0130 00").
+const GROUP = /^[A-Z0-9]{1,4}$/;
+const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
+const NUMBER = /^[-+]?\d[\d,]*(?:\.\d+)?$/;
+const DIGITS = /\d/;
+const LETTERS = /[a-z]/i;
+const IDENT = /^[a-z0-9][a-z0-9_-]{5,}$/i;
 const QUOTED = /(["'`\u2018\u2019\u201c\u201d])([^"'`\u2018\u2019\u201c\u201d\n]{2,120})\1/g;
-// Identifier-like tokens: letters and digits mixed, or dashed codes, 6+ characters.
-const TOKEN = /\b[a-z0-9][a-z0-9_-]{5,}\b/gi;
-const HAS_DIGIT = /\d/;
-const HAS_LETTER = /[a-z]/i;
-
-function push(
-  out: ExtractedValue[],
-  seen: Set<string>,
-  kind: ValueKind,
-  key: string,
-  start: number,
-  end: number,
-) {
-  if (key.length < 2) return;
-  const k = `${kind}:${key}`;
-  if (seen.has(k)) return;
-  seen.add(k);
-  out.push({ kind, key, start, end });
-}
 
 /** Canonical key of a URL or domain: no scheme, no `www.`, no trailing slash or punctuation, lower case. */
 export function urlKey(u: string): string {
@@ -76,60 +47,6 @@ export function hostOf(key: string): string {
   return key.split(/[/?#]/)[0]?.split('@').pop()?.split(':')[0] ?? key;
 }
 
-/**
- * Extracts identifying values from `text` (any case). Offsets refer to `text`.
- *
- * @example
- * extractValues('pay DE89 3704 0044 0532 0130 00 to bob@x.com').map((v) => v.kind); // ['email', 'iban']
- */
-export function extractValues(text: string, limit = 2_000): ExtractedValue[] {
-  const out: ExtractedValue[] = [];
-  const seen = new Set<string>();
-  const s = text.length > 200_000 ? text.slice(0, 200_000) : text;
-  for (const m of emails(s)) {
-    push(out, seen, 'email', m[0].toLowerCase(), m.index, m.index + m[0].length);
-    push(out, seen, 'url', urlKey(m[0].split('@')[1] ?? ''), m.index, m.index + m[0].length);
-  }
-  if (s.includes('://') || /www\./i.test(s))
-    for (const m of s.matchAll(URL_RE)) {
-      const key = urlKey(m[0]);
-      push(out, seen, 'url', key, m.index, m.index + m[0].length);
-      const host = hostOf(key);
-      if (host !== key) push(out, seen, 'url', host, m.index, m.index + m[0].length);
-    }
-  if (TLD_GATE.test(s))
-    for (const m of s.matchAll(DOMAIN)) {
-      if (s[m.index - 1] === '@') continue;
-      const key = urlKey(m[0]);
-      push(out, seen, 'url', key, m.index, m.index + m[0].length);
-      const host = hostOf(key);
-      if (host !== key) push(out, seen, 'url', host, m.index, m.index + m[0].length);
-    }
-  for (const m of s.matchAll(IBAN)) {
-    const key = m[0].replace(/ /g, '').toLowerCase();
-    if (key.length >= 15 && /\d{6}/.test(key)) push(out, seen, 'iban', key, m.index, m.index + m[0].length);
-  }
-  for (const m of s.matchAll(IPV4)) push(out, seen, 'ip', m[0], m.index, m.index + m[0].length);
-  for (const m of s.matchAll(PHONE)) {
-    const digits = m[0].replace(/\D/g, '');
-    if (digits.length >= 9 && digits.length <= 15)
-      push(out, seen, 'phone', digits, m.index, m.index + m[0].length);
-  }
-  for (const m of s.matchAll(NUMBER)) {
-    const key = normalizeNumber(m[0]);
-    if (key !== undefined) push(out, seen, 'number', key, m.index, m.index + m[0].length);
-  }
-  for (const m of s.matchAll(QUOTED)) {
-    const inner = m[2] ?? '';
-    push(out, seen, 'quoted', inner.toLowerCase().trim(), m.index + 1, m.index + 1 + inner.length);
-  }
-  for (const m of s.matchAll(TOKEN)) {
-    if (HAS_DIGIT.test(m[0]) && HAS_LETTER.test(m[0]))
-      push(out, seen, 'token', m[0].toLowerCase(), m.index, m.index + m[0].length);
-  }
-  return out.length > limit ? out.slice(0, limit) : out;
-}
-
 /** Canonical number key: `1,000.50` and `1000.5` agree; tiny integers (0–9) are too common to trace. */
 export function normalizeNumber(s: string): string | undefined {
   const cleaned = s.replace(/,(?=\d{3}\b)/g, '').replace(',', '.');
@@ -137,4 +54,113 @@ export function normalizeNumber(s: string): string | undefined {
   if (!Number.isFinite(n)) return undefined;
   if (Number.isInteger(n) && Math.abs(n) < 10) return undefined;
   return String(n);
+}
+
+class Collector {
+  readonly out: ExtractedValue[] = [];
+  private readonly seen = new Set<string>();
+  constructor(private readonly limit: number) {}
+  push(kind: ValueKind, key: string, start: number, end: number): void {
+    if (key.length < 2 || this.out.length >= this.limit || this.seen.has(key)) return;
+    this.seen.add(key);
+    this.out.push({ kind, key, start, end });
+  }
+}
+
+function classify(c: Collector, tok: string, start: number): void {
+  const end = start + tok.length;
+  const first = tok.charCodeAt(0);
+  if (tok.includes('@')) {
+    if (EMAIL.test(tok)) {
+      const lower = tok.toLowerCase();
+      c.push('email', lower, start, end);
+      c.push('url', urlKey(lower.slice(lower.indexOf('@') + 1)), start, end);
+    }
+    return;
+  }
+  if (tok.includes('://') || (tok.length > 4 && (first === 119 || first === 87) && /^www\./i.test(tok))) {
+    const key = urlKey(tok);
+    c.push('url', key, start, end);
+    const host = hostOf(key);
+    if (host !== key) c.push('url', host, start, end);
+    return;
+  }
+  const isDigit = first >= 48 && first <= 57;
+  if (isDigit || first === 45 || first === 43) {
+    if (NUMBER.test(tok)) {
+      const digits = tok.replace(/\D/g, '');
+      if (digits.length >= 9 && digits.length <= 15 && !tok.includes('.'))
+        c.push('phone', digits, start, end);
+      const key = normalizeNumber(tok);
+      if (key !== undefined) c.push('number', key, start, end);
+      return;
+    }
+    if (IPV4.test(tok)) {
+      c.push('ip', tok, start, end);
+      return;
+    }
+  }
+  if (tok.includes('.') && DOMAIN.test(tok)) {
+    const key = urlKey(tok);
+    c.push('url', key, start, end);
+    const host = hostOf(key);
+    if (host !== key) c.push('url', host, start, end);
+    return;
+  }
+  if (tok.length >= 15 && IBAN.test(tok)) {
+    c.push('iban', tok.toLowerCase(), start, end);
+    return;
+  }
+  if (tok.length >= 6 && IDENT.test(tok) && DIGITS.test(tok) && LETTERS.test(tok))
+    c.push('token', tok.toLowerCase(), start, end);
+}
+
+/**
+ * Extracts identifying values from `text` (any case). Offsets refer to `text`.
+ *
+ * @example
+ * extractValues('pay DE89 3704 0044 0532 0130 00 to bob@x.com').map((v) => v.kind); // ['iban', 'email', 'url']
+ */
+export function extractValues(text: string, limit = 2_000): ExtractedValue[] {
+  const s = text.length > 200_000 ? text.slice(0, 200_000) : text;
+  const c = new Collector(limit);
+  TOKEN_RE.lastIndex = 0;
+  // An IBAN written in groups ("DE89 3704 0044 …") spans several tokens: join them when the head fits.
+  let ibanStart = -1;
+  let iban = '';
+  let ibanEnd = 0;
+  const flushIban = () => {
+    if (ibanStart >= 0 && iban.length >= 15 && iban.length <= 34)
+      c.push('iban', iban.toLowerCase(), ibanStart, ibanEnd);
+    ibanStart = -1;
+    iban = '';
+  };
+  for (let m = TOKEN_RE.exec(s); m !== null; m = TOKEN_RE.exec(s)) {
+    let tok = m[0];
+    const start = m.index;
+    // Trailing sentence punctuation is not part of a value.
+    while (tok.length > 1 && '.,;:!?'.includes(tok[tok.length - 1]!)) tok = tok.slice(0, -1);
+    if (ibanStart >= 0 && GROUP.test(tok) && start - ibanEnd <= 1) {
+      iban += tok;
+      ibanEnd = start + tok.length;
+      continue;
+    }
+    flushIban();
+    if (tok.length === 4 && IBAN_HEAD.test(tok)) {
+      ibanStart = start;
+      iban = tok;
+      ibanEnd = start + 4;
+      continue;
+    }
+    if (tok.length >= 2) classify(c, tok, start);
+  }
+  flushIban();
+  if (s.includes('"') || s.includes("'") || s.includes('`') || s.includes('\u201c') || s.includes('\u2018')) {
+    QUOTED.lastIndex = 0;
+    for (const m of s.matchAll(QUOTED)) {
+      const inner = m[2] ?? '';
+      c.push('quoted', inner.toLowerCase().trim(), m.index + 1, m.index + 1 + inner.length);
+    }
+  }
+  return c.out;
 }

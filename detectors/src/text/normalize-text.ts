@@ -63,16 +63,20 @@ export function contentWords(normalized: string): string[] {
 }
 
 const WORD_RE = /[\p{L}\p{N}][\p{L}\p{N}@._'-]*/gu;
+// ASCII text (most tool results) takes the cheaper non-Unicode pattern.
+const ASCII_WORD_RE = /[a-z0-9][a-z0-9@._'-]*/g;
 
 /**
  * Calls `visit` for each content word of `text` (lower case, no stop words) without building arrays:
  * the session fingerprints large results on ingest, so this path avoids garbage.
  */
 export function forEachContentWord(text: string, visit: (word: string) => void): number {
-  const s = (NON_ASCII.test(text) ? text.normalize('NFKC').replace(INVISIBLE, '') : text).toLowerCase();
+  const unicode = NON_ASCII.test(text);
+  const s = (unicode ? text.normalize('NFKC').replace(INVISIBLE, '') : text).toLowerCase();
+  const re = unicode ? WORD_RE : ASCII_WORD_RE;
   let n = 0;
-  WORD_RE.lastIndex = 0;
-  for (let m = WORD_RE.exec(s); m !== null; m = WORD_RE.exec(s)) {
+  re.lastIndex = 0;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
     let w = m[0];
     const last = w.charCodeAt(w.length - 1);
     if (last === 46 || last === 95 || last === 39 || last === 45) w = w.replace(/[._'-]+$/, '');
