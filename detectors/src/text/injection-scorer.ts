@@ -5,7 +5,7 @@
  *
  * Families (weights in brackets; a family counts once unless noted):
  * - override [3]: "ignore/disregard/forget … previous … instructions", "new instructions"
- * - hijack [2]: refers to the agent's task — "before you solve the task", "your original task", "instead"
+ * - hijack [2.5]: refers to the agent's task — "before you solve the task", "your original task", "instead"
  * - addressee [2]: speaks to the model — "to you, <model>", "AI model developed by", "dear assistant"
  * - authority [2]: claims to be the user/system/admin — "important message from me", "system message"
  * - concealment [1.5]: "do not tell the user", "without informing the user"
@@ -53,7 +53,7 @@ const GATES: Readonly<Record<string, RegExp>> = {
   authority:
     /important|urgent|critical|official|priority|mandatory|message|instruction|note|request|system|admin|developer|root|operator|#|\[|<\||mode|i am|the user/i,
   concealment: /not|don't|never|without|keep|remain|the user/i,
-  markup: /<|!!/,
+  markup: /<|!!|system|assistant|human|ai\s*:/i,
   'task-marker': /todo|to do|action|task|instruction/i,
 };
 
@@ -65,7 +65,7 @@ const FAMILY_PATTERNS: ReadonlyArray<readonly [string, number, RegExp]> = [
   ],
   [
     'hijack',
-    2,
+    2.5,
     /\bbefore\s+(?:you\s+)?(?:can\s+|could\s+|are\s+able\s+to\s+)?(?:solve|complete|finish|continue|answer|respond|reply|proceed|do|start|begin|work|carry)\w*\b[^.\n]{0,40}?\b(?:task|request|question|job|assignment|instructions?)\b|\b(?:the|your|my)\s+(?:original|initial|previous|first|current|real|actual|main|primary|assigned)\s+(?:task|request|instructions?|goal|objective|assignment)\b|\bthe\s+task\s+(?:that|which)?\s*(?:i|the\s+user|you\s+were|you've\s+been|you\s+have\s+been)\s+(?:gave|give|given|asked|assigned)\b|\byour\s+(?:new|real|actual|true|only|primary|next)\s+(?:task|goal|objective|mission|job|priority)\b|\b(?:after|once)\s+you\s+(?:have\s+)?(?:do|did|done|complete|completed|finish|finished)\s+(?:that|this|it)\b[^.\n]{0,40}?\b(?:task|continue|proceed|solve)|\binstead\s+of\s+(?:the|your|doing|solving|completing)\b|\b(?:stop|abort|cease|quit)\s+(?:solving|doing|working\s+on|the|your|what\s+you)\b|\bdo\s+not\s+(?:solve|complete|continue|finish)\s+(?:the|your)\s+task\b/gi,
   ],
   [
@@ -89,7 +89,7 @@ const FAMILY_PATTERNS: ReadonlyArray<readonly [string, number, RegExp]> = [
   [
     'markup',
     1.5,
-    /<\/?\s*(?:information|important|instructions?|system|admin|secret|hidden|assistant|prompt|inst|sys|directive|override)\s*>|<!--[\s\S]{0,400}?-->|\b(?:important|attention|urgent|warning)\s*!{2,}/gi,
+    /<\/?\s*(?:information|important|instructions?|system|admin|secret|hidden|assistant|prompt|inst|sys|directive|override)\s*>|<!--[\s\S]{0,400}?-->|\b(?:important|attention|urgent|warning)\s*!{2,}|(?:^|\n)\s*(?:system|assistant|human|ai)\s*:\s*\S/gi,
   ],
   [
     'task-marker',
@@ -111,6 +111,8 @@ const FILLERS = new Set(
   ),
 );
 const WORD = /[a-z][a-z'-]*/y;
+/** Characters after which a new clause (and so an imperative) may start. */
+const CLAUSE_START = new Set([':', ';', '>', ')', ']', ',']);
 
 /** Imperative sentences: the first non-filler word of a sentence (or list item) is an action verb. */
 function scanImperatives(s: string, signals: InjectionSignal[]): { count: number; targeted: number } {
@@ -139,12 +141,7 @@ function scanImperatives(s: string, signals: InjectionSignal[]): { count: number
       while (i < lower.length && (lower[i] === ' ' || lower[i] === ',')) i++;
     }
     // Advance to the next sentence start.
-    while (
-      i < lower.length &&
-      !isBoundary(s, i) &&
-      !(lower[i] === ':' || lower[i] === ';' || lower[i] === '>')
-    )
-      i++;
+    while (i < lower.length && !isBoundary(s, i) && !CLAUSE_START.has(lower[i]!)) i++;
     i++;
   }
   return { count, targeted };
