@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
 // Local ClickHouse (Debian's clickhouse-server package) for Bulwark's tests, run as a plain
 // background process with its own config in a data dir - no systemd, no /etc or /var/lib paths.
 //
@@ -11,15 +12,14 @@
 // See scripts/README.md for env vars, ports and quirks.
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import {
-  REPO_ROOT,
   cli,
   envInt,
   envPath,
   fileSize,
   httpGet,
   isAlive,
+  REPO_ROOT,
   rotateIfBig,
   runningPid,
   spawnDetached,
@@ -42,7 +42,11 @@ export function clickhouseConfig() {
     httpPort,
     tcpPort: envInt('BULWARK_CLICKHOUSE_TCP_PORT', 9001),
     url: `http://${HOST}:${httpPort}`,
-    bin: process.env.BULWARK_CLICKHOUSE_BIN || (fs.existsSync('/usr/sbin/clickhouse-server') ? '/usr/sbin/clickhouse-server' : which('clickhouse-server') || 'clickhouse-server'),
+    bin:
+      process.env.BULWARK_CLICKHOUSE_BIN ||
+      (fs.existsSync('/usr/sbin/clickhouse-server')
+        ? '/usr/sbin/clickhouse-server'
+        : which('clickhouse-server') || 'clickhouse-server'),
     startTimeoutMs: envInt('BULWARK_CLICKHOUSE_START_TIMEOUT_MS', 60000),
     stopTimeoutMs: envInt('BULWARK_CLICKHOUSE_STOP_TIMEOUT_MS', 30000),
     configFile: path.join(dataDir, 'config.xml'),
@@ -61,7 +65,7 @@ const say = (...a) => console.log('[clickhouse]', ...a);
 
 function missingPackages() {
   return PACKAGES.filter((p) => {
-    const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' });
+    const r = spawnSync('dpkg-query', ['-W', '-f=$' + '{Status}', p], { encoding: 'utf8' });
     return !(r.status === 0 && r.stdout.includes('install ok installed'));
   });
 }
@@ -83,7 +87,9 @@ export async function install() {
   }
   if (!which('apt-get')) throw new Error(`apt-get not found; install ${missing.join(' ')} by hand`);
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new Error(`not root: run \`sudo DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing.join(' ')}\` (or this script as root)`);
+    throw new Error(
+      `not root: run \`sudo DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing.join(' ')}\` (or this script as root)`,
+    );
   }
   const t0 = Date.now();
   const args = ['install', '-y', '-q', '--no-install-recommends', ...missing];
@@ -98,7 +104,7 @@ export async function install() {
 }
 
 function packageVersion() {
-  const r = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'clickhouse-server'], { encoding: 'utf8' });
+  const r = spawnSync('dpkg-query', ['-W', '-f=$' + '{Version}', 'clickhouse-server'], { encoding: 'utf8' });
   return r.status === 0 ? `clickhouse-server ${r.stdout.trim()}` : 'clickhouse-server (version unknown)';
 }
 
@@ -192,7 +198,8 @@ function usersConfig() {
 }
 
 function writeConfigs(c) {
-  for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'logs']) fs.mkdirSync(path.join(c.dataDir, sub), { recursive: true });
+  for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'logs'])
+    fs.mkdirSync(path.join(c.dataDir, sub), { recursive: true });
   fs.writeFileSync(c.configFile, serverConfig(c));
   fs.writeFileSync(c.usersFile, usersConfig());
 }
@@ -220,7 +227,10 @@ export async function start() {
     return 0;
   }
   for (const p of [c.httpPort, c.tcpPort]) {
-    if (await tcpProbe(HOST, p, 500)) throw new Error(`${HOST}:${p} is already in use by a process that is not ours (no live pid in ${c.pidFile})`);
+    if (await tcpProbe(HOST, p, 500))
+      throw new Error(
+        `${HOST}:${p} is already in use by a process that is not ours (no live pid in ${c.pidFile})`,
+      );
   }
   if (!fs.existsSync(c.bin)) {
     if (missingPackages().length) await install();
@@ -231,10 +241,16 @@ export async function start() {
   rotateIfBig(c.stdoutLog); // clickhouse-server rotates its own logs (<size>/<count>)
   const off = offsets(c);
   const t0 = Date.now();
-  const { pid } = spawnDetached(c.bin, [marker(c)], { cwd: c.dataDir, logFile: c.stdoutLog, pidFile: c.pidFile });
+  const { pid } = spawnDetached(c.bin, [marker(c)], {
+    cwd: c.dataDir,
+    logFile: c.stdoutLog,
+    pidFile: c.pidFile,
+  });
   say(`started pid ${pid}, logs in ${c.logsDir}; waiting for ${c.url}/ping ...`);
   await waitReady(c, pid, off);
-  say(`ready on ${c.url} (native protocol on ${HOST}:${c.tcpPort}) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  say(
+    `ready on ${c.url} (native protocol on ${HOST}:${c.tcpPort}) after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   return 0;
 }
 
@@ -277,7 +293,9 @@ export async function stop() {
   try {
     fs.unlinkSync(c.pidFile);
   } catch {}
-  say(`stopped pid ${pid} (${how === 'kill' ? 'SIGKILL' : 'SIGTERM'}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  say(
+    `stopped pid ${pid} (${how === 'kill' ? 'SIGKILL' : 'SIGTERM'}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   return 0;
 }
 
@@ -289,8 +307,14 @@ export async function status() {
     return 1;
   }
   const ok = await pingOk(c);
-  console.log(`clickhouse: running, pid ${pid}, ${c.url} ${ok ? 'answers /ping' : 'does NOT answer /ping yet'} (native ${HOST}:${c.tcpPort}, data dir ${c.dataDir})`);
+  console.log(
+    `clickhouse: running, pid ${pid}, ${c.url} ${ok ? 'answers /ping' : 'does NOT answer /ping yet'} (native ${HOST}:${c.tcpPort}, data dir ${c.dataDir})`,
+  );
   return 0;
 }
 
-cli(import.meta.url, { install, start, stop, status }, 'usage: node scripts/clickhouse.mjs install|start|stop|status');
+cli(
+  import.meta.url,
+  { install, start, stop, status },
+  'usage: node scripts/clickhouse.mjs install|start|stop|status',
+);

@@ -12,18 +12,18 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  REPO_ROOT,
   cli,
   envInt,
   envPath,
   fileSize,
   isAlive,
   lastStartOffset,
+  REPO_ROOT,
   readFrom,
   rotateIfBig,
   run,
-  runQuiet,
   runningPid,
+  runQuiet,
   spawnDetached,
   stopPid,
   tail,
@@ -88,17 +88,28 @@ export async function install() {
     say(`Kafka ${c.version} jars already in ${c.libsDir}`);
     return 0;
   }
-  if (!which('mvn')) throw new Error('mvn not found on PATH (needed to fetch the Kafka jars from Maven Central)');
+  if (!which('mvn'))
+    throw new Error('mvn not found on PATH (needed to fetch the Kafka jars from Maven Central)');
   const tmp = `${c.libsDir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(c.libsDir), { recursive: true });
   say(`fetching Kafka ${c.version} jars into ${c.libsDir} ...`);
   const t0 = Date.now();
-  const args = ['-B', '-q', '-Dstyle.color=never', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`, `-Dkafka.version=${c.version}`];
+  const args = [
+    '-B',
+    '-q',
+    '-Dstyle.color=never',
+    '-f',
+    POM,
+    'dependency:copy-dependencies',
+    `-DoutputDirectory=${tmp}`,
+    `-Dkafka.version=${c.version}`,
+  ];
   if (c.major >= 4) args.push('-Pkafka4');
   try {
     runQuiet('mvn', args);
-    if (!fs.readdirSync(tmp).some((f) => f.startsWith('kafka_2.13-'))) throw new Error(`mvn did not produce kafka_2.13 jar in ${tmp}`);
+    if (!fs.readdirSync(tmp).some((f) => f.startsWith('kafka_2.13-')))
+      throw new Error(`mvn did not produce kafka_2.13 jar in ${tmp}`);
     fs.writeFileSync(path.join(tmp, '.complete'), `${c.version}\n`);
     fs.rmSync(c.libsDir, { recursive: true, force: true });
     fs.renameSync(tmp, c.libsDir);
@@ -145,7 +156,14 @@ log.retention.check.interval.ms=300000
 }
 
 // Loggers that are chatty at INFO for every partition/segment; kept at WARN.
-const QUIET = ['kafka.log', 'org.apache.kafka.storage.internals.log', 'state.change.logger', 'kafka.request.logger', 'kafka.log.LogCleaner', 'org.apache.kafka.clients'];
+const QUIET = [
+  'kafka.log',
+  'org.apache.kafka.storage.internals.log',
+  'state.change.logger',
+  'kafka.request.logger',
+  'kafka.log.LogCleaner',
+  'org.apache.kafka.clients',
+];
 
 function log4jConfig(c, rootLevel = 'info') {
   if (c.major >= 4) {
@@ -214,7 +232,16 @@ function formatIfNeeded(c) {
     fs.writeFileSync(c.clusterIdFile, `${clusterId}\n`);
   }
   say(`formatting KRaft storage in ${c.logDirs} (cluster id ${clusterId})`);
-  const args = [...jvmArgs(c, { heap: '256m', tool: true }), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', c.propsFile, '--ignore-formatted'];
+  const args = [
+    ...jvmArgs(c, { heap: '256m', tool: true }),
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    clusterId,
+    '-c',
+    c.propsFile,
+    '--ignore-formatted',
+  ];
   run(javaBin(), args, { cwd: c.dataDir, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
@@ -235,7 +262,10 @@ export async function start() {
     return 0;
   }
   for (const p of [c.port, c.controllerPort]) {
-    if (await tcpProbe(HOST, p, 500)) throw new Error(`${HOST}:${p} is already in use by a process that is not ours (no live pid in ${c.pidFile})`);
+    if (await tcpProbe(HOST, p, 500))
+      throw new Error(
+        `${HOST}:${p} is already in use by a process that is not ours (no live pid in ${c.pidFile})`,
+      );
   }
   if (!installed(c)) await install();
 
@@ -258,11 +288,14 @@ export async function start() {
 
 async function waitReady(c, pid, offset) {
   try {
-    await waitUntil(async () => readFrom(c.logFile, offset).includes(READY_LINE) && (await tcpProbe(HOST, c.port)), {
-      timeoutMs: c.startTimeoutMs,
-      alive: () => isAlive(pid),
-      what: `"${READY_LINE}" in the log and a TCP connect to ${c.brokers}`,
-    });
+    await waitUntil(
+      async () => readFrom(c.logFile, offset).includes(READY_LINE) && (await tcpProbe(HOST, c.port)),
+      {
+        timeoutMs: c.startTimeoutMs,
+        alive: () => isAlive(pid),
+        what: `"${READY_LINE}" in the log and a TCP connect to ${c.brokers}`,
+      },
+    );
   } catch (e) {
     const logTail = tail(c.logFile, 60, offset); // captured before we kill it, so it shows why it hung
     const alive = isAlive(pid);
@@ -270,7 +303,9 @@ async function waitReady(c, pid, offset) {
     try {
       fs.unlinkSync(c.pidFile);
     } catch {}
-    throw new Error(`[kafka] failed to start: ${e.message}${alive ? ' (process killed)' : ''}\n--- last lines of ${c.logFile} ---\n${logTail}`);
+    throw new Error(
+      `[kafka] failed to start: ${e.message}${alive ? ' (process killed)' : ''}\n--- last lines of ${c.logFile} ---\n${logTail}`,
+    );
   }
 }
 
@@ -286,7 +321,9 @@ export async function stop() {
   try {
     fs.unlinkSync(c.pidFile);
   } catch {}
-  say(`stopped pid ${pid} (${how === 'kill' ? 'SIGKILL' : 'SIGTERM'}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  say(
+    `stopped pid ${pid} (${how === 'kill' ? 'SIGKILL' : 'SIGTERM'}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   return 0;
 }
 
@@ -298,8 +335,14 @@ export async function status() {
     return 1;
   }
   const open = await tcpProbe(HOST, c.port);
-  console.log(`kafka: running, pid ${pid}, ${c.brokers} ${open ? 'accepting connections' : 'NOT accepting connections yet'} (Kafka ${c.version}, data dir ${c.dataDir})`);
+  console.log(
+    `kafka: running, pid ${pid}, ${c.brokers} ${open ? 'accepting connections' : 'NOT accepting connections yet'} (Kafka ${c.version}, data dir ${c.dataDir})`,
+  );
   return 0;
 }
 
-cli(import.meta.url, { install, start, stop, status }, 'usage: node scripts/kafka.mjs install|start|stop|status');
+cli(
+  import.meta.url,
+  { install, start, stop, status },
+  'usage: node scripts/kafka.mjs install|start|stop|status',
+);

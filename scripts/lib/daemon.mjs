@@ -3,8 +3,8 @@
 // graceful stop. Only node: builtins.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,7 +16,8 @@ export function envInt(name, dflt) {
   const v = process.env[name];
   if (v === undefined || v === '') return dflt;
   const n = Number.parseInt(v, 10);
-  if (!Number.isFinite(n) || String(n) !== v.trim()) throw new Error(`${name} must be an integer, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n) || String(n) !== v.trim())
+    throw new Error(`${name} must be an integer, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -46,7 +47,7 @@ export function isAlive(pid) {
     // EPERM: exists but not ours; fall through to /proc check.
   }
   const st = procState(pid);
-  if (st === null) return fs.existsSync('/proc/self') ? false : true; // no procfs: trust kill(0)
+  if (st === null) return !fs.existsSync('/proc/self'); // no procfs: trust kill(0)
   return st !== 'Z' && st !== 'X';
 }
 
@@ -135,7 +136,10 @@ export function readFrom(file, from = 0) {
 export function tail(file, lines = 60, from = 0) {
   const text = readFrom(file, from);
   if (!text) return `(no output in ${file})`;
-  return text.split('\n').slice(-lines - 1).join('\n');
+  return text
+    .split('\n')
+    .slice(-lines - 1)
+    .join('\n');
 }
 
 /** Byte offset of the last "===== <time> starting:" marker that spawnDetached wrote into logFile (0 if none). */
@@ -143,7 +147,7 @@ export function lastStartOffset(logFile) {
   try {
     const buf = fs.readFileSync(logFile);
     const i = buf.lastIndexOf('\n===== ');
-    return i < 0 ? 0 : i;
+    return Math.max(i, 0);
   } catch {
     return 0;
   }
@@ -178,7 +182,10 @@ export function spawnDetached(cmd, args, { cwd, logFile, pidFile, env }) {
  * Polls check() every intervalMs until it returns a truthy value (returned),
  * `alive()` returns false (throws 'exited'), or the deadline passes (throws 'timeout').
  */
-export async function waitUntil(check, { timeoutMs, intervalMs = 250, alive = () => true, what = 'condition' }) {
+export async function waitUntil(
+  check,
+  { timeoutMs, intervalMs = 250, alive = () => true, what = 'condition' },
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -243,7 +250,7 @@ export function run(cmd, args, opts = {}) {
 export function runQuiet(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes from tool output
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.replace(/\x1b\[[0-9;]*m/g, '').trim();
   if (out) console.log(out);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
@@ -264,7 +271,7 @@ export function cli(importMetaUrl, commands, usage) {
     .then(() => fn())
     .then((code) => process.exit(typeof code === 'number' ? code : 0))
     .catch((e) => {
-      console.error(e && e.message ? e.message : e);
+      console.error(e?.message ?? e);
       process.exit(1);
     });
 }
