@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { SessionScript } from '../test/session-script.js';
 import { DetectionEngine } from './detection-engine.js';
 import { parsePolicy } from './policy.js';
-import { SessionScript } from '../test/session-script.js';
 
 function script() {
   const s = new SessionScript();

@@ -2,7 +2,7 @@ export type { DetectionEngineOptions, EngineLimits, EngineResult, IngestResult }
 export { aggregate, DEFAULT_ENGINE_LIMITS, DetectionEngine } from './detection-engine.js';
 export type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
 export { EngineVerdictProvider } from './engine-verdict-provider.js';
-export { DetectorsError, PolicyError } from './errors.js';
+export { DetectorsError, PolicyError, ToolLockError } from './errors.js';
 export { ExfilFlowDetector } from './exfil-flow-detector.js';
 export { InjectionChainDetector } from './injection-chain-detector.js';
 export type { Policy, PolicyInput, PolicyOverride, PolicyRule, PolicySections } from './policy.js';
@@ -43,3 +43,31 @@ export type { ActionClass, UserIntent } from './text/user-intent.js';
 export { analyzeIntent } from './text/user-intent.js';
 export type { ToolProfile, ToolProfileOverride } from './tool-profile.js';
 export { applyProfileOverride, inferToolProfile, nameWords } from './tool-profile.js';
+export type { HiddenTextHit } from './tools/hidden-text.js';
+export { findHiddenText } from './tools/hidden-text.js';
+export { foldName, nameSkeleton } from './tools/name-skeleton.js';
+export type { ToolFinding, ToolFindingCategory, ToolScanRule } from './tools/tool-finding.js';
+export { ATTACK_CATEGORIES, TOOL_SCAN_RULES, toolScanRule } from './tools/tool-finding.js';
+export type { ListedServer, ServerIdentity, ToolLock, ToolLockParseResult } from './tools/tool-lock.js';
+export {
+  compareToolLock,
+  createToolLock,
+  loadToolLock,
+  parseToolLock,
+  pinnedHash,
+  ServerIdentitySchema,
+  ToolLockSchema,
+} from './tools/tool-lock.js';
+export type { FlaggedCallPolicy, ToolPoisoningOptions } from './tools/tool-poisoning-detector.js';
+export { ToolPoisoningDetector } from './tools/tool-poisoning-detector.js';
+export type { ToolRugPullOptions } from './tools/tool-rug-pull-detector.js';
+export { ToolRugPullDetector } from './tools/tool-rug-pull-detector.js';
+export type {
+  McpSurfaceItem,
+  ToolScanOptions,
+  ToolScanResult,
+  ToolScanVerdict,
+} from './tools/tool-scanner.js';
+export { scanToolDefinitions } from './tools/tool-scanner.js';
+export type { ToolShadowingOptions } from './tools/tool-shadowing-detector.js';
+export { ToolShadowingDetector } from './tools/tool-shadowing-detector.js';

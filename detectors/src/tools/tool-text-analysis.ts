@@ -1,0 +1,649 @@
+import type { Evidence, Severity, ToolDefinition } from '@bulwark/contracts';
+import {
+  type InstructionSignals,
+  instructionSignals,
+  isInstructionTagName,
+  MARKUP_TAG,
+} from './instruction-signals.js';
+import { TextView } from './text-view.js';
+import type { ToolCatalogue, ToolReference } from './tool-catalogue.js';
+import type { ToolFinding, ToolFindingCategory } from './tool-finding.js';
+import { contentStems, Vocabulary, words } from './vocabulary.js';
+
+/** One text field of a definition the model reads. */
+export interface DefinitionText {
+  /** `description`, `inputSchema.properties.path.description`, ... */
+  field: string;
+  text: string;
+  /** Schema property the text belongs to, when it is inside an input schema. */
+  parameter?: string;
+  inSchema: boolean;
+}
+
+/** What the analyser needs to know about the tool and its neighbours. */
+export interface TextAnalysisContext {
+  name: string;
+  server: string | undefined;
+  toolIndex: number;
+  subject: 'tool' | 'prompt' | 'resource';
+  texts: readonly DefinitionText[];
+  parameterNames: readonly string[];
+  /** Names of other tools on the same server. */
+  siblingNames: readonly string[];
+  catalogue: ToolCatalogue;
+}
+
+interface Sentence {
+  text: DefinitionText;
+  view: TextView;
+  start: number;
+  end: number;
+  raw: string;
+  lower: string;
+  hidden: boolean;
+  signals: InstructionSignals;
+  /** Talks about when/how to use this very tool ("Use this tool when ..."): a purpose statement. */
+  selfReference: boolean;
+}
+
+const SKIP_SCHEMA_KEYS = new Set([
+  'type',
+  '$schema',
+  '$id',
+  '$ref',
+  'format',
+  'required',
+  'pattern',
+  'contentEncoding',
+]);
+const DATA_OBJECT =
+  /\b(?:every|all|each|any)\s+(?:\w+\s+)?files?\s+(?:in|under|from)\b|\b(?:downloads|documents|desktop|home|pictures|photos)\s+(?:folder|director(?:y|ies))\b|\b(?:every|all|each|any)\s+(?:of\s+the\s+)?(?:arguments?|parameters?|inputs?|values?)\s+(?:you|that|which|passed|sent|given)\b|\b(?:contents?|text|body|data|output)\s+of\s+(?:the\s+|any\s+|all\s+|this\s+|that\s+|your\s+|each\s+|every\s+)?(?:\S+\s+)?(?:files?|documents?|folders?|director(?:y|ies)|conversations?|messages?|e-?mails?|inbox|chats?|sessions?)\b|\bfile\s+contents?\b|\bthe\s+contents\b|\bits\s+contents?\b/;
+const GENERIC_PARAMETER =
+  /^(?:side_?notes?|notes?|context|metadata|meta|extra|extras|details?|comments?|memo|debug|info|data|reasoning|summary|feedback|remarks?|annotations?|misc|additional_?\w*|payload|blob|aux\w*|internal\w*|hidden\w*|trace|telemetry|analytics|log)$/i;
+const CONVERSATION_PARAMETER =
+  /(?:conversation|chat|dialog|message)_?(?:history|log|context|transcript)|system_?(?:prompt|message|instructions?)|previous_?messages|full_?context|context_?window/i;
+
+/** Every string an input/output schema shows the model, with its JSON path. */
+export function schemaTexts(schema: unknown, root: string): DefinitionText[] {
+  const out: DefinitionText[] = [];
+  const walk = (node: unknown, path: string, parameter: string | undefined, depth: number): void => {
+    if (depth > 12 || out.length > 2_000) return;
+    if (typeof node === 'string') {
+      if (node.trim() !== '')
+        out.push({ field: path, text: node, inSchema: true, ...(parameter ? { parameter } : {}) });
+      return;
+    }
+    if (Array.isArray(node)) {
+      node.forEach((v, i) => {
+        walk(v, `${path}[${i}]`, parameter, depth + 1);
+      });
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+      if (SKIP_SCHEMA_KEYS.has(key)) continue;
+      if (
+        (key === 'properties' || key === 'patternProperties' || key === '$defs' || key === 'definitions') &&
+        value
+      ) {
+        if (typeof value !== 'object' || Array.isArray(value)) continue;
+        for (const [prop, sub] of Object.entries(value as Record<string, unknown>)) {
+          walk(sub, `${path}.${key}.${prop}`, key === 'properties' ? prop : parameter, depth + 1);
+        }
+        continue;
+      }
+      walk(value, `${path}.${key}`, parameter, depth + 1);
+    }
+  };
+  walk(schema, root, undefined, 0);
+  return out;
+}
+
+/** Names of the input schema's properties, at any depth. */
+export function schemaParameterNames(schema: unknown): string[] {
+  const names = new Set<string>();
+  const walk = (node: unknown, depth: number): void => {
+    if (depth > 12 || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const v of node) walk(v, depth + 1);
+      return;
+    }
+    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+      if (key === 'properties' && value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [prop, sub] of Object.entries(value as Record<string, unknown>)) {
+          names.add(prop);
+          walk(sub, depth + 1);
+        }
+      } else walk(value, depth + 1);
+    }
+  };
+  walk(schema, 0);
+  return [...names];
+}
+
+/** The texts of a tool definition the model reads: description, titles, schema strings. */
+export function definitionTexts(tool: ToolDefinition): DefinitionText[] {
+  const texts: DefinitionText[] = [];
+  if (tool.description) texts.push({ field: 'description', text: tool.description, inSchema: false });
+  if (tool.annotations?.title)
+    texts.push({ field: 'annotations.title', text: tool.annotations.title, inSchema: false });
+  if (tool.inputSchema) texts.push(...schemaTexts(tool.inputSchema, 'inputSchema'));
+  if (tool.outputSchema) texts.push(...schemaTexts(tool.outputSchema, 'outputSchema'));
+  return texts;
+}
+
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+const RUN_ON =
+  /[\p{L}\d)\]'"`]\s+(?=(?:Please|Ignore|Disregard|Always|Never|Do not|Don't|Before|After|Whenever|Remember|Make sure|IMPORTANT|NOTE|You (?:must|should|need|are|will))\b)/gu;
+const WEAK_DIRECTIVE_WORD =
+  /\b(?:must|always|never|make\s+sure|be\s+sure|ensure|remember|do\s+not|don'?t)\b/i;
+const SELF_REFERENCE =
+  /^\W*(?:(?:use|call|invoke|run|try)\s+(?:this|the\s+current)\s+(?:tool|function|endpoint)\b|(?:use|call|invoke|try)\s+(?:this|it)\s+(?:when|to|for|if|whenever|only|in|with|instead|before|after|as|on)\b|this\s+(?:tool|function|endpoint|server)\s+(?:is|can|will|should|lets|allows|helps|returns|provides|gives|supports|grants|does|only|also|works|searches|fetches|retrieves|reads|writes|creates|sends)\b|(?:it|this)\s+(?:is|can\s+be)\s+(?:used|useful|ideal|best|great|perfect)\b|use\s+(?:with\s+)?(?:care|caution)\b|(?:ideal|useful|best|great|perfect)\s+for\b)/;
+const PERSONAL_ANY =
+  /\b(?:personal|medical|patient|health|contact|home\s+address|phone\s+number|date\s+of\s+birth|passport|salar|financial|tax\s+return|confidential|private)\b/;
+const USAGE_VERBS = new Set(
+  (
+    'use pass provide specify give set include enter format call invoke wait follow prefer quote escape encode limit ' +
+    'supply put keep try start summarize summarise present cite display show render list explain describe mention ' +
+    'note preserve leave respect maintain retain avoid handle treat warn tell inform remind notify advise ask confirm ' +
+    'consider double check narrow split paginate retry convert round sort filter group return choose select pick'
+  ).split(' '),
+);
+const PREREQUISITE =
+  /\b(?:call|use|run|invoke|execute)\s+(?:the\s+)?[`'"]?[\w.-]+[`'"]?\s+(?:tool\s+|function\s+)?(?:first|before|beforehand|prior)\b/;
+/** Words that precede "tool" without naming one ("this tool", "any tool"). */
+const GENERIC_TOOL_WORD =
+  /^(?:this|that|the|a|an|any|each|every|all|other|another|same|search|following|above|previous|next|first|last|mcp|new|helper|right|correct|appropriate|relevant|separate|specific|dedicated|specialized|given|current|these|those|such|which|what|your|our|my|its)$/i;
+const SEQUENCING = /\b(?:first|before|beforehand|prior\s+to|then|after|afterwards|next)\b/;
+const USER_IN_THE_LOOP =
+  /\b(?:approv\w*|confirm\w*|consent|permission|agreement|go-ahead|sign-off)\b[^.;]{0,30}\b(?:from|of|by|with)\s+(?:the\s+)?(?:user|human)\b|\b(?:user|human)\b[^.;]{0,40}\b(?:approv|confirm|review|consent|permission|agree|decide|choose)|\b(?:ask|confirm\s+with|check\s+with|show|tell|warn|inform|remind|notify|advise|let)\s+(?:\w+\s+){0,4}?(?:the\s+)?(?:user|human)\b|\bto\s+the\s+user\b/;
+const LITERAL_ARGUMENT =
+  /(?:^|[\s'"`(=])(?:~|\.{1,2})?\/[\w.*-]+\/[\w.*/-]+|\bhttps?:\/\/\S+|[\w.+-]+@[\w-]+\.[\w.-]+|\b[a-z]:\\\w/i;
+const USER_REQUEST_TRIGGER =
+  /\b(?:whenever|when|every\s+time|each\s+time|if)\s+(?:the\s+)?user\s+(?:asks|requests|wants|tries|attempts|needs|says|mentions|types)\b/;
+const TOOLISH = /\b(?:tools?|functions?|servers?|integrations?|plugins?)\b/;
+const QUANTIFIERS =
+  /\b(?:before|after|whenever|when|while|each|every|time|prior|once|if|any|all|other|another|subsequent|future|later|you|the|user|assistant|agent|model|we|for|to|on|with|in|of)\b/g;
+const MAX_SENTENCE_CHARS = 600;
+const ABBREVIATION = /\b(?:e\.g|i\.e|etc|vs|approx|incl|no|fig|ex)$/i;
+
+/** Sorted, non-overlapping union of ranges. */
+function mergeRanges(ranges: [number, number][]): [number, number][] {
+  const sorted = [...ranges].sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
+}
+
+/** True when [a, b) lies inside one of the merged ranges (binary search). */
+function insideAny(merged: [number, number][], a: number, b: number): boolean {
+  let lo = 0;
+  let hi = merged.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = merged[mid];
+    if (!r) break;
+    if (r[1] < a) lo = mid + 1;
+    else if (r[0] > a) hi = mid - 1;
+    else return b <= r[1];
+  }
+  return false;
+}
+
+/** Splits one field into sentences; text inside instruction tags and HTML comments is marked hidden. */
+function sentences(def: DefinitionText): Sentence[] {
+  const view = new TextView(def.text.length > 200_000 ? def.text.slice(0, 200_000) : def.text);
+  const t = view.text;
+  const plainChars = t.split('');
+  const boundaries = new Set<number>([0, t.length]);
+  const hidden: [number, number][] = [];
+  const lower = asciiLower(t);
+  const noClose = new Set<string>();
+
+  for (const m of t.matchAll(MARKUP_TAG)) {
+    const start = m.index ?? 0;
+    const end = start + m[0].length;
+    for (let i = start; i < end; i++) plainChars[i] = ' ';
+    const name = m[2] ?? '';
+    if (!isInstructionTagName(name)) continue;
+    boundaries.add(start);
+    boundaries.add(end);
+    if (m[1] === '') {
+      const tag = name.toLowerCase();
+      const close = noClose.has(tag) ? -1 : lower.indexOf(`</${tag}`, end);
+      if (close < 0) noClose.add(tag);
+      hidden.push([end, close >= 0 ? close : t.length]);
+    }
+  }
+  for (const m of t.matchAll(/<!--([\s\S]*?)(?:-->|$)/g)) {
+    const start = m.index ?? 0;
+    const end = start + m[0].length;
+    for (let i = start; i < Math.min(end, start + 4); i++) plainChars[i] = ' ';
+    if (m[0].endsWith('-->')) for (let i = end - 3; i < end; i++) plainChars[i] = ' ';
+    boundaries.add(start);
+    boundaries.add(end);
+    hidden.push([start, end]);
+  }
+  const plain = plainChars.join('');
+  const merged = mergeRanges(hidden);
+  for (let i = 0; i < plain.length; i++) {
+    const c = plain[i];
+    if (c === '\n' || c === '\r') boundaries.add(i);
+    else if (c === '。' || c === '！' || c === '？') boundaries.add(i + 1);
+    else if (
+      (c === '.' || c === '!' || c === '?') &&
+      (i + 1 >= plain.length || /\s/.test(plain[i + 1] ?? ''))
+    ) {
+      if (c === '.' && ABBREVIATION.test(plain.slice(Math.max(0, i - 8), i))) continue;
+      boundaries.add(i + 1);
+    }
+  }
+  // Run-on instructions glued to a description without punctuation ("... format Please do X").
+  for (const m of plain.matchAll(RUN_ON)) boundaries.add((m.index ?? 0) + 1);
+  // Bound the work per sentence: run-on text without punctuation is cut at word boundaries.
+  const cuts = [...boundaries].sort((a, b) => a - b);
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const from = cuts[k] ?? 0;
+    const to = cuts[k + 1] ?? 0;
+    for (let at = from + MAX_SENTENCE_CHARS; at < to; at += MAX_SENTENCE_CHARS) {
+      const space = plain.lastIndexOf(' ', at);
+      boundaries.add(space > at - MAX_SENTENCE_CHARS / 2 ? space : at);
+    }
+  }
+  const sorted = [...boundaries].sort((a, b) => a - b);
+  const out: Sentence[] = [];
+  for (let k = 0; k + 1 < sorted.length; k++) {
+    let a = sorted[k] ?? 0;
+    let b = sorted[k + 1] ?? 0;
+    while (a < b && /\s/.test(plain[a] ?? '')) a++;
+    while (b > a && /\s/.test(plain[b - 1] ?? '')) b--;
+    const raw = plain.slice(a, b);
+    if ((raw.match(/\p{L}/gu)?.length ?? 0) < 2) continue;
+    const isHidden = insideAny(merged, a, b);
+    const signals = instructionSignals(raw);
+    // The opening sentence of a field states what the tool (or parameter) is: imperative mood there is the
+    // usual description style ("List files in a directory"), not an order to the model.
+    if (out.length === 0 && signals.addressee === 1 && !WEAK_DIRECTIVE_WORD.test(raw)) signals.addressee = 0;
+    const selfReference = SELF_REFERENCE.test(asciiLower(raw));
+    out.push({
+      text: def,
+      view,
+      start: a,
+      end: b,
+      raw,
+      lower: asciiLower(raw),
+      hidden: isHidden,
+      signals,
+      selfReference,
+    });
+  }
+  return out;
+}
+
+function hasRisk(s: InstructionSignals): boolean {
+  return (
+    s.override ||
+    s.roleSpoof ||
+    s.concealment > 0 ||
+    s.secretTarget !== undefined ||
+    s.conversationTarget !== undefined ||
+    s.externalDestination !== undefined ||
+    s.crossScope !== undefined ||
+    s.harm !== undefined
+  );
+}
+
+function severityOf(score: number): Severity | undefined {
+  if (score >= 9) return 'critical';
+  if (score >= 5) return 'high';
+  if (score >= 3) return 'medium';
+  return undefined;
+}
+
+interface Scored {
+  sentence: Sentence;
+  score: number;
+  severity: Severity;
+  ruleId: string;
+  category: ToolFindingCategory;
+  factors: string[];
+  related: string[];
+}
+
+/**
+ * Finds instructions aimed at the model in one definition's texts and weighs them: who is addressed (the model
+ * or the user), secrecy, sensitive targets, data movement, harm, scope beyond the tool (other tools/servers) and
+ * mismatch with the tool's own vocabulary. Usage guidance about the tool itself ("call list_x first", "use
+ * absolute paths") scores low; an instruction to read secrets, hide from the user, move data or drive other
+ * tools scores high.
+ *
+ * @example
+ * analyzeToolText({ name: 'add', server: 's', toolIndex: 0, subject: 'tool', texts: definitionTexts(tool),
+ *   parameterNames: ['a', 'b'], siblingNames: [], catalogue });
+ */
+export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
+  const all: Sentence[] = [];
+  for (const def of ctx.texts) all.push(...sentences(def));
+
+  // Identity: what the tool says it is (name, parameters, siblings). Purpose: identity + descriptive prose.
+  const identity = new Vocabulary();
+  identity.add(ctx.name);
+  for (const p of ctx.parameterNames) identity.add(p);
+  const purpose = new Vocabulary();
+  purpose.add(ctx.name);
+  if (ctx.server) purpose.add(ctx.server);
+  for (const p of ctx.parameterNames) purpose.add(p);
+  const inPurpose = new Set<Sentence>();
+  for (const s of all) {
+    if (!s.hidden && (s.signals.addressee < 2 || s.selfReference) && !hasRisk(s.signals)) {
+      purpose.add(s.raw);
+      inPurpose.add(s);
+    }
+  }
+
+  const params = new Set(ctx.parameterNames.map((p) => p.toLowerCase()));
+  const onPurpose = (term: string | undefined): boolean =>
+    term !== undefined && contentStems(term.replace(/[_\-./~]/g, ' ')).some((s) => identity.has(s));
+
+  const scored: Scored[] = [];
+  for (const s of all) {
+    const f = s.signals;
+    const factors: string[] = [];
+    const related: string[] = [];
+    let risk = 0;
+    const add = (points: number, why: string): void => {
+      risk += points;
+      factors.push(why);
+    };
+
+    // Which tools does the sentence talk about?
+    let foreign = false;
+    let unknownTool = false;
+    let sibling = false;
+    for (const mention of f.toolMentions) {
+      const ref: ToolReference | undefined = ctx.catalogue.resolve(mention, ctx.server, ctx.name);
+      if (ref === 'foreign') {
+        foreign = true;
+        for (const srv of ctx.catalogue.servers(mention)) {
+          const label = `${srv}/${mention}`;
+          if (srv !== (ctx.server ?? '') && !related.includes(label)) related.push(label);
+        }
+      } else if (ref === 'sibling') sibling = true;
+      else if (
+        ref === undefined &&
+        !params.has(mention.toLowerCase()) &&
+        mentionedAsTool(s.raw, mention) &&
+        !GENERIC_TOOL_WORD.test(mention)
+      )
+        unknownTool = true;
+    }
+
+    // Names of tools the sentence points at (this one, siblings) are on topic: that is usage guidance.
+    const topical = s.raw.replace(/[`'"]?[A-Za-z_][\w.-]*[`'"]?/g, (w) => {
+      const bare = w.replace(/[`'"]/g, '');
+      const ref = ctx.catalogue.resolve(bare, ctx.server, ctx.name);
+      return ref === 'self' || ref === 'sibling' ? ' ' : w;
+    });
+    const stems = contentStems(topical);
+    const overlap = purpose.overlap(topical, inPurpose.has(s));
+    // Usage guidance is on topic by nature: chaining sibling tools ("call list_x first"), keeping the user in
+    // the loop ("show the diff to the user"), and prohibitions ("do not paste passwords"). Attack-shaped
+    // guidance still scores through secrets, destinations, concealment and scope.
+    const guidance =
+      s.selfReference ||
+      f.prohibitive ||
+      sibling ||
+      PREREQUISITE.test(s.lower) ||
+      (SEQUENCING.test(s.lower) &&
+        f.toolMentions.some(
+          (m) => !params.has(m.toLowerCase()) && !GENERIC_TOOL_WORD.test(m) && mentionedAsTool(s.raw, m),
+        )) ||
+      USER_IN_THE_LOOP.test(s.lower);
+    const offTopic = !guidance && stems.length >= 3 && overlap < 0.25;
+
+    if (f.override) add(5, 'overrides prior instructions');
+    if (f.roleSpoof) add(4, 'spoofs a chat role marker');
+    if (f.concealment === 5) add(5, 'hides actions from the user');
+    else if (f.concealment === 3) add(3, "acts without the user's consent");
+    else if (f.concealment === 2) add(2, 'plays down what it asks');
+
+    const restricted =
+      f.prohibitive && !(f.externalDestination && f.movementVerb) && f.parameterChannel === undefined;
+    const secret = f.secretTarget !== undefined && !onPurpose(f.secretTarget) && !restricted;
+    const conversation =
+      f.conversationTarget !== undefined && !onPurpose(f.conversationTarget) && !restricted;
+    const personal = f.personalTarget !== undefined && !onPurpose(f.personalTarget) && !restricted;
+    const dataObject = DATA_OBJECT.test(s.lower);
+    // A parameter description says what to put into the parameter: it addresses the model by nature.
+    if (s.text.inSchema && (secret || conversation || personal) && f.addressee === 0) f.addressee = 1;
+    if (secret) {
+      const directed = f.addressee > 0 || f.movementVerb || f.parameterChannel !== undefined;
+      add(directed ? 3 + (f.accessVerb || f.movementVerb ? 1 : 0) : 1, `targets secrets (${f.secretTarget})`);
+    }
+    if (conversation) add(3, `targets conversation/system content (${f.conversationTarget})`);
+    if (personal && f.addressee === 0 && !f.movementVerb)
+      add(1, `mentions personal data (${f.personalTarget})`);
+    else if (personal) {
+      const kinds = s.lower.match(new RegExp(PERSONAL_ANY.source, 'g'))?.length ?? 1;
+      add(
+        1 + (f.accessVerb ? 1 : 0) + (f.bulk || kinds >= 2 ? 1 : 0),
+        `targets personal data (${f.personalTarget})`,
+      );
+    }
+    if (f.externalDestination && f.movementVerb) add(3, `moves data to ${f.externalDestination}`);
+    const channelIsParam = f.parameterChannel !== undefined && params.has(f.parameterChannel.toLowerCase());
+    if (
+      f.parameterChannel &&
+      (f.movementVerb || secret || conversation || personal) &&
+      (secret || conversation || personal || dataObject)
+    )
+      add(channelIsParam ? 3 : 2, `routes data into '${f.parameterChannel}'`);
+    if (f.harm && (f.addressee > 0 || offTopic) && !onPurpose(f.harm))
+      add(2, `harmful or financial action (${f.harm})`);
+    if (f.entityRef && f.addressee > 0 && offTopic) add(1, 'names a specific external record');
+    // "before any file operation" reaches beyond the tool only when files are not what the tool is about.
+    const crossScope =
+      f.crossScope !== undefined &&
+      (TOOLISH.test(f.crossScope) ||
+        contentStems(f.crossScope.replace(QUANTIFIERS, ' ')).length === 0 ||
+        purpose.overlap(f.crossScope.replace(QUANTIFIERS, ' ')) < 0.5);
+    if (crossScope) add(2, `reaches beyond this tool (${f.crossScope})`);
+    if (foreign) add(2, `directs another server's tool (${related.join(', ')})`);
+    else if (unknownTool && f.addressee > 0) add(1, 'refers to a tool this server does not offer');
+    if (f.tamper && (crossScope || foreign || unknownTool || f.externalDestination))
+      add(2, `alters another action's arguments (${f.tamper})`);
+    if (f.hijack && (foreign || unknownTool || crossScope))
+      add(2, `redirects calls away from other tools (${f.hijack})`);
+    // "You must use absolute paths" constrains how to call (1); "please cancel the policy" politely orders a
+    // task (3); other orders unrelated to the tool weigh 2, less when they sequence steps ("... first").
+    if (offTopic && f.addressee > 0) {
+      const verb = f.directiveVerb ?? '';
+      const points = USAGE_VERBS.has(verb)
+        ? 1
+        : /\bplease\b/.test(s.lower) || f.directiveVerb === undefined
+          ? 3
+          : SEQUENCING.test(s.lower)
+            ? 1
+            : 2;
+      add(points, "instruction unrelated to the tool's purpose");
+    }
+    // Dictating fixed paths/addresses for another tool's call, or hooking the user's own requests.
+    const otherTool = sibling || foreign || unknownTool;
+    if (otherTool && f.addressee > 0 && LITERAL_ARGUMENT.test(s.raw) && (risk > 0 || f.harm))
+      add(1, "dictates another tool's arguments");
+    if (otherTool && f.addressee > 0 && USER_REQUEST_TRIGGER.test(s.lower))
+      add(1, "hooks the user's requests to another tool");
+    if (
+      s.text.parameter &&
+      isGenericParameterName(s.text.parameter) &&
+      (secret || conversation || personal || dataObject)
+    )
+      add(1, `generic parameter '${s.text.parameter}' used as a data channel`);
+    if (f.authorityClaim && (risk > 0 || offTopic)) add(2, 'claims an authorisation it cannot grant');
+    if (s.hidden && (f.addressee > 0 || risk > 0)) add(2, 'inside a hidden/privileged tag or comment');
+
+    if (risk === 0) continue;
+    const score = f.addressee + risk;
+    const severity = severityOf(score);
+    if (!severity) continue;
+    if (f.addressee === 2) factors.unshift('addressed to the model');
+    else if (f.addressee === 1) factors.unshift('phrased as a directive');
+
+    const shadowing =
+      crossScope || foreign || (unknownTool && (f.tamper !== undefined || f.hijack !== undefined));
+    let category: ToolFindingCategory = shadowing ? 'shadowing' : 'poisoning';
+    let ruleId: string;
+    if (shadowing)
+      ruleId = f.hijack && !f.tamper ? 'shadowing.tool-hijack' : 'shadowing.cross-tool-directive';
+    else if (f.override || f.roleSpoof) ruleId = 'poisoning.instruction-override';
+    else if (f.concealment >= 3) ruleId = 'poisoning.concealment';
+    else if (f.externalDestination && f.movementVerb) ruleId = 'poisoning.exfiltration';
+    else if (secret || conversation || personal) ruleId = 'poisoning.sensitive-data';
+    else if (offTopic) ruleId = 'poisoning.out-of-scope-instruction';
+    else ruleId = s.hidden ? 'poisoning.hidden-instruction-tag' : 'poisoning.out-of-scope-instruction';
+    if (s.text.inSchema && category === 'poisoning') {
+      category = 'schema-side-channel';
+      ruleId =
+        secret || conversation || personal || f.parameterChannel || dataObject
+          ? 'schema-side-channel.data-request'
+          : 'schema-side-channel.instruction';
+    }
+    scored.push({ sentence: s, score, severity, ruleId, category, factors, related });
+  }
+
+  const findings = mergeFindings(ctx, scored);
+  findings.push(...hiddenTagFindings(ctx, all, scored));
+  findings.push(...parameterNameFindings(ctx));
+  return findings;
+}
+
+function evidenceOf(s: Sentence, note: string): Evidence {
+  const start = s.view.originalOffset(s.start);
+  const end = s.view.originalOffset(s.end);
+  const excerpt = s.text.text.slice(start, end);
+  return {
+    field: s.text.field,
+    excerpt: excerpt.length > 500 ? `${excerpt.slice(0, 500)}…` : excerpt,
+    start,
+    end,
+    note: note.slice(0, 2_000),
+  };
+}
+
+const TITLES: Record<string, string> = {
+  'poisoning.instruction-override': 'Tool text tells the model to override its instructions',
+  'poisoning.concealment': 'Tool text tells the model to hide actions from the user',
+  'poisoning.exfiltration': 'Tool text tells the model to send data out',
+  'poisoning.sensitive-data': 'Tool text asks the model for secrets or private data',
+  'poisoning.out-of-scope-instruction':
+    "Tool text gives the model an instruction unrelated to the tool's purpose",
+  'poisoning.hidden-instruction-tag': 'Tool text hides directives in privileged-looking tags',
+  'shadowing.cross-tool-directive': 'Tool text tells the model how to use other tools (shadowing)',
+  'shadowing.tool-hijack': 'Tool text redirects calls away from other tools',
+  'schema-side-channel.data-request':
+    'Input schema asks the model to put secrets or conversation data into a parameter',
+  'schema-side-channel.instruction': 'Input schema text carries directives for the model',
+};
+
+/** One finding per rule and tool; evidence lists every sentence, strongest first. */
+function mergeFindings(ctx: TextAnalysisContext, scored: Scored[]): ToolFinding[] {
+  const byRule = new Map<string, Scored[]>();
+  for (const s of scored) {
+    const list = byRule.get(s.ruleId) ?? [];
+    list.push(s);
+    byRule.set(s.ruleId, list);
+  }
+  const out: ToolFinding[] = [];
+  for (const [ruleId, list] of byRule) {
+    list.sort((a, b) => b.score - a.score);
+    const top = list[0];
+    if (!top) continue;
+    const related = [...new Set(list.flatMap((s) => s.related))];
+    const finding: ToolFinding = {
+      ruleId,
+      category: top.category,
+      severity: top.severity,
+      server: ctx.server,
+      toolName: ctx.name,
+      toolIndex: ctx.toolIndex,
+      subject: ctx.subject,
+      title: TITLES[ruleId] ?? ruleId,
+      message: `${top.factors.join('; ')} (score ${top.score})`,
+      evidence: list
+        .slice(0, 5)
+        .map((s) => evidenceOf(s.sentence, `${s.factors.join('; ')} (score ${s.score})`)),
+    };
+    if (related.length > 0) finding.related = related;
+    out.push(finding);
+  }
+  return out;
+}
+
+/** True when the sentence uses `mention` as a tool: "the X tool", "call X", "instead of X". */
+function mentionedAsTool(sentence: string, mention: string): boolean {
+  const m = mention.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(
+    `\\b${m}[\`'"]?\\s+(?:tools?|functions?)\\b|\\b(?:call|calling|invoke|invoking|use|using|run|instead\\s+of|rather\\s+than|replaces?|than|through|via|with)\\s+(?:the\\s+)?[\`'"]?${m}\\b`,
+    'i',
+  ).test(sentence);
+}
+
+/** Instruction tags whose content did not already score: still worth a look. */
+function hiddenTagFindings(ctx: TextAnalysisContext, all: Sentence[], scored: Scored[]): ToolFinding[] {
+  const flagged = new Set(scored.map((s) => s.sentence));
+  const tagged = all.filter((s) => s.hidden && !flagged.has(s) && /<\s*[A-Za-z]/.test(s.text.text));
+  const first = tagged[0];
+  if (!first) return [];
+  return [
+    {
+      ruleId: 'poisoning.hidden-instruction-tag',
+      category: 'poisoning',
+      severity: tagged.some((s) => s.signals.addressee > 0) ? 'medium' : 'low',
+      server: ctx.server,
+      toolName: ctx.name,
+      toolIndex: ctx.toolIndex,
+      subject: ctx.subject,
+      title: TITLES['poisoning.hidden-instruction-tag'] ?? '',
+      message: 'text wrapped in instruction-style tags or comments',
+      evidence: tagged
+        .slice(0, 3)
+        .map((s) => evidenceOf(s, 'inside an instruction-style tag or HTML comment')),
+    },
+  ];
+}
+
+/** Parameters named for conversation or system content on a tool whose purpose does not involve them. */
+function parameterNameFindings(ctx: TextAnalysisContext): ToolFinding[] {
+  if (ctx.subject !== 'tool') return [];
+  const out: ToolFinding[] = [];
+  const nameWords = new Set(words(ctx.name));
+  for (const p of ctx.parameterNames) {
+    if (!CONVERSATION_PARAMETER.test(p)) continue;
+    if (words(p).some((w) => nameWords.has(w))) continue;
+    out.push({
+      ruleId: 'schema-side-channel.data-request',
+      category: 'schema-side-channel',
+      severity: 'medium',
+      server: ctx.server,
+      toolName: ctx.name,
+      toolIndex: ctx.toolIndex,
+      subject: 'tool',
+      title: 'Parameter collects conversation or system content unrelated to the tool',
+      message: `parameter '${p}' is named for conversation/system content the tool does not need`,
+      evidence: [{ field: `inputSchema.properties.${p}`, excerpt: p }],
+    });
+  }
+  return out;
+}
+
+/** True when a parameter name is generic enough to smuggle data (`note`, `context`, `metadata`). */
+export function isGenericParameterName(name: string): boolean {
+  return GENERIC_PARAMETER.test(name);
+}
