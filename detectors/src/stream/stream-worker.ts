@@ -1,0 +1,427 @@
+import {
+  type AgentEvent,
+  AgentEventSchema,
+  type Alert,
+  AlertSchema,
+  type BusRecord,
+  type BusSubscription,
+  type BusTopic,
+  type EventBus,
+  type Finding,
+  FindingSchema,
+  sessionKey,
+  stableHash,
+  type Verdict,
+  VerdictSchema,
+} from '@bulwark/contracts';
+import { DetectionEngine } from '../detection-engine.js';
+import { EventBusError, StoreError } from '../errors.js';
+import type { AlertRouter } from './alert-router.js';
+import type { DeadLetter, EventStore, VerdictOrigin, VerdictRecord, WriteResult } from './event-store.js';
+import { IncidentTracker } from './incident-tracker.js';
+import { errorMessage, type Logger, silentLogger } from './logger.js';
+import { QUERIES } from './queries.js';
+import type { StreamMetrics } from './stream-metrics.js';
+
+/**
+ * A verdict as it travels on the `verdicts` topic. The collector publishes plain `Verdict`s (inline
+ * decisions); the worker adds `origin: 'stream'` to its own so it does not store them twice.
+ */
+export type BusVerdict = Verdict & { origin?: VerdictOrigin; agentId?: string };
+/** A finding on the `findings` topic; `origin: 'stream'` marks the worker's own. */
+export type BusFinding = Finding & { origin?: 'inline' | 'stream' };
+
+export interface StreamWorkerOptions {
+  bus: EventBus;
+  store: EventStore;
+  /**
+   * Makes the worker's engine (one per worker; sessions are partition-keyed, so a session's events reach one
+   * worker). Called again after a failed batch: the engine's state is dropped and rebuilt from the store,
+   * because the engine ignores events it has seen and the redelivered batch must be evaluated again.
+   * Default `new DetectionEngine()` (built-in detectors, default policy).
+   */
+  createEngine?: () => DetectionEngine;
+  /** Consumer group prefix: `<groupId>.events`, `.verdicts`, `.findings`, `.alerts`. Default `bulwark-worker`. */
+  groupId?: string;
+  /** Store the collector's inline verdicts and findings too. Default true. */
+  consumeDecisions?: boolean;
+  /** Incident grouping (suppression window, minimum severity); its store defaults to `store`. */
+  incidents?: IncidentTracker;
+  /** When set, the worker also consumes the `alerts` topic and delivers alerts (and approval requests). */
+  alertRouter?: AlertRouter;
+  /** Rebuild a session's detector state from the store the first time this worker sees it. Default true. */
+  hydrateSessions?: boolean;
+  /**
+   * Wait for `bus.forceFlush()` before a batch is committed, so what the worker published reaches the broker
+   * first (Kafka). Default true. Set false on the in-process bus: there publishing is already the hand-over,
+   * and its `forceFlush` waits for every consumer - including the handler calling it.
+   */
+  flushBusBeforeCommit?: boolean;
+  /** How long one batch waits for a pushing-back store or bus before failing (the bus redelivers). Default 30 s. */
+  maxPushbackMillis?: number;
+  now?: () => number;
+  sleep?: (millis: number) => Promise<void>;
+  logger?: Logger;
+  metrics?: StreamMetrics;
+}
+
+const DEFAULT_GROUP = 'bulwark-worker';
+
+/**
+ * The stream worker: consumes `events` with a consumer group (Kafka or the in-process bus, same code), runs
+ * the detectors per session, stores events, tool calls, verdicts and findings, publishes its verdicts,
+ * findings and incident alerts, and stores the collector's inline verdicts and findings. A batch's offsets
+ * are committed only after its results are durably stored (`store.forceFlush()`), so delivery is at least
+ * once end to end; duplicates are harmless (stable ids, deduplicating queries).
+ *
+ * @example
+ * const worker = new StreamWorker({ bus, store, alertRouter, logger });
+ * await worker.start();
+ * // ...
+ * await worker.shutdown(); // drains in-flight batches; then shut down bus and store
+ */
+export class StreamWorker {
+  private readonly bus: EventBus;
+  private readonly store: EventStore;
+  private engine: DetectionEngine;
+  private readonly createEngine: () => DetectionEngine;
+  private readonly groupId: string;
+  private readonly consumeDecisions: boolean;
+  private readonly incidents: IncidentTracker;
+  private readonly router: AlertRouter | undefined;
+  private readonly hydrate: boolean;
+  private readonly maxPushbackMillis: number;
+  private readonly flushBus: boolean;
+  private readonly now: () => number;
+  private readonly sleep: (millis: number) => Promise<void>;
+  private readonly log: Logger;
+  private readonly metrics: StreamMetrics | undefined;
+  private subscriptions: BusSubscription[] = [];
+  private started = false;
+  private stopping = false;
+
+  constructor(options: StreamWorkerOptions) {
+    this.bus = options.bus;
+    this.store = options.store;
+    this.createEngine = options.createEngine ?? (() => new DetectionEngine());
+    this.engine = this.createEngine();
+    this.groupId = options.groupId ?? DEFAULT_GROUP;
+    this.consumeDecisions = options.consumeDecisions ?? true;
+    this.log = (options.logger ?? silentLogger).child({ component: 'stream-worker' });
+    this.metrics = options.metrics;
+    this.incidents =
+      options.incidents ??
+      new IncidentTracker({
+        store: options.store,
+        logger: this.log,
+        ...(options.metrics ? { metrics: options.metrics } : {}),
+        ...(options.alertRouter
+          ? {
+              suppressionWindowMillis: options.alertRouter.config.suppressionWindowMillis,
+              minSeverity: options.alertRouter.config.minIncidentSeverity,
+            }
+          : {}),
+      });
+    this.router = options.alertRouter;
+    this.hydrate = options.hydrateSessions ?? true;
+    this.maxPushbackMillis = options.maxPushbackMillis ?? 30_000;
+    this.flushBus = options.flushBusBeforeCommit ?? true;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Subscribes to the topics. Resolves when every subscription is active. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const sub = async <T>(topic: BusTopic, handler: (records: readonly BusRecord<T>[]) => Promise<void>) => {
+      this.subscriptions.push(
+        await this.bus.subscribe<T>(topic, handler, {
+          groupId: `${this.groupId}.${topic}`,
+          fromBeginning: true,
+        }),
+      );
+    };
+    await sub<unknown>('events', (r) => this.handleEvents(r));
+    if (this.consumeDecisions) {
+      await sub<unknown>('verdicts', (r) => this.handleVerdicts(r));
+      await sub<unknown>('findings', (r) => this.handleFindings(r));
+    }
+    if (this.router) await sub<unknown>('alerts', (r) => this.handleAlerts(r));
+    this.log.info({ groupId: this.groupId, alerting: Boolean(this.router) }, 'stream worker started');
+  }
+
+  /** Stops consuming after the in-flight batches are handled and committed, then flushes the store. */
+  async shutdown(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const subs = this.subscriptions;
+    this.subscriptions = [];
+    await Promise.all(subs.map((s) => s.close()));
+    await this.store
+      .forceFlush()
+      .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'final flush failed'));
+    this.log.info({}, 'stream worker stopped');
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /** One batch of events: detect, store, flush, publish. Throws to get the batch redelivered. */
+  async handleEvents(records: readonly BusRecord<unknown>[]): Promise<void> {
+    try {
+      await this.processEvents(records);
+    } catch (err) {
+      // The engine has already applied this batch; redelivered, it would yield nothing. Start clean: each
+      // session is rebuilt from what the store durably holds when it shows up again.
+      this.engine = this.createEngine();
+      this.log.warn(
+        { err: errorMessage(err), records: records.length },
+        'event batch failed; will be redelivered',
+      );
+      throw err;
+    }
+  }
+
+  private async processEvents(records: readonly BusRecord<unknown>[]): Promise<void> {
+    const events: AgentEvent[] = [];
+    const dead: DeadLetter[] = [];
+    for (const r of records) {
+      const parsed = AgentEventSchema.safeParse(r.value);
+      if (parsed.success) events.push(parsed.data);
+      else
+        dead.push(
+          this.invalidRecord(
+            'bus.events',
+            r,
+            parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+          ),
+        );
+    }
+    await this.hydrateSessions(events);
+    const verdicts: VerdictRecord[] = [];
+    const findings: Finding[] = [];
+    for (const e of events) {
+      const out = this.engine.ingest(e);
+      for (const f of out.findings) findings.push(f);
+      if (out.verdict) verdicts.push({ verdict: out.verdict, origin: 'stream', agentId: e.agentId });
+    }
+    await this.accept('events', () => this.store.appendEvents(events));
+    await this.accept('verdicts', () => this.store.insertVerdicts(verdicts));
+    await this.accept('findings', () => this.store.insertFindings(findings));
+    await this.accept('dead letters', () => this.store.insertDeadLetters(dead));
+    await this.store.forceFlush();
+    await this.publish(
+      'verdicts',
+      verdicts.map((v) => ({
+        key: sessionKey(v.verdict.tenantId, v.verdict.sessionId),
+        value: {
+          ...v.verdict,
+          origin: 'stream',
+          ...(v.agentId ? { agentId: v.agentId } : {}),
+        } satisfies BusVerdict,
+      })),
+    );
+    await this.publish(
+      'findings',
+      findings.map((f) => ({
+        key: sessionKey(f.tenantId, f.sessionId),
+        value: { ...f, origin: 'stream' } satisfies BusFinding,
+      })),
+    );
+    await this.raiseIncidents(findings);
+    // Published records must be with the broker before this batch's offsets are committed.
+    if (this.flushBus) await this.bus.forceFlush();
+    // Bound memory: sessions idle (in event time) beyond the engine's limit are dropped, rebuilt on return.
+    let latest = 0;
+    for (const e of events) latest = Math.max(latest, e.timestampMillis);
+    if (latest > 0) this.engine.evictIdle(latest);
+    this.metrics?.inc('worker_events_total', {}, events.length);
+    if (findings.length > 0) this.metrics?.inc('worker_findings_total', {}, findings.length);
+    if (verdicts.length > 0) this.metrics?.inc('worker_verdicts_total', {}, verdicts.length);
+  }
+
+  /**
+   * When the engine holds no state for a session (first sight after a restart or rebalance, or evicted as
+   * idle), replays its stored events into the engine without emitting anything, so detectors that need
+   * earlier context decide as if the worker never stopped. Events of the current batch are left out: they
+   * are evaluated (again) normally, giving the same findings and ids as the first time.
+   */
+  private async hydrateSessions(events: readonly AgentEvent[]): Promise<void> {
+    if (!this.hydrate) return;
+    const batchIds = new Set(events.map((e) => e.eventId));
+    const done = new Set<string>();
+    for (const e of events) {
+      const key = sessionKey(e.tenantId, e.sessionId);
+      if (done.has(key) || this.engine.session(e.tenantId, e.sessionId)) continue;
+      done.add(key);
+      const res = await this.store.query(QUERIES.sessionEvents, {
+        tenantId: e.tenantId,
+        sessionId: e.sessionId,
+      });
+      if (!res.ok) {
+        throw new StoreError('hydrate_failed', `cannot read session ${e.sessionId}: ${res.message}`, {
+          retriable: res.reason !== 'invalid',
+        });
+      }
+      let replayed = 0;
+      for (const stored of res.rows) {
+        if (batchIds.has(stored.eventId)) continue;
+        this.engine.ingest(stored);
+        replayed += 1;
+      }
+      if (replayed > 0)
+        this.log.debug({ sessionId: e.sessionId, replayed }, 'session state rebuilt from the store');
+    }
+  }
+
+  /** Alerts are published before they are recorded: a crash in between re-raises (same id), never loses. */
+  private async raiseIncidents(findings: readonly Finding[]): Promise<void> {
+    if (findings.length === 0) return;
+    await this.incidents.process(findings, async (alerts) => {
+      await this.publish(
+        'alerts',
+        alerts.map((a) => ({ key: sessionKey(a.tenantId, a.sessionId), value: a })),
+      );
+      if (this.flushBus) await this.bus.forceFlush();
+      await this.accept('alerts', () => this.store.insertAlerts(alerts));
+      await this.store.forceFlush();
+    });
+  }
+
+  // ---------------------------------------------------------------- inline decisions from the collector
+
+  async handleVerdicts(records: readonly BusRecord<unknown>[]): Promise<void> {
+    const verdicts: VerdictRecord[] = [];
+    const dead: DeadLetter[] = [];
+    for (const r of records) {
+      const raw = r.value as Partial<BusVerdict> | null;
+      if (raw && typeof raw === 'object' && raw.origin === 'stream') continue; // ours: stored before publishing
+      const parsed = VerdictSchema.safeParse(raw);
+      if (!parsed.success) {
+        dead.push(
+          this.invalidRecord(
+            'bus.verdicts',
+            r,
+            parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+          ),
+        );
+        continue;
+      }
+      const agentId = typeof raw?.agentId === 'string' ? raw.agentId : undefined;
+      verdicts.push({ verdict: parsed.data, origin: raw?.origin === 'hunt' ? 'hunt' : 'inline', agentId });
+    }
+    await this.accept('verdicts', () => this.store.insertVerdicts(verdicts));
+    await this.accept('dead letters', () => this.store.insertDeadLetters(dead));
+    await this.store.forceFlush();
+    if (this.router) {
+      for (const v of verdicts) {
+        if (v.verdict.decision === 'require_approval' && v.origin === 'inline') {
+          await this.router.requestApproval(v.verdict, v.agentId);
+        }
+      }
+      await this.store.forceFlush();
+    }
+  }
+
+  async handleFindings(records: readonly BusRecord<unknown>[]): Promise<void> {
+    const findings: Finding[] = [];
+    const dead: DeadLetter[] = [];
+    for (const r of records) {
+      const raw = r.value as Partial<BusFinding> | null;
+      if (raw && typeof raw === 'object' && raw.origin === 'stream') continue;
+      const parsed = FindingSchema.safeParse(raw);
+      if (parsed.success) findings.push(parsed.data);
+      else
+        dead.push(
+          this.invalidRecord(
+            'bus.findings',
+            r,
+            parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+          ),
+        );
+    }
+    await this.accept('findings', () => this.store.insertFindings(findings));
+    await this.accept('dead letters', () => this.store.insertDeadLetters(dead));
+    await this.store.forceFlush();
+    // Inline findings (a call blocked before it ran) belong to the same incident as the stream's.
+    await this.raiseIncidents(findings);
+  }
+
+  // ---------------------------------------------------------------- alert delivery
+
+  async handleAlerts(records: readonly BusRecord<unknown>[]): Promise<void> {
+    if (!this.router) return;
+    const dead: DeadLetter[] = [];
+    for (const r of records) {
+      const parsed = AlertSchema.safeParse(r.value);
+      if (!parsed.success) {
+        dead.push(
+          this.invalidRecord(
+            'bus.alerts',
+            r,
+            parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+          ),
+        );
+        continue;
+      }
+      await this.router.dispatch(parsed.data as Alert);
+    }
+    await this.accept('dead letters', () => this.store.insertDeadLetters(dead));
+    await this.store.forceFlush();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private invalidRecord(source: string, r: BusRecord<unknown>, issues: string[]): DeadLetter {
+    this.metrics?.inc('worker_invalid_records_total', { source });
+    this.log.warn(
+      { source, partition: r.partition, offset: r.offset, issues },
+      'invalid bus record; dead-lettered',
+    );
+    const tenant = (r.value as { tenantId?: unknown } | null)?.tenantId;
+    return {
+      deadLetterId: stableHash([source, r.key, r.partition ?? -1, r.offset ?? '', r.value ?? null]).slice(
+        0,
+        32,
+      ),
+      tenantId: typeof tenant === 'string' && tenant.length > 0 ? tenant : 'default',
+      source,
+      channel: 'bus',
+      reason: issues.join('; ').slice(0, 2000),
+      attempts: 1,
+      payload: r.value ?? null,
+      timestampMillis: this.now(),
+    };
+  }
+
+  /** Writes, waiting while the store pushes back; throws (batch redelivered) when it keeps refusing. */
+  private async accept(what: string, write: () => WriteResult): Promise<void> {
+    const giveUpAt = this.now() + this.maxPushbackMillis;
+    for (;;) {
+      const res = write();
+      if (res.ok) return;
+      if (res.reason === 'closed' || this.now() >= giveUpAt) {
+        throw new StoreError('write_refused', `store refused ${what}: ${res.reason}: ${res.message}`, {
+          retriable: res.reason !== 'closed',
+        });
+      }
+      await this.sleep(Math.min(1_000, Math.max(10, res.retryAfterMillis)));
+    }
+  }
+
+  /** Publishes, waiting while the bus pushes back; throws (batch redelivered) when it keeps refusing. */
+  private async publish<T>(topic: BusTopic, records: readonly BusRecord<T>[]): Promise<void> {
+    if (records.length === 0) return;
+    const giveUpAt = this.now() + this.maxPushbackMillis;
+    for (;;) {
+      const res = await this.bus.publish(topic, records);
+      if (res.ok) return;
+      if (res.reason === 'closed' || this.now() >= giveUpAt) {
+        throw new EventBusError(res.reason, `cannot publish ${records.length} ${topic}: ${res.message}`, {
+          retriable: res.reason !== 'closed',
+        });
+      }
+      await this.sleep(Math.min(1_000, Math.max(10, res.retryAfterMillis)));
+    }
+  }
+}
