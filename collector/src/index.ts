@@ -1,1 +1,19 @@
-export {};
+export type { AuthenticatorOptions, AuthResult, Principal } from './authenticator.js';
+export { Authenticator, MAX_TOKEN_LIFETIME_SECONDS } from './authenticator.js';
+export { CollectorMetrics } from './collector-metrics.js';
+export type { CollectorConfig, CollectorConfigInput, CollectorConfigResult } from './config.js';
+export {
+  COLLECTOR_ENV,
+  CollectorConfigSchema,
+  isLoopbackHost,
+  loadCollectorConfig,
+  resolveCollectorConfig,
+} from './config.js';
+export type { DecodedSpan, DecodeResult } from './decode-otlp-traces.js';
+export { decodeOtlpTraces } from './decode-otlp-traces.js';
+export { CollectorConfigError, CollectorError, CollectorListenError } from './errors.js';
+export { IpFilter } from './ip-filter.js';
+export { OtlpProto } from './otlp-proto.js';
+export { SessionRouter } from './session-router.js';
+export type { CollectorWorker, RunningCollector, StartCollectorOptions } from './start-collector.js';
+export { startCollector } from './start-collector.js';

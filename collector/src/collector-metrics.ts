@@ -1,0 +1,92 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The collector's Prometheus metrics, on a registry of its own (two collectors in one process do not clash).
+ * Every drop has a counter with its reason: nothing is discarded silently.
+ *
+ * @example
+ * const metrics = new CollectorMetrics();
+ * metrics.dropped.inc({ reason: 'not_agent_span' });
+ * res.end(await metrics.registry.metrics());
+ */
+export class CollectorMetrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'bulwark_collector_http_requests_total',
+    help: 'HTTP requests by route and status code.',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly verdicts = new Counter({
+    name: 'bulwark_collector_verdicts_total',
+    help: 'Verdicts answered, by decision and by where they were decided (local engine or a peer).',
+    labelNames: ['decision', 'source'] as const,
+    registers: [this.registry],
+  });
+  readonly verdictDuration = new Histogram({
+    name: 'bulwark_collector_verdict_duration_seconds',
+    help: 'Time from request received to verdict written, for POST /v1/verdicts.',
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly spansReceived = new Counter({
+    name: 'bulwark_collector_spans_received_total',
+    help: 'Spans received on /v1/traces (before filtering).',
+    registers: [this.registry],
+  });
+  readonly eventsIn = new Counter({
+    name: 'bulwark_collector_events_in_total',
+    help: 'AgentEvents taken in, by source (otlp span mapping, verdict request, peer forward).',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsOut = new Counter({
+    name: 'bulwark_collector_records_published_total',
+    help: 'Records accepted by the event bus, by topic.',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+  readonly produceErrors = new Counter({
+    name: 'bulwark_collector_produce_errors_total',
+    help: 'Records the event bus refused, by topic and reason (backpressure, unavailable, closed).',
+    labelNames: ['topic', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly dropped = new Counter({
+    name: 'bulwark_collector_dropped_total',
+    help: 'Spans, events or records not processed, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly rejectedSpans = new Counter({
+    name: 'bulwark_collector_rejected_spans_total',
+    help: 'Spans rejected as malformed (reported to the exporter in partialSuccess).',
+    registers: [this.registry],
+  });
+  readonly peerForwards = new Counter({
+    name: 'bulwark_collector_peer_forwards_total',
+    help: 'Requests forwarded to the session owner, by kind and outcome (ok, failed, skipped_down).',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly authFailures = new Counter({
+    name: 'bulwark_collector_auth_failures_total',
+    help: 'Requests refused by authentication or the IP lists, by code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly busReady = new Gauge({
+    name: 'bulwark_collector_bus_ready',
+    help: '1 while the event bus accepts records, else 0.',
+    registers: [this.registry],
+  });
+  readonly passthroughErrors = new Counter({
+    name: 'bulwark_collector_passthrough_errors_total',
+    help: 'Requests that could not be forwarded to BULWARK_PASSTHROUGH_URL.',
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,203 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { DetectionEngine, type Policy, PolicyError, parsePolicy } from '@bulwark/detectors';
+import {
+  type EventStore,
+  type HuntReport,
+  loadEventStoreConfig,
+  openEventStore,
+  runRetroHunt,
+} from '@bulwark/detectors/stream';
+
+const HELP = `usage: bulwark hunt --since <time> [options]
+
+Retro-hunt: replays the sessions stored by the stream worker through the current detectors and reports
+what they catch now (per session: detector, decision, tool), above all the tool calls the inline
+decision had allowed.
+
+options:
+  --since <time>          sessions active since: ISO time (2025-01-31T12:00Z) or relative (90m, 24h, 7d, 2w)
+  --policy <file>         policy YAML for the detectors (default: the built-in default policy)
+  --store <chdb|server>   where events are stored (BULWARK_STORE, default chdb)
+  --data-dir <dir>        chdb data directory (BULWARK_DATA_DIR, default .bulwark-data)
+  --clickhouse-url <url>  ClickHouse server (BULWARK_CLICKHOUSE_URL, default http://127.0.0.1:8123)
+  --database <name>       database (BULWARK_CLICKHOUSE_DATABASE, default bulwark)
+  --tenant <id>           only this tenant (default: all)
+  --limit <n>             at most n sessions, most recent first (default 10000)
+  --json                  print the report as JSON
+  -h, --help              this text
+
+Exit codes: 0 report printed, 1 the store could not be read, 2 bad arguments, configuration or policy.`;
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * `--since`: an ISO 8601 time, or a duration before `nowMillis` (`30m`, `24h`, `7d`, `2w`).
+ *
+ * @example
+ * parseSince('24h', Date.now()); // { ok: true, millis: <a day ago> }
+ */
+export function parseSince(
+  value: string,
+  nowMillis: number,
+): { ok: true; millis: number } | { ok: false; message: string } {
+  const v = value.trim();
+  const rel = /^(\d+)\s*([smhdw])$/i.exec(v);
+  if (rel) return { ok: true, millis: nowMillis - Number(rel[1]) * UNITS[rel[2]!.toLowerCase()]! };
+  if (/^\d{4}-\d{2}-\d{2}/.test(v)) {
+    const t = Date.parse(v);
+    if (Number.isFinite(t)) return { ok: true, millis: t };
+  }
+  return {
+    ok: false,
+    message: `--since "${value}" is neither an ISO time (2025-01-31T12:00:00Z) nor a duration like 90m, 24h, 7d or 2w`,
+  };
+}
+
+export interface HuntIo {
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+  env?: Readonly<Record<string, string | undefined>>;
+  now?: () => number;
+}
+
+/**
+ * `bulwark hunt`: re-runs the current detectors over stored sessions. Resolves to the exit code.
+ *
+ * @example
+ * const code = await run(['--since', '7d', '--store', 'server', '--json']);
+ */
+export async function run(argv: string[], io: HuntIo = {}): Promise<number> {
+  const out = io.out ?? ((l: string) => console.log(l));
+  const err = io.err ?? ((l: string) => console.error(l));
+  const env = io.env ?? process.env;
+  const now = (io.now ?? Date.now)();
+
+  let values: {
+    since?: string;
+    policy?: string;
+    store?: string;
+    'data-dir'?: string;
+    'clickhouse-url'?: string;
+    database?: string;
+    tenant?: string;
+    limit?: string;
+    json?: boolean;
+    help?: boolean;
+  };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        since: { type: 'string' },
+        policy: { type: 'string' },
+        store: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'clickhouse-url': { type: 'string' },
+        database: { type: 'string' },
+        tenant: { type: 'string' },
+        limit: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    err(`bulwark hunt: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    out(HELP);
+    return 0;
+  }
+
+  // Every argument problem at once.
+  const issues: string[] = [];
+  let sinceMillis = 0;
+  if (values.since === undefined) issues.push('--since is required (e.g. --since 24h)');
+  else {
+    const s = parseSince(values.since, now);
+    if (s.ok) sinceMillis = s.millis;
+    else issues.push(s.message);
+  }
+  let limit = 10_000;
+  if (values.limit !== undefined) {
+    if (/^\d+$/.test(values.limit) && Number(values.limit) > 0) limit = Number(values.limit);
+    else issues.push(`--limit "${values.limit}" must be a positive whole number`);
+  }
+  const storeOptions: Record<string, unknown> = {};
+  if (values.store !== undefined) storeOptions.store = values.store;
+  if (values['data-dir'] !== undefined) storeOptions.dataDir = values['data-dir'];
+  if (values['clickhouse-url'] !== undefined) storeOptions.clickhouseUrl = values['clickhouse-url'];
+  if (values.database !== undefined) storeOptions.database = values.database;
+  const storeConfig = loadEventStoreConfig(storeOptions, env);
+  if (!storeConfig.ok) issues.push(...storeConfig.issues);
+  let policy: Policy | undefined;
+  if (values.policy !== undefined) {
+    try {
+      policy = parsePolicy(await readFile(values.policy, 'utf8'));
+    } catch (e) {
+      if (e instanceof PolicyError) issues.push(`--policy ${values.policy}: ${e.issues.join('; ')}`);
+      else issues.push(`--policy ${values.policy}: cannot read it: ${(e as Error).message}`);
+    }
+  }
+  if (issues.length > 0 || !storeConfig.ok) {
+    err(
+      `bulwark hunt: invalid arguments:\n${issues.map((i) => `  - ${i}`).join('\n')}\n\nRun \`bulwark hunt --help\` for the options.`,
+    );
+    return 2;
+  }
+
+  let store: EventStore;
+  try {
+    store = await openEventStore(storeConfig.config, {
+      env,
+      startRetry: { maxAttempts: 3, deadlineMillis: 5_000 },
+    });
+  } catch (e) {
+    err(`bulwark hunt: cannot open the ${storeConfig.config.store} event store: ${(e as Error).message}`);
+    return 1;
+  }
+  try {
+    const res = await runRetroHunt({
+      store,
+      sinceMillis,
+      maxSessions: limit,
+      ...(values.tenant !== undefined ? { tenantId: values.tenant } : {}),
+      createEngine: () => new DetectionEngine(policy ? { policy } : {}),
+    });
+    if (!res.ok) {
+      err(`bulwark hunt: reading the store failed (${res.reason}): ${res.message}`);
+      return 1;
+    }
+    if (values.json) out(JSON.stringify(res.report, null, 2));
+    else for (const line of formatReport(res.report)) out(line);
+    return 0;
+  } finally {
+    await store.shutdown().catch(() => {});
+  }
+}
+
+/** The human-readable report. */
+export function formatReport(r: HuntReport): string[] {
+  const lines = [
+    `bulwark hunt: ${r.sessionsScanned} session(s) active since ${new Date(r.sinceMillis).toISOString()}: ` +
+      `${r.sessionsWithHits} with hits, ${r.hits} hit(s), ${r.missedInline} on calls the inline decision let run`,
+  ];
+  for (const s of r.sessions) {
+    lines.push(
+      '',
+      `${s.tenantId} / ${s.sessionId}${s.agentId ? ` (agent ${s.agentId})` : ''}: ${s.events} events, ${s.toolCalls} tool calls`,
+    );
+    for (const h of s.hits) {
+      const mark = h.missedInline ? '!' : '-';
+      const inline = h.toolCallId ? ` (inline: ${h.inlineDecision ?? 'none recorded'})` : '';
+      const tool = h.toolName ? ` ${h.toolName}` : '';
+      lines.push(`  ${mark} ${h.detectorId} ${h.decision}${inline}${tool}: ${h.title}`);
+    }
+  }
+  if (r.missedInline > 0)
+    lines.push('', '! = the inline decision let this call run; the current detectors would stop it.');
+  return lines;
+}

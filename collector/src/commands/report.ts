@@ -1,0 +1,163 @@
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateReport } from '@bulwark/dashboards';
+import { type EventStore, loadEventStoreConfig, openEventStore } from '@bulwark/detectors/stream';
+import { parseSince } from './hunt.js';
+
+const HELP = `usage: bulwark report [options]
+
+Writes one self-contained HTML report (inline CSS and SVG, no script, no network request): decisions over
+time by outcome and by detector, top blocked tools, riskiest sessions, and the latest incidents with their
+evidence. Reads the embedded (chdb) or the ClickHouse server event store.
+
+options:
+  --since <time>          start of the report: ISO time (2025-01-31T12:00Z) or relative (90m, 24h, 7d, 2w); default 24h
+  --out <file>            where to write the HTML (default bulwark-report.html)
+  --store <chdb|server>   where events are stored (BULWARK_STORE, default chdb)
+  --data-dir <dir>        chdb data directory (BULWARK_DATA_DIR, default .bulwark-data)
+  --clickhouse-url <url>  ClickHouse server (BULWARK_CLICKHOUSE_URL, default http://127.0.0.1:8123)
+  --database <name>       database (BULWARK_CLICKHOUSE_DATABASE, default bulwark)
+  --tenant <id>           only this tenant (default: all)
+  --title <text>          report title (default "Bulwark security report")
+  --incidents <n>         incidents shown with their evidence (default 10)
+  -h, --help              this text
+
+Exit codes: 0 report written, 1 the store could not be read or the file not written, 2 bad arguments or configuration.`;
+
+export interface ReportIo {
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+  env?: Readonly<Record<string, string | undefined>>;
+  now?: () => number;
+}
+
+type Values = {
+  since?: string;
+  out?: string;
+  store?: string;
+  'data-dir'?: string;
+  'clickhouse-url'?: string;
+  database?: string;
+  tenant?: string;
+  title?: string;
+  incidents?: string;
+  help?: boolean;
+};
+
+/**
+ * `bulwark report`: writes the HTML report of a time range. Resolves to the exit code.
+ *
+ * @example
+ * const code = await run(['--since', '7d', '--store', 'server', '--out', 'report.html']);
+ */
+export async function run(argv: string[], io: ReportIo = {}): Promise<number> {
+  const out = io.out ?? ((l: string) => console.log(l));
+  const err = io.err ?? ((l: string) => console.error(l));
+  const env = io.env ?? process.env;
+  const now = (io.now ?? Date.now)();
+
+  let values: Values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        since: { type: 'string' },
+        out: { type: 'string' },
+        store: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'clickhouse-url': { type: 'string' },
+        database: { type: 'string' },
+        tenant: { type: 'string' },
+        title: { type: 'string' },
+        incidents: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    err(`bulwark report: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    out(HELP);
+    return 0;
+  }
+
+  // Every argument problem at once.
+  const issues: string[] = [];
+  const since = parseSince(values.since ?? '24h', now);
+  if (!since.ok) issues.push(since.message);
+  else if (since.millis >= now) issues.push(`--since "${values.since}" is not in the past`);
+  let incidentLimit = 10;
+  if (values.incidents !== undefined) {
+    if (/^\d+$/.test(values.incidents) && Number(values.incidents) <= 1000)
+      incidentLimit = Number(values.incidents);
+    else issues.push(`--incidents "${values.incidents}" must be a whole number from 0 to 1000`);
+  }
+  const outFile = path.resolve(values.out ?? 'bulwark-report.html');
+  if (values.out !== undefined && values.out.trim() === '') issues.push('--out must name a file');
+  else if (existsSync(outFile) && statSync(outFile).isDirectory()) {
+    issues.push(`--out ${outFile} is a directory: name a file, e.g. ${path.join(outFile, 'report.html')}`);
+  } else if (!existsSync(path.dirname(outFile))) {
+    issues.push(`--out: the directory ${path.dirname(outFile)} does not exist`);
+  }
+  const storeOptions: Record<string, unknown> = {};
+  if (values.store !== undefined) storeOptions.store = values.store;
+  if (values['data-dir'] !== undefined) storeOptions.dataDir = values['data-dir'];
+  if (values['clickhouse-url'] !== undefined) storeOptions.clickhouseUrl = values['clickhouse-url'];
+  if (values.database !== undefined) storeOptions.database = values.database;
+  const storeConfig = loadEventStoreConfig(storeOptions, env);
+  if (!storeConfig.ok) issues.push(...storeConfig.issues);
+  else if (storeConfig.config.store === 'chdb' && !existsSync(storeConfig.config.dataDir)) {
+    // Opening would create an empty store and report nothing: almost surely the wrong directory.
+    issues.push(
+      `no event store at ${path.resolve(storeConfig.config.dataDir)}: pass --data-dir (BULWARK_DATA_DIR) of the collector, or --store server`,
+    );
+  }
+  if (issues.length > 0 || !storeConfig.ok || !since.ok) {
+    err(
+      `bulwark report: invalid arguments:\n${issues.map((i) => `  - ${i}`).join('\n')}\n\nRun \`bulwark report --help\` for the options.`,
+    );
+    return 2;
+  }
+
+  let store: EventStore;
+  try {
+    store = await openEventStore(storeConfig.config, { env });
+  } catch (e) {
+    err(`bulwark report: cannot open the ${storeConfig.config.store} event store: ${(e as Error).message}`);
+    return 1;
+  }
+  try {
+    const res = await generateReport(store, {
+      sinceMillis: since.millis,
+      untilMillis: now,
+      incidentLimit,
+      ...(values.tenant !== undefined ? { tenantId: values.tenant } : {}),
+      ...(values.title !== undefined ? { title: values.title } : {}),
+    });
+    if (!res.ok) {
+      err(`bulwark report: reading the store failed (${res.reason}): ${res.message}`);
+      return 1;
+    }
+    // Write then rename: a reader never sees half a report.
+    const tmp = `${outFile}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, res.html);
+      renameSync(tmp, outFile);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      err(`bulwark report: cannot write ${outFile}: ${(e as Error).message}`);
+      return 1;
+    }
+    const t = res.data.totals;
+    out(
+      `bulwark report: wrote ${outFile} (${t.decisions} decisions, ${t.blocked} blocked, ${t.openIncidents} open incident(s) since ${new Date(since.millis).toISOString()})`,
+    );
+    return 0;
+  } finally {
+    await store.shutdown().catch(() => {});
+  }
+}

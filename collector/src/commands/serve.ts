@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import { loadCollectorConfig } from '../config.js';
+import { CollectorConfigError, CollectorListenError } from '../errors.js';
+import { startCollector } from '../start-collector.js';
+
+const HELP = `usage: bulwark serve [options]
+
+Runs the Bulwark collector: OTLP/HTTP receiver (POST /v1/traces), verdict API (POST /v1/verdicts),
+/healthz, /readyz and /metrics. Default: in-process event bus on http://127.0.0.1:4318.
+
+options:
+  --host <addr>          bind address (BULWARK_HOST, default 127.0.0.1)
+  --port <n>             port, 0 for any free one (BULWARK_PORT, default 4318)
+  --kafka <brokers>      use Kafka, comma-separated host:port list (BULWARK_BUS=kafka + BULWARK_KAFKA_BROKERS)
+  --log-level <level>    fatal|error|warn|info|debug|trace|silent (BULWARK_LOG_LEVEL, default info)
+  -h, --help             this text
+
+Every other setting comes from BULWARK_* environment variables (see collector/README.md).
+Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 1 when the server cannot start, 2 for bad configuration.`;
+
+const numeric = (v: string) => (/^\d+$/.test(v) ? Number(v) : v);
+
+/**
+ * `bulwark serve`: starts the collector and runs until SIGINT/SIGTERM, then shuts down gracefully (stops
+ * accepting, finishes requests, flushes the bus). Resolves to the exit code.
+ *
+ * @example
+ * const code = await run(['--port', '4318', '--kafka', '127.0.0.1:9092']);
+ */
+export async function run(argv: string[]): Promise<number> {
+  let values: { host?: string; port?: string; kafka?: string; 'log-level'?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        kafka: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    console.error(`bulwark serve: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const options: Record<string, unknown> = {};
+  if (values.host !== undefined) options.host = values.host;
+  if (values.port !== undefined) options.port = numeric(values.port);
+  if (values['log-level'] !== undefined) options.logLevel = values['log-level'];
+  if (values.kafka !== undefined) {
+    options.bus = 'kafka';
+    options.kafkaBrokers = values.kafka
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+
+  // Validate everything once, up front, and list every bad key.
+  const checked = loadCollectorConfig(options, process.env);
+  if (!checked.ok) {
+    console.error(
+      `bulwark serve: invalid configuration:\n${checked.issues.map((i) => `  - ${i}`).join('\n')}`,
+    );
+    return 2;
+  }
+
+  let collector: Awaited<ReturnType<typeof startCollector>>;
+  try {
+    collector = await startCollector(options);
+  } catch (err) {
+    if (err instanceof CollectorConfigError) {
+      console.error(`bulwark serve: invalid configuration:\n${err.issues.map((i) => `  - ${i}`).join('\n')}`);
+      return 2;
+    }
+    if (err instanceof CollectorListenError) {
+      console.error(`bulwark serve: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+  console.log(`bulwark collector listening on ${collector.url} (health: ${collector.url}/healthz)`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        console.error(`bulwark serve: ${signal} again, exiting without finishing the shutdown`);
+        process.exit(130);
+      }
+      stopping = true;
+      console.log(`bulwark serve: ${signal} received, shutting down (flushing the event bus)`);
+      collector.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          console.error(`bulwark serve: shutdown failed: ${(err as Error).message}`);
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,127 @@
+import type { IncomingMessage } from 'node:http';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+
+export interface BodyLimits {
+  /** Bytes on the wire. */
+  maxBodyBytes: number;
+  /** Bytes after decompression. */
+  maxDecompressedBytes: number;
+}
+
+/** The request body, decompressed, or the HTTP status and message that say why not. */
+export type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 413 | 415; message: string };
+
+/** After an early 413 the rest of the body is read and thrown away (so the client sees the answer), up to this. */
+const DISCARD_MAX_BYTES = 128 * 1024 * 1024;
+const DISCARD_MAX_MILLIS = 15_000;
+
+/**
+ * Reads a request body within `maxBodyBytes`, then undoes `Content-Encoding: gzip|deflate` within
+ * `maxDecompressedBytes` (zlib stops as soon as the output passes the limit, so a gzip bomb costs at most
+ * that much memory). Never throws.
+ *
+ * @example
+ * const res = await readBody(req, { maxBodyBytes: 8 << 20, maxDecompressedBytes: 32 << 20 });
+ * if (!res.ok) return reply(res.status, res.message);
+ */
+export async function readBody(req: IncomingMessage, limits: BodyLimits): Promise<BodyResult> {
+  const encoding = String(req.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
+  if (!['identity', '', 'gzip', 'x-gzip', 'deflate'].includes(encoding)) {
+    discardRest(req);
+    return {
+      ok: false,
+      status: 415,
+      message: `Content-Encoding "${encoding}" is not supported: use gzip or none`,
+    };
+  }
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
+    discardRest(req);
+    return tooLarge(limits.maxBodyBytes, `Content-Length ${declared}`);
+  }
+  const raw = await collect(req, limits.maxBodyBytes);
+  if (!raw.ok) return raw;
+  if (encoding === 'identity' || encoding === '') return raw;
+  try {
+    const fn = encoding === 'deflate' ? inflate : gunzip;
+    const body = await fn(raw.body, { maxOutputLength: limits.maxDecompressedBytes });
+    return { ok: true, body };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+      return {
+        ok: false,
+        status: 413,
+        message: `decompressed body exceeds maxDecompressedBytes=${limits.maxDecompressedBytes}: send smaller batches`,
+      };
+    }
+    return {
+      ok: false,
+      status: 400,
+      message: `body is not valid ${encoding} data: ${(err as Error).message}`,
+    };
+  }
+}
+
+function tooLarge(max: number, what: string): BodyResult {
+  return { ok: false, status: 413, message: `${what} exceeds maxBodyBytes=${max}: send smaller batches` };
+}
+
+function collect(req: IncomingMessage, max: number): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (r: BodyResult) => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+      resolve(r);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        chunks.length = 0;
+        discardRest(req);
+        finish(tooLarge(max, 'body'));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () =>
+      finish({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+    const onError = (err: Error) =>
+      finish({ ok: false, status: 400, message: `reading the body failed: ${err.message}` });
+    const onAborted = () => finish({ ok: false, status: 400, message: 'client aborted the request' });
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}
+
+/**
+ * Reads and drops what is left of a refused body so the client gets our answer instead of a reset; a
+ * client that keeps sending past the bounds is cut off.
+ */
+export function discardRest(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  let dropped = 0;
+  const timer = setTimeout(() => req.destroy(), DISCARD_MAX_MILLIS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_MAX_BYTES) req.destroy();
+  });
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}

@@ -1,0 +1,592 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { AgentEventSchema, type EventBus, VerdictRequestSchema } from '@bulwark/contracts';
+import { DetectionEngine } from '@bulwark/detectors';
+import { InProcessEventBus, KafkaEventBus } from '@bulwark/detectors/stream';
+import { type Logger, pino } from 'pino';
+import { z } from 'zod';
+import { Authenticator, type Principal } from './authenticator.js';
+import { CollectorMetrics } from './collector-metrics.js';
+import {
+  type CollectorConfig,
+  type CollectorConfigInput,
+  isLoopbackHost,
+  resolveCollectorConfig,
+} from './config.js';
+import { decodeOtlpTraces } from './decode-otlp-traces.js';
+import { CollectorListenError } from './errors.js';
+import { HttpReply } from './http-reply.js';
+import { IpFilter } from './ip-filter.js';
+import { PassthroughForwarder } from './passthrough-forwarder.js';
+import { FORWARDED_HEADER, PeerClient } from './peer-client.js';
+import { discardRest, readBody } from './read-body.js';
+import { SessionRouter } from './session-router.js';
+import { TraceIngest } from './trace-ingest.js';
+import { VerdictService } from './verdict-service.js';
+
+/** A component started with the collector's bus and stopped before the bus is flushed (e.g. the storage worker). */
+export interface CollectorWorker {
+  shutdown(): Promise<void>;
+}
+
+export interface StartCollectorOptions extends Partial<CollectorConfigInput> {
+  /** Environment to read `BULWARK_*` from. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Use this bus instead of building one from the config (`bus`). The collector does not shut it down. */
+  eventBus?: EventBus;
+  /** The detectors engine holding session state. Default: `new DetectionEngine()` with its built-in detectors. */
+  engine?: DetectionEngine;
+  /** Root logger. Default: pino at `logLevel`, secrets and prompt text redacted. */
+  logger?: Logger;
+  /**
+   * HOOK for the storage worker (`@bulwark/detectors/stream`), to be wired by the lead: called once with the
+   * bus after it is created and before the server listens; its `shutdown()` runs on close, after the server
+   * stopped accepting and before the bus is flushed.
+   */
+  startWorker?: (bus: EventBus) => Promise<CollectorWorker>;
+}
+
+/** A running collector. */
+export interface RunningCollector {
+  /** Base URL, e.g. `http://127.0.0.1:4318`. */
+  url: string;
+  port: number;
+  config: CollectorConfig;
+  bus: EventBus;
+  metrics: CollectorMetrics;
+  logger: Logger;
+  /** Stops accepting, lets requests in flight finish (bounded), stops the worker, flushes and closes the bus. */
+  close(): Promise<void>;
+}
+
+const CONFIG_KEYS_EXCLUDED = new Set(['env', 'eventBus', 'engine', 'logger', 'startWorker']);
+
+type Route = 'traces' | 'verdicts' | 'internal_events' | 'healthz' | 'readyz' | 'metrics' | 'other';
+const ROUTES: Record<string, { route: Route; method: 'GET' | 'POST' }> = {
+  '/v1/traces': { route: 'traces', method: 'POST' },
+  '/v1/verdicts': { route: 'verdicts', method: 'POST' },
+  '/v1/internal/events': { route: 'internal_events', method: 'POST' },
+  '/healthz': { route: 'healthz', method: 'GET' },
+  '/readyz': { route: 'readyz', method: 'GET' },
+  '/metrics': { route: 'metrics', method: 'GET' },
+};
+
+const InternalEventsSchema = z.object({ events: z.array(AgentEventSchema).max(100_000) });
+
+function createLogger(level: CollectorConfig['logLevel']): Logger {
+  return pino({
+    level,
+    base: { service: 'bulwark-collector' },
+    redact: {
+      paths: [
+        'authorization',
+        'headers.authorization',
+        'headers["x-api-key"]',
+        'apiKeys',
+        'config.apiKeys',
+        'config.jwks',
+        '*.content',
+        '*.arguments',
+        'content',
+        'arguments',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}
+
+function contentKind(req: IncomingMessage): 'protobuf' | 'json' | undefined {
+  const ct = String(req.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
+  if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
+  if (ct === 'application/json') return 'json';
+  return undefined;
+}
+
+/** Resolves when `p` does or after `millis`, whichever is first, leaving no timer behind. */
+async function withTimeout(p: Promise<unknown>, millis: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, millis)))]);
+  clearTimeout(timer);
+}
+
+function retryAfterSeconds(millis: number): string {
+  return String(Math.max(1, Math.ceil(millis / 1000)));
+}
+
+function authHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const a = req.headers.authorization;
+  const k = req.headers['x-api-key'];
+  return {
+    authorization: typeof a === 'string' ? a : undefined,
+    'x-api-key': typeof k === 'string' ? k : undefined,
+  };
+}
+
+/**
+ * Starts the Bulwark collector: OTLP/HTTP trace receiver (`POST /v1/traces`), inline verdict API
+ * (`POST /v1/verdicts`), `/healthz`, `/readyz`, `/metrics`, over the in-process bus (default) or Kafka.
+ * Config is validated once (code options > `BULWARK_*` env > defaults); a bad config throws
+ * `CollectorConfigError` listing every issue.
+ *
+ * @example
+ * const collector = await startCollector({ port: 4318 });
+ * // ... export spans to `${collector.url}/v1/traces`, ask `${collector.url}/v1/verdicts`
+ * await collector.close();
+ */
+export async function startCollector(options: StartCollectorOptions = {}): Promise<RunningCollector> {
+  const configOptions: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) if (!CONFIG_KEYS_EXCLUDED.has(k)) configOptions[k] = v;
+  const config = resolveCollectorConfig(configOptions, options.env ?? process.env);
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const log = logger.child({ component: 'collector' });
+  const metrics = new CollectorMetrics();
+
+  const auth = new Authenticator({
+    apiKeys: config.apiKeys,
+    tenantId: config.tenantId,
+    jwks: config.jwks as ConstructorParameters<typeof Authenticator>[0]['jwks'],
+    jwksFile: config.jwksFile,
+    jwtIssuer: config.jwtIssuer,
+    jwtAudience: config.jwtAudience,
+    jwtTenantClaim: config.jwtTenantClaim,
+  });
+  const ipFilter = new IpFilter(config.ipAllow, config.ipDeny);
+  if (!auth.enabled) {
+    if (isLoopbackHost(config.host)) {
+      log.warn(
+        { host: config.host },
+        'authentication is OFF because the collector is bound to loopback only; set BULWARK_API_KEYS or BULWARK_JWKS_FILE to require credentials',
+      );
+    } else {
+      log.error(
+        { host: config.host },
+        'authentication is OFF on a non-loopback address (BULWARK_ALLOW_UNAUTHENTICATED=true): anyone who can reach it can write events',
+      );
+    }
+  }
+
+  // ---- bus and worker
+  let bus: EventBus;
+  const ownsBus = options.eventBus === undefined;
+  if (options.eventBus) bus = options.eventBus;
+  else if (config.bus === 'kafka') {
+    const kafka = new KafkaEventBus({
+      brokers: config.kafkaBrokers,
+      clientId: config.kafkaClientId,
+      topics: {
+        events: config.kafkaTopicEvents,
+        verdicts: config.kafkaTopicVerdicts,
+        findings: config.kafkaTopicFindings,
+        alerts: config.kafkaTopicAlerts,
+      },
+      numPartitions: config.kafkaPartitions,
+      replicationFactor: config.kafkaReplicationFactor,
+      maxBufferedRecords: config.busMaxBufferedRecords,
+      logger: logger.child({ component: 'kafka-bus' }),
+    });
+    await kafka.start();
+    if (!kafka.isReady())
+      log.warn(
+        { brokers: config.kafkaBrokers },
+        'Kafka is not reachable yet: /readyz answers 503 until it is',
+      );
+    bus = kafka;
+  } else {
+    bus = new InProcessEventBus({
+      maxBufferedRecords: config.busMaxBufferedRecords,
+      logger: logger.child({ component: 'memory-bus' }),
+    });
+  }
+  const worker = options.startWorker ? await options.startWorker(bus) : undefined;
+
+  // ---- session state, routing, ingest
+  const engine = options.engine ?? new DetectionEngine({ monotonicMicros: () => performance.now() * 1000 });
+  const verdicts = new VerdictService(engine, bus, metrics, logger.child({ component: 'verdicts' }), {
+    sliceMillis: config.ingestSliceMillis,
+    maxPendingEvents: config.maxPendingEvents,
+  });
+  const router = new SessionRouter(config.peers, config.selfUrl, config.peerDownMillis);
+  const peers = router.active ? new PeerClient(config.selfUrl!, config.peerTimeoutMillis) : undefined;
+  const ingest = new TraceIngest(
+    { defaultTenantId: config.tenantId, sliceMillis: config.ingestSliceMillis },
+    bus,
+    verdicts,
+    router,
+    peers,
+    metrics,
+    logger.child({ component: 'ingest' }),
+  );
+  const passthrough =
+    config.nonAgentSpans === 'passthrough' && config.passthroughUrl
+      ? new PassthroughForwarder(config.passthroughUrl, metrics, logger.child({ component: 'passthrough' }))
+      : undefined;
+
+  let closing = false;
+  let inFlight = 0;
+
+  async function authenticate(req: IncomingMessage, res: ServerResponse): Promise<Principal | undefined> {
+    const r = await auth.authenticate(req.headers);
+    if (r.ok) return r.principal;
+    metrics.authFailures.inc({ code: r.code });
+    discardRest(req);
+    HttpReply.error(
+      res,
+      r.status,
+      r.code,
+      r.message,
+      {},
+      r.status === 401 ? { 'www-authenticate': 'Bearer' } : {},
+    );
+    return undefined;
+  }
+
+  async function handleTraces(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const principal = await authenticate(req, res);
+    if (!principal) return;
+    const kind = contentKind(req);
+    if (!kind) {
+      discardRest(req);
+      HttpReply.otlpStatus(
+        res,
+        415,
+        `Content-Type "${req.headers['content-type'] ?? ''}" is not supported: use application/x-protobuf or application/json`,
+        'json',
+      );
+      return;
+    }
+    const body = await readBody(req, config);
+    if (!body.ok) {
+      HttpReply.otlpStatus(
+        res,
+        body.status,
+        body.message,
+        kind,
+        body.status === 413 ? { connection: 'close' } : {},
+      );
+      return;
+    }
+    const raw = body.body;
+    const step = await ingest.exclusive(async () => {
+      const decoded = await decodeOtlpTraces(raw, kind, { sliceMillis: config.ingestSliceMillis });
+      if (!decoded.ok) return decoded;
+      return { ok: true as const, decoded, mapped: await ingest.map(decoded.spans, principal.tenantId) };
+    });
+    if (!step.ok) {
+      HttpReply.otlpStatus(res, 400, step.message, kind);
+      return;
+    }
+    const { decoded, mapped } = step;
+    const out = await ingest.commit(mapped, authHeaders(req));
+    if (!out.ok) {
+      const status = out.refused.reason === 'backpressure' ? 429 : 503;
+      metrics.dropped.inc({ reason: `spans_${out.refused.reason}` }, decoded.spans.length);
+      HttpReply.otlpStatus(
+        res,
+        status,
+        `event bus refused the spans: ${out.refused.message}; retry later`,
+        kind,
+        {
+          'retry-after': retryAfterSeconds(out.refused.retryAfterMillis),
+        },
+      );
+      return;
+    }
+    if (out.nonAgentSpans > 0) {
+      if (passthrough) passthrough.forward(body.body, { 'content-type': req.headers['content-type'] });
+      else metrics.dropped.inc({ reason: 'not_agent_span' }, out.nonAgentSpans);
+    }
+    const rejected = decoded.rejected + out.rejected;
+    const errors = [...decoded.errors, ...out.errors];
+    HttpReply.otlpExport(
+      res,
+      kind,
+      rejected,
+      rejected > 0 ? `${rejected} span(s) rejected: ${errors.join('; ')}` : '',
+    );
+  }
+
+  async function readJson(
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<{ ok: true; value: unknown; raw: Buffer } | { ok: false }> {
+    if (contentKind(req) !== 'json') {
+      discardRest(req);
+      HttpReply.error(res, 415, 'unsupported_media_type', 'send the body as Content-Type: application/json');
+      return { ok: false };
+    }
+    const body = await readBody(req, config);
+    if (!body.ok) {
+      HttpReply.error(
+        res,
+        body.status,
+        body.status === 413 ? 'body_too_large' : 'invalid_body',
+        body.message,
+        {},
+        body.status === 413 ? { connection: 'close' } : {},
+      );
+      return { ok: false };
+    }
+    try {
+      return { ok: true, value: JSON.parse(body.body.toString('utf8')), raw: body.body };
+    } catch (err) {
+      HttpReply.error(res, 400, 'invalid_json', `body is not valid JSON: ${(err as Error).message}`);
+      return { ok: false };
+    }
+  }
+
+  async function handleVerdict(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const principal = await authenticate(req, res);
+    if (!principal) return;
+    const json = await readJson(req, res);
+    if (!json.ok) return;
+    const parsed = VerdictRequestSchema.safeParse(json.value);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      HttpReply.error(
+        res,
+        400,
+        'invalid_request',
+        `VerdictRequest is invalid: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+        { issues },
+      );
+      return;
+    }
+    const request = parsed.data;
+    // The authenticated tenant decides whose session this is; a body naming another tenant changes nothing.
+    const tenantId = principal.tenantId ?? request.tenantId ?? config.tenantId;
+    request.tenantId = tenantId;
+    for (const ev of request.events) ev.tenantId = tenantId;
+    // The engine reads no clock; a caller that sent no time gets the collector's.
+    request.timestampMillis ??= Date.now();
+    metrics.eventsIn.inc({ source: 'verdict_request' }, request.events.length);
+
+    const owner =
+      peers && req.headers[FORWARDED_HEADER] === undefined
+        ? router.ownerOf(tenantId, request.sessionId)
+        : undefined;
+    if (owner !== undefined) {
+      if (router.isDown(owner)) metrics.peerForwards.inc({ kind: 'verdict', outcome: 'skipped_down' });
+      else {
+        const fwd = await peers!.post(owner, '/v1/verdicts', json.raw, authHeaders(req));
+        if (fwd.ok && fwd.status < 500) {
+          router.markUp(owner);
+          metrics.peerForwards.inc({ kind: 'verdict', outcome: 'ok' });
+          if (!res.headersSent) {
+            res.writeHead(fwd.status, { 'content-type': fwd.contentType, 'content-length': fwd.body.length });
+            res.end(fwd.body);
+          }
+          if (fwd.status === 200) {
+            try {
+              const decision =
+                (JSON.parse(fwd.body.toString('utf8')) as { decision?: string }).decision ?? 'unknown';
+              metrics.verdicts.inc({ decision, source: 'peer' });
+            } catch {
+              // counted as a request already; a peer answering non-JSON is its own problem
+            }
+          }
+          metrics.verdictDuration.observe((performance.now() - started) / 1000);
+          return;
+        }
+        router.markDown(owner);
+        metrics.peerForwards.inc({ kind: 'verdict', outcome: 'failed' });
+        log.warn(
+          { owner, why: fwd.ok ? `HTTP ${fwd.status}` : fwd.message },
+          'session owner unreachable; answering locally',
+        );
+      }
+    }
+    let verdict: ReturnType<VerdictService['decide']>;
+    try {
+      verdict = verdicts.decide(request);
+    } catch (err) {
+      log.error({ err, sessionId: request.sessionId }, 'engine failed to decide');
+      HttpReply.error(
+        res,
+        500,
+        'engine_error',
+        'the detection engine failed on this request; the SDK should apply its fallback',
+      );
+      return;
+    }
+    HttpReply.json(res, 200, verdict);
+    metrics.verdicts.inc({ decision: verdict.decision, source: 'local' });
+    metrics.verdictDuration.observe((performance.now() - started) / 1000);
+  }
+
+  async function handleInternalEvents(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const principal = await authenticate(req, res);
+    if (!principal) return;
+    const json = await readJson(req, res);
+    if (!json.ok) return;
+    const parsed = InternalEventsSchema.safeParse(json.value);
+    if (!parsed.success) {
+      HttpReply.error(
+        res,
+        400,
+        'invalid_request',
+        `events are invalid: ${parsed.error.issues
+          .slice(0, 10)
+          .map((i) => `${i.path.join('.')}: ${i.message}`)
+          .join('; ')}`,
+      );
+      return;
+    }
+    const events = parsed.data.events;
+    if (principal.tenantId !== undefined) for (const ev of events) ev.tenantId = principal.tenantId;
+    metrics.eventsIn.inc({ source: 'peer' }, events.length);
+    if (!verdicts.canAccept(events.length)) {
+      HttpReply.error(
+        res,
+        429,
+        'backpressure',
+        'session state backlog is full; retry later',
+        {},
+        { 'retry-after': '1' },
+      );
+      return;
+    }
+    verdicts.enqueue(events);
+    HttpReply.json(res, 200, { ingested: events.length });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const spec = ROUTES[path];
+    const route: Route = spec?.route ?? 'other';
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+      metrics.httpRequests.inc({ route, status: String(res.statusCode) });
+    });
+    try {
+      const ip = ipFilter.check(req.socket.remoteAddress ?? '');
+      if (!ip.ok) {
+        metrics.authFailures.inc({ code: 'ip_denied' });
+        discardRest(req);
+        HttpReply.error(res, 403, 'ip_denied', ip.message);
+        return;
+      }
+      if (!spec) {
+        discardRest(req);
+        HttpReply.error(
+          res,
+          404,
+          'not_found',
+          `no route ${path}: see the collector README for the endpoints`,
+        );
+        return;
+      }
+      if (req.method !== spec.method) {
+        discardRest(req);
+        HttpReply.error(
+          res,
+          405,
+          'method_not_allowed',
+          `${path} accepts ${spec.method} only`,
+          {},
+          { allow: spec.method },
+        );
+        return;
+      }
+      switch (spec.route) {
+        case 'healthz':
+          HttpReply.json(res, 200, { status: 'ok' });
+          return;
+        case 'readyz': {
+          const busReady = bus.isReady();
+          if (closing || !busReady) {
+            HttpReply.json(res, 503, {
+              status: 'not_ready',
+              reason: closing ? 'shutting down' : 'event bus not ready',
+            });
+          } else HttpReply.json(res, 200, { status: 'ready' });
+          return;
+        }
+        case 'metrics': {
+          metrics.busReady.set(bus.isReady() ? 1 : 0);
+          const text = await metrics.registry.metrics();
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+          return;
+        }
+        case 'traces':
+          await handleTraces(req, res);
+          return;
+        case 'verdicts':
+          await handleVerdict(req, res);
+          return;
+        case 'internal_events':
+          await handleInternalEvents(req, res);
+          return;
+        default:
+          return;
+      }
+    } catch (err) {
+      log.error({ err, path }, 'request failed');
+      if (!res.headersSent)
+        HttpReply.error(res, 500, 'internal_error', 'the collector failed on this request');
+      else res.destroy();
+    }
+  }
+
+  const server = http.createServer(
+    { keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 60_000, maxHeaderSize: 16 * 1024 },
+    (req, res) => void handle(req, res),
+  );
+  server.on('clientError', (err, socket) => {
+    metrics.httpRequests.inc({ route: 'other', status: '400' });
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy(err);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(new CollectorListenError(`${config.host}:${config.port}`, err));
+    server.once('error', onError);
+    server.listen(config.port, config.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  }).catch(async (err: unknown) => {
+    await worker?.shutdown().catch(() => {});
+    if (ownsBus) await bus.shutdown().catch(() => {});
+    throw err;
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${hostForUrl}:${port}`;
+  log.info(
+    { url, bus: options.eventBus ? 'external' : config.bus, auth: auth.enabled, peers: config.peers.length },
+    'collector listening',
+  );
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      closing = true;
+      log.info({}, 'collector shutting down: no new connections, finishing requests in flight');
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + config.shutdownTimeoutMillis;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      server.closeAllConnections();
+      await stopped;
+      // Findings of events still waiting to be applied go out before the bus is flushed.
+      await withTimeout(verdicts.whenIdle(), config.shutdownTimeoutMillis);
+      await passthrough?.forceFlush();
+      if (worker)
+        await worker.shutdown().catch((err: unknown) => log.error({ err }, 'worker shutdown failed'));
+      if (ownsBus) await bus.shutdown();
+      await peers?.close();
+      log.info({}, 'collector stopped');
+    })();
+    return closed;
+  };
+
+  return { url, port, config, bus, metrics, logger, close };
+}

@@ -1,0 +1,193 @@
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import {
+  type AgentEvent,
+  type EventBus,
+  fromOtlpJsonSpan,
+  type PublishResult,
+  sessionKey,
+  spanToAgentEvents,
+} from '@bulwark/contracts';
+import type { Logger } from 'pino';
+import type { CollectorMetrics } from './collector-metrics.js';
+import type { DecodedSpan } from './decode-otlp-traces.js';
+import type { PeerClient } from './peer-client.js';
+import type { SessionRouter } from './session-router.js';
+import type { VerdictService } from './verdict-service.js';
+
+/** What became of one export request's spans. */
+export type IngestOutcome =
+  | { ok: true; events: number; rejected: number; errors: string[]; nonAgentSpans: number }
+  | { ok: false; refused: Extract<PublishResult, { ok: false }> };
+
+/** Events mapped from one export request, before they are committed. */
+export interface MappedSpans {
+  events: AgentEvent[];
+  rejected: number;
+  errors: string[];
+  nonAgentSpans: number;
+}
+
+export interface TraceIngestOptions {
+  /** Tenant for spans that name none when the caller is not authenticated. */
+  defaultTenantId: string;
+  /** Give the event loop back after this much mapping work. Default 0.25 ms. */
+  sliceMillis?: number;
+}
+
+/**
+ * Turns decoded spans into AgentEvents with the contracts mapper, stamps the authenticated tenant on every
+ * event, publishes them to the bus (the request is refused as a whole if the bus refuses), then applies them
+ * to session state on the instance that owns each session.
+ *
+ * @example
+ * const mapped = await ingest.exclusive(() => ingest.map(decoded.spans, principal.tenantId));
+ * const out = await ingest.commit(mapped, authHeaders);
+ * if (!out.ok) reply(out.refused.reason === 'backpressure' ? 429 : 503);
+ */
+export class TraceIngest {
+  private cpu: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly options: TraceIngestOptions,
+    private readonly bus: EventBus,
+    private readonly verdicts: VerdictService,
+    private readonly router: SessionRouter,
+    private readonly peers: PeerClient | undefined,
+    private readonly metrics: CollectorMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Runs CPU-heavy ingest sections one at a time: with several exports in flight, each would otherwise add
+   * its own slice per event-loop turn and a verdict would wait for all of them.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.cpu.then(fn);
+    this.cpu = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Maps spans to events (the contracts mapper), stamping the authenticated tenant. Yields every slice. */
+  async map(spans: readonly DecodedSpan[], tenantId: string | undefined): Promise<MappedSpans> {
+    this.metrics.spansReceived.inc(spans.length);
+    const events: AgentEvent[] = [];
+    const errors: string[] = [];
+    let rejected = 0;
+    let nonAgentSpans = 0;
+    const sliceMillis = this.options.sliceMillis ?? 0.25;
+    let sliceStart = performance.now();
+    for (const { span, resource } of spans) {
+      // Mapping validates every event: yield now and then so verdicts are answered in between.
+      if (performance.now() - sliceStart >= sliceMillis) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+      let res: ReturnType<typeof spanToAgentEvents>;
+      try {
+        res = spanToAgentEvents(fromOtlpJsonSpan(span, resource), {
+          defaultTenantId: this.options.defaultTenantId,
+        });
+      } catch (err) {
+        res = { ok: false, reason: 'invalid', message: (err as Error).message };
+      }
+      if (res.ok) {
+        for (const ev of res.events) {
+          // The authenticated tenant wins over whatever the span says.
+          if (tenantId !== undefined) ev.tenantId = tenantId;
+          events.push(ev);
+        }
+      } else if (res.reason === 'not_agent_span') {
+        nonAgentSpans += 1;
+      } else {
+        rejected += 1;
+        if (errors.length < 5) errors.push(`span ${span.spanId} (${span.name}): ${res.message}`);
+      }
+    }
+    if (rejected > 0) this.metrics.rejectedSpans.inc(rejected);
+    return { events, rejected, errors, nonAgentSpans };
+  }
+
+  /**
+   * Publishes mapped events to the bus (all or nothing: a refusal refuses the request) and hands them to the
+   * session owners.
+   */
+  async commit(
+    mapped: MappedSpans,
+    forwardHeaders: Record<string, string | undefined>,
+  ): Promise<IngestOutcome> {
+    const { events, rejected, errors, nonAgentSpans } = mapped;
+    if (events.length > 0) {
+      if (!this.verdicts.canAccept(events.length)) {
+        return {
+          ok: false,
+          refused: {
+            ok: false,
+            reason: 'backpressure',
+            retryAfterMillis: 1_000,
+            message: `${this.verdicts.pendingEvents} events are still waiting to be applied to session state`,
+          },
+        };
+      }
+      const published = await this.bus.publish(
+        'events',
+        events.map((e) => ({ key: sessionKey(e.tenantId, e.sessionId), value: e })),
+      );
+      if (!published.ok) {
+        this.metrics.produceErrors.inc({ topic: 'events', reason: published.reason }, events.length);
+        return { ok: false, refused: published };
+      }
+      this.metrics.eventsOut.inc({ topic: 'events' }, published.count);
+      this.metrics.eventsIn.inc({ source: 'otlp' }, events.length);
+      await this.applyToOwners(events, forwardHeaders);
+    }
+    return { ok: true, events: events.length, rejected, errors, nonAgentSpans };
+  }
+
+  /** Session state lives on the owner; events of sessions owned elsewhere are forwarded (ingest only). */
+  private async applyToOwners(
+    events: AgentEvent[],
+    forwardHeaders: Record<string, string | undefined>,
+  ): Promise<void> {
+    const local: AgentEvent[] = [];
+    const remote = new Map<string, AgentEvent[]>();
+    for (const ev of events) {
+      const owner = this.peers ? this.router.ownerOf(ev.tenantId, ev.sessionId) : undefined;
+      if (owner === undefined || this.router.isDown(owner)) {
+        if (owner !== undefined) this.metrics.peerForwards.inc({ kind: 'events', outcome: 'skipped_down' });
+        local.push(ev);
+        continue;
+      }
+      const list = remote.get(owner);
+      if (list) list.push(ev);
+      else remote.set(owner, [ev]);
+    }
+    await Promise.all(
+      [...remote].map(async ([owner, list]) => {
+        const res = await this.peers!.post(
+          owner,
+          '/v1/internal/events',
+          JSON.stringify({ events: list }),
+          forwardHeaders,
+        );
+        if (res.ok && res.status === 200) {
+          this.router.markUp(owner);
+          this.metrics.peerForwards.inc({ kind: 'events', outcome: 'ok' });
+          return;
+        }
+        // Owner unreachable or failing: keep the state here so a verdict answered locally still sees it.
+        this.router.markDown(owner);
+        this.metrics.peerForwards.inc({ kind: 'events', outcome: 'failed' });
+        this.logger.warn(
+          { owner, events: list.length, why: res.ok ? `HTTP ${res.status}` : res.message },
+          'session owner unreachable; applying events locally',
+        );
+        local.push(...list);
+      }),
+    );
+    if (local.length > 0) this.verdicts.enqueue(local);
+  }
+}
