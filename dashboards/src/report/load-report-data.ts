@@ -1,0 +1,287 @@
+import { type Finding, SEVERITY_RANK, type Severity } from '@bulwark/contracts';
+import {
+  type AlertRecord,
+  type BlockedToolRow,
+  type EventStore,
+  QUERIES,
+  type QueryResult,
+  type SessionSummary,
+  type StoreQuery,
+} from '@bulwark/detectors/stream';
+import { REPORT_QUERIES } from './report-queries.js';
+
+/** What the report covers. */
+export interface ReportOptions {
+  /** Start of the range, epoch ms. */
+  sinceMillis: number;
+  /** End of the range (and "generated at"), epoch ms. Default now. */
+  untilMillis?: number;
+  /** One tenant, or every tenant when empty/omitted. */
+  tenantId?: string;
+  title?: string;
+  /** Incidents shown with their evidence. Default 10. */
+  incidentLimit?: number;
+  /** Rows of the riskiest-sessions table. Default 10. */
+  sessionLimit?: number;
+}
+
+/** An incident: the alerts of one dedup key, in their latest state, with the findings behind them. */
+export interface ReportIncident {
+  dedupKey: string;
+  tenantId: string;
+  sessionId: string;
+  agentId: string | undefined;
+  state: 'open' | 'resolved';
+  severity: Severity;
+  title: string;
+  summary: string;
+  detectorIds: string[];
+  firstSeenMillis: number;
+  lastSeenMillis: number;
+  findings: Finding[];
+}
+
+/** Everything the report shows, already aggregated. */
+export interface ReportData {
+  title: string;
+  storeKind: 'chdb' | 'server';
+  tenantId: string;
+  sinceMillis: number;
+  untilMillis: number;
+  bucketMillis: number;
+  /** Dense buckets (zeros included) of verdicts by decision. */
+  decisionBuckets: { startMillis: number; values: Record<string, number> }[];
+  /** Dense buckets of non-allow verdicts by contributing detector, and the detectors, busiest first. */
+  detectorBuckets: { startMillis: number; values: Record<string, number> }[];
+  detectors: string[];
+  topBlockedTools: BlockedToolRow[];
+  /** Findings in range per severity, every severity present (zeros included). */
+  findingsBySeverity: Record<Severity, number>;
+  riskiestSessions: SessionSummary[];
+  /** The incidents shown in detail (open, worst and newest first), with their findings and evidence. */
+  incidents: ReportIncident[];
+  /** Every incident of the range in the same order (at most 50), without findings: the index table. */
+  incidentIndex: Omit<ReportIncident, 'findings'>[];
+  totals: {
+    decisions: number;
+    blocked: number;
+    activeSessions: number;
+    findings: number;
+    sessionsAtRisk: number;
+    openIncidents: number;
+    incidents: number;
+  };
+}
+
+/** A query that failed, as a value: which one and why. */
+export type ReportDataResult =
+  | { ok: true; data: ReportData }
+  | { ok: false; reason: 'unavailable' | 'invalid' | 'closed'; retryAfterMillis: number; message: string };
+
+const BUCKETS = [
+  60_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
+];
+
+/** A bucket size giving at most ~48 bars over the range. */
+export function bucketFor(rangeMillis: number): number {
+  return BUCKETS.find((b) => rangeMillis / b <= 48) ?? 86_400_000 * Math.ceil(rangeMillis / 86_400_000 / 48);
+}
+
+/** Severity of a rank (inverse of `SEVERITY_RANK`). */
+export function severityOfRank(rank: number): Severity {
+  const found = (Object.entries(SEVERITY_RANK) as [Severity, number][]).find(([, r]) => r === rank);
+  return found ? found[0] : rank > 4 ? 'critical' : 'info';
+}
+
+class QueryFailed extends Error {
+  constructor(readonly failure: Extract<QueryResult<unknown>, { ok: false }>) {
+    super(failure.message);
+  }
+}
+
+async function rows<P extends Record<string, unknown>, R>(
+  store: EventStore,
+  q: StoreQuery<P, R>,
+  params: P,
+): Promise<R[]> {
+  const res = await store.query(q, params);
+  if (!res.ok) throw new QueryFailed(res);
+  return res.rows;
+}
+
+function incidentsFrom(alerts: readonly AlertRecord[]): Omit<ReportIncident, 'findings'>[] {
+  const byKey = new Map<string, AlertRecord[]>();
+  for (const a of alerts) {
+    const key = `${a.tenantId}\u0000${a.dedupKey}`;
+    const list = byKey.get(key) ?? [];
+    list.push(a);
+    byKey.set(key, list);
+  }
+  const out: Omit<ReportIncident, 'findings'>[] = [];
+  for (const list of byKey.values()) {
+    list.sort((a, b) => b.lastSeenMillis - a.lastSeenMillis || (a.action === 'resolve' ? -1 : 1));
+    const latest = list[0]!;
+    const worst = list.reduce(
+      (w, a) => (SEVERITY_RANK[a.severity] > SEVERITY_RANK[w.severity] ? a : w),
+      latest,
+    );
+    const trigger = list.find((a) => a.action === 'trigger') ?? latest;
+    out.push({
+      dedupKey: latest.dedupKey,
+      tenantId: latest.tenantId,
+      sessionId: latest.sessionId,
+      agentId: latest.agentId,
+      state: latest.action === 'resolve' ? 'resolved' : 'open',
+      severity: worst.severity,
+      title: trigger.title,
+      summary: trigger.summary,
+      detectorIds: [...new Set(list.flatMap((a) => a.detectorIds))],
+      firstSeenMillis: Math.min(...list.map((a) => a.firstSeenMillis)),
+      lastSeenMillis: latest.lastSeenMillis,
+    });
+  }
+  // Open first, then worst, then newest: what an analyst picks up next.
+  return out.sort(
+    (a, b) =>
+      (a.state === 'open' ? 0 : 1) - (b.state === 'open' ? 0 : 1) ||
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      b.lastSeenMillis - a.lastSeenMillis,
+  );
+}
+
+/**
+ * Reads what the report shows through the store's query interface (`QUERIES` plus `REPORT_QUERIES`), so it
+ * works on the embedded and the server store alike. Failures come back as values.
+ *
+ * @example
+ * const res = await loadReportData(store, { sinceMillis: Date.now() - 86_400_000 });
+ * if (res.ok) writeFileSync('report.html', renderReport(res.data));
+ */
+export async function loadReportData(store: EventStore, options: ReportOptions): Promise<ReportDataResult> {
+  const untilMillis = options.untilMillis ?? Date.now();
+  const sinceMillis = Math.max(0, Math.min(options.sinceMillis, untilMillis - 60_000));
+  const tenantId = options.tenantId ?? '';
+  const bucketMillis = bucketFor(untilMillis - sinceMillis);
+  const since = { tenantId, sinceMillis };
+  try {
+    // One after the other: the embedded engine runs one query at a time anyway.
+    const decisionRows = await rows(store, REPORT_QUERIES.decisionsOverTime, {
+      ...since,
+      untilMillis,
+      bucketMillis,
+    });
+    const perMinute = await rows(store, QUERIES.decisionsPerMinute, { ...since, limit: 1_000_000 });
+    const blockedTools = await rows(store, QUERIES.topBlockedTools, { ...since, limit: 200 });
+    const atRisk = await rows(store, QUERIES.sessionsAtRisk, { ...since, limit: 10_000, minSeverityRank: 1 });
+    const active = await rows(store, QUERIES.sessionsActiveSince, { ...since, limit: 100_000 });
+    const alerts = await rows(store, QUERIES.alertsSince, { ...since, limit: 5_000 });
+    const severities = await rows(store, REPORT_QUERIES.findingsBySeverity, { ...since, untilMillis });
+    const findingsBySeverity = { info: 0, low: 0, medium: 0, high: 0, critical: 0 } as Record<
+      Severity,
+      number
+    >;
+    for (const r of severities)
+      if (r.severity in findingsBySeverity) findingsBySeverity[r.severity as Severity] += r.findings;
+
+    const first = Math.floor(sinceMillis / bucketMillis) * bucketMillis;
+    const starts: number[] = [];
+    for (let t = first; t < untilMillis; t += bucketMillis) starts.push(t);
+    const index = new Map(starts.map((t, i) => [t, i]));
+    const decisionBuckets = starts.map((startMillis) => ({
+      startMillis,
+      values: {} as Record<string, number>,
+    }));
+    for (const r of decisionRows) {
+      const b = decisionBuckets[index.get(r.bucketMillis) ?? -1];
+      if (b) b.values[r.decision] = (b.values[r.decision] ?? 0) + r.decisions;
+    }
+    const detectorBuckets = starts.map((startMillis) => ({
+      startMillis,
+      values: {} as Record<string, number>,
+    }));
+    const detectorTotals = new Map<string, number>();
+    for (const r of perMinute) {
+      if (r.detectorId === '' || r.decision === 'allow' || r.minuteMillis >= untilMillis) continue;
+      const b = detectorBuckets[index.get(Math.floor(r.minuteMillis / bucketMillis) * bucketMillis) ?? -1];
+      if (!b) continue;
+      b.values[r.detectorId] = (b.values[r.detectorId] ?? 0) + r.decisions;
+      detectorTotals.set(r.detectorId, (detectorTotals.get(r.detectorId) ?? 0) + r.decisions);
+    }
+    const detectors = [...detectorTotals.entries()]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([d]) => d);
+
+    // Per tool across tenants: the aggregate query is per tenant and tool.
+    const tools = new Map<string, BlockedToolRow>();
+    for (const r of blockedTools) {
+      const t = tools.get(r.toolName) ?? {
+        tenantId: tenantId || '*',
+        toolName: r.toolName,
+        blockedCalls: 0,
+        sessions: 0,
+      };
+      t.blockedCalls += r.blockedCalls;
+      t.sessions += r.sessions;
+      tools.set(r.toolName, t);
+    }
+    const topBlockedTools = [...tools.values()]
+      .sort((a, b) => b.blockedCalls - a.blockedCalls || a.toolName.localeCompare(b.toolName))
+      .slice(0, 10);
+
+    const incidentList = incidentsFrom(alerts);
+    const shown = incidentList.slice(0, options.incidentLimit ?? 10);
+    const findingsBySession = new Map<string, Promise<Finding[]>>();
+    const incidents: ReportIncident[] = [];
+    for (const inc of shown) {
+      const key = `${inc.tenantId}\u0000${inc.sessionId}`;
+      if (!findingsBySession.has(key)) {
+        findingsBySession.set(
+          key,
+          rows(store, QUERIES.sessionFindings, { tenantId: inc.tenantId, sessionId: inc.sessionId }),
+        );
+      }
+      const sessionFindings = await findingsBySession.get(key)!;
+      const ids = new Set(
+        alerts
+          .filter((a) => a.tenantId === inc.tenantId && a.dedupKey === inc.dedupKey)
+          .flatMap((a) => a.findingIds),
+      );
+      const findings = ids.size > 0 ? sessionFindings.filter((f) => ids.has(f.findingId)) : sessionFindings;
+      incidents.push({ ...inc, findings: findings.length > 0 ? findings : sessionFindings });
+    }
+
+    const decisions = decisionRows.reduce((s, r) => s + r.decisions, 0);
+    const blocked = decisionRows.filter((r) => r.decision === 'block').reduce((s, r) => s + r.decisions, 0);
+    return {
+      ok: true,
+      data: {
+        title: options.title ?? 'Bulwark security report',
+        storeKind: store.kind,
+        tenantId,
+        sinceMillis,
+        untilMillis,
+        bucketMillis,
+        decisionBuckets,
+        detectorBuckets,
+        detectors,
+        topBlockedTools,
+        findingsBySeverity,
+        riskiestSessions: atRisk.slice(0, options.sessionLimit ?? 10),
+        incidents,
+        incidentIndex: incidentList.slice(0, 50),
+        totals: {
+          decisions,
+          blocked,
+          activeSessions: active.length,
+          findings: severities.reduce((s, x) => s + x.findings, 0),
+          sessionsAtRisk: atRisk.filter((s) => s.maxSeverityRank >= SEVERITY_RANK.high).length,
+          openIncidents: incidentList.filter((i) => i.state === 'open').length,
+          incidents: incidentList.length,
+        },
+      },
+    };
+  } catch (err) {
+    if (err instanceof QueryFailed) return err.failure;
+    throw err;
+  }
+}

@@ -1,0 +1,301 @@
+import { SEVERITY_RANK, type Severity } from '@bulwark/contracts';
+import { escapeHtml as h } from './escape-html.js';
+import { type ReportData, type ReportIncident, severityOfRank } from './load-report-data.js';
+import { type ChartSeries, formatUtc, horizontalBarChart, stackedBarChart } from './svg-charts.js';
+
+/** Decision colors (same order and hues as the Grafana panels). */
+export const REPORT_DECISION_COLORS: Readonly<Record<string, string>> = {
+  allow: '#3fb950',
+  alert: '#d29922',
+  require_approval: '#db6d28',
+  block: '#f85149',
+};
+
+const SEVERITY_HEX: Readonly<Record<Severity, string>> = {
+  info: '#58a6ff',
+  low: '#3fb950',
+  medium: '#d29922',
+  high: '#db6d28',
+  critical: '#f85149',
+};
+
+// Distinct hues for detectors, in order of how busy they are.
+const PALETTE = [
+  '#a371f7',
+  '#58a6ff',
+  '#f778ba',
+  '#3fb9a0',
+  '#e3b341',
+  '#ff7b72',
+  '#79c0ff',
+  '#d2a8ff',
+  '#7ee787',
+  '#ffa657',
+];
+
+const CSS = `
+:root { color-scheme: dark; --bg: #0d1117; --panel: #161b22; --panel2: #1c2129; --border: #30363d; --line: #21262d;
+  --text: #e6edf3; --muted: #8b949e; --faint: #6e7681; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--text);
+  font: 14px/1.45 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "DejaVu Sans", Arial, sans-serif; }
+.wrap { max-width: 1320px; margin: 0 auto; padding: 0 28px 40px; }
+header.top { border-bottom: 1px solid var(--border); background: linear-gradient(180deg, #161b22 0%, #0d1117 100%); }
+header.top .wrap { display: flex; justify-content: space-between; align-items: flex-end; gap: 24px; padding-top: 22px; padding-bottom: 18px; }
+.brand { display: flex; align-items: center; gap: 12px; }
+.brand svg { flex: none; }
+h1 { font-size: 22px; margin: 0; font-weight: 650; letter-spacing: .01em; }
+.sub { color: var(--muted); font-size: 13px; margin-top: 2px; }
+.meta { text-align: right; color: var(--muted); font-size: 12px; line-height: 1.6; }
+.meta b { color: var(--text); font-weight: 600; }
+h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .08em; color: var(--muted); font-weight: 600; margin: 26px 0 10px; }
+.kpis { display: grid; grid-template-columns: repeat(6, minmax(0, 1fr)); gap: 12px; margin-top: 20px; }
+.card { background: var(--panel); border: 1px solid var(--border); border-radius: 8px; padding: 14px 16px; }
+.kpi .label { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .06em; }
+.kpi .value { font-size: 30px; font-weight: 650; margin-top: 4px; font-variant-numeric: tabular-nums; }
+.kpi .hint { color: var(--faint); font-size: 12px; }
+.kpi.bad .value { color: #ff7b72; } .kpi.warn .value { color: #e3b341; } .kpi.good .value { color: #3fb950; }
+.row { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 12px; }
+.card h3 { margin: 0 0 2px; font-size: 15px; font-weight: 600; }
+.card .desc { color: var(--muted); font-size: 12px; margin-bottom: 10px; }
+svg.chart { width: 100%; height: auto; display: block; }
+svg .grid { stroke: var(--line); } svg .axis { stroke: #484f58; }
+svg .tick { fill: var(--muted); font-size: 11px; } svg .empty { fill: var(--faint); font-size: 13px; }
+svg .track { fill: #21262d; } svg .label { fill: var(--text); font-size: 12px; }
+svg .value { fill: var(--text); font-size: 12px; font-weight: 600; } svg .note { fill: var(--muted); font-weight: 400; }
+svg .mark:hover { opacity: .8; }
+.legend { display: flex; gap: 16px; flex-wrap: wrap; font-size: 12px; color: var(--muted); margin-top: 8px; }
+.legend b { color: var(--text); font-weight: 600; margin-left: 4px; }
+.sw { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
+table { width: 100%; border-collapse: collapse; font-size: 13px; }
+th { text-align: left; color: var(--muted); font-weight: 500; font-size: 12px; border-bottom: 1px solid var(--border); padding: 6px 10px; white-space: nowrap; }
+td.nw { white-space: nowrap; }
+td { border-bottom: 1px solid var(--line); padding: 7px 10px; vertical-align: middle; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr:last-child td { border-bottom: 0; }
+.mono { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace; font-size: 12px; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 11px; font-weight: 650; text-transform: uppercase;
+  letter-spacing: .03em; border: 1px solid; white-space: nowrap; }
+.state { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 11px; font-weight: 600; background: #21262d; color: var(--muted); }
+.state.open { background: rgba(248, 81, 73, .15); color: #ff7b72; }
+.riskbar { height: 6px; border-radius: 3px; background: #21262d; min-width: 80px; overflow: hidden; }
+.riskbar span { display: block; height: 100%; border-radius: 3px; }
+.incident { border-left: 4px solid var(--sev); margin-bottom: 10px; padding: 0; }
+.incident > summary { list-style: none; cursor: pointer; padding: 12px 16px; }
+.incident > summary::-webkit-details-marker { display: none; }
+.incident > summary .title::before { content: '▸ '; color: var(--muted); }
+.incident[open] > summary .title::before { content: '▾ '; }
+.incident .body { padding: 0 16px 10px; }
+.stack > * + * { margin-top: 16px; }
+.card h4 { margin: 0 0 6px; font-size: 13px; font-weight: 600; color: var(--muted); }
+a.sid { color: inherit; text-decoration: none; border-bottom: 1px dotted var(--faint); }
+.incident .head { display: flex; justify-content: space-between; align-items: baseline; gap: 12px; }
+.incident .ctx { margin-bottom: 0; }
+.incident .title { font-size: 15px; font-weight: 600; }
+.incident .when { color: var(--muted); font-size: 12px; white-space: nowrap; }
+.incident .ctx { color: var(--muted); font-size: 12px; margin: 4px 0 8px; }
+.incident .ctx b { color: var(--text); font-weight: 500; }
+.finding { border-top: 1px solid var(--line); padding: 8px 0 4px; }
+.finding .ft { font-weight: 600; } .finding .fd { color: var(--muted); font-size: 12px; margin: 2px 0 6px; }
+.ev { display: grid; grid-template-columns: 210px minmax(0, 1fr); gap: 4px 12px; margin: 4px 0 2px; }
+.ev .where { color: var(--muted); font-size: 12px; }
+.ev .excerpt { align-self: start; background: var(--bg); border: 1px solid var(--border); border-radius: 6px; padding: 5px 8px; white-space: pre-wrap;
+  word-break: break-word; color: #ffa198; }
+.ev .evnote { grid-column: 2; color: var(--faint); font-size: 12px; margin-top: -2px; }
+.none { color: var(--faint); font-style: italic; padding: 8px 0; }
+footer { color: var(--faint); font-size: 12px; margin-top: 28px; border-top: 1px solid var(--border); padding-top: 12px; }
+@media (max-width: 1000px) { .kpis { grid-template-columns: repeat(3, minmax(0, 1fr)); } .row { grid-template-columns: 1fr; } }
+@media print { body { background: #fff; color: #000; } .card { break-inside: avoid; } }
+`;
+
+const LOGO = `<svg width="34" height="34" viewBox="0 0 34 34" aria-hidden="true"><path d="M17 2 30 7v9c0 8-5.6 13.6-13 16C9.6 29.6 4 24 4 16V7z" fill="#1f6feb" opacity=".25" stroke="#58a6ff" stroke-width="1.5"/><path d="m11 17 4.2 4.2L23.5 13" fill="none" stroke="#58a6ff" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>`;
+
+const n = (v: number) => v.toLocaleString('en-US');
+
+function severityBadge(s: Severity): string {
+  const c = SEVERITY_HEX[s];
+  return `<span class="badge" style="color:${c};border-color:${c}66;background:${c}22">${h(s)}</span>`;
+}
+
+function decisionBadge(d: string): string {
+  const c = REPORT_DECISION_COLORS[d] ?? '#8b949e';
+  return `<span class="badge" style="color:${c};border-color:${c}66;background:${c}1a">${h(d.replace('_', ' '))}</span>`;
+}
+
+function legend(series: readonly ChartSeries[], totals: Readonly<Record<string, number>>): string {
+  return `<div class="legend">${series
+    .map(
+      (s) =>
+        `<span><i class="sw" style="background:${h(s.color)}"></i>${h(s.label)}<b>${n(totals[s.key] ?? 0)}</b></span>`,
+    )
+    .join('')}</div>`;
+}
+
+function sumSeries(buckets: ReportData['decisionBuckets'], keys: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = buckets.reduce((s, b) => s + (b.values[k] ?? 0), 0);
+  return out;
+}
+
+function durationLabel(millis: number): string {
+  const hours = millis / 3_600_000;
+  if (hours < 48) return `${Math.round(hours)} h`;
+  return `${Math.round(hours / 24)} days`;
+}
+
+function kpi(label: string, value: string, hint: string, tone = ''): string {
+  return `<div class="card kpi ${tone}"><div class="label">${h(label)}</div><div class="value">${h(value)}</div><div class="hint">${h(hint)}</div></div>`;
+}
+
+function incidentCard(inc: ReportIncident, open: boolean): string {
+  const findings = inc.findings
+    .slice()
+    .sort(
+      (a, b) =>
+        SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.timestampMillis - b.timestampMillis,
+    )
+    .map((f) => {
+      const evidence = f.evidence
+        .map(
+          (e) =>
+            `<div class="where">${h(e.field ?? 'evidence')}${e.eventId ? `<br><span class="mono">${h(e.eventId)}</span>` : ''}</div>` +
+            `<div class="excerpt mono">${h(e.excerpt ?? '(no excerpt)')}</div>` +
+            (e.note ? `<div class="evnote">${h(e.note)}</div>` : ''),
+        )
+        .join('');
+      return `<div class="finding"><div>${severityBadge(f.severity)} ${decisionBadge(f.decision)} <span class="ft">${h(f.title)}</span> <span class="mono" style="color:var(--muted)">${h(f.detectorId)}${f.toolName ? ` · ${h(f.toolName)}` : ''}</span></div>${f.description ? `<div class="fd">${h(f.description)}</div>` : ''}${evidence ? `<div class="ev">${evidence}</div>` : ''}</div>`;
+    })
+    .join('');
+  return `<details class="card incident" id="incident-${h(anchor(inc))}" style="--sev:${SEVERITY_HEX[inc.severity]}"${open ? ' open' : ''}>
+<summary><div class="head"><div>${severityBadge(inc.severity)} <span class="state ${inc.state}">${inc.state}</span> <span class="title">${h(inc.title)}</span></div><div class="when">last seen ${h(formatUtc(inc.lastSeenMillis))} UTC</div></div>
+<div class="ctx">tenant <b>${h(inc.tenantId)}</b> · session <b class="mono">${h(inc.sessionId)}</b>${inc.agentId ? ` · agent <b>${h(inc.agentId)}</b>` : ''} · detectors <b>${h(inc.detectorIds.join(', ') || '-')}</b> · first seen ${h(formatUtc(inc.firstSeenMillis))} UTC</div></summary>
+<div class="body">${findings || '<div class="none">No findings stored for this incident.</div>'}</div>
+</details>`;
+}
+
+/** In-page anchor of an incident (ids are free text: keep it to safe characters). */
+function anchor(inc: Pick<ReportIncident, 'tenantId' | 'dedupKey'>): string {
+  return `${inc.tenantId}-${inc.dedupKey}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+function incidentIndex(data: ReportData): string {
+  if (data.incidentIndex.length === 0) return '<div class="card none">No incident in this range.</div>';
+  const detailed = new Set(data.incidents.map(anchor));
+  return `<div class="card"><table id="incident-index"><thead><tr><th>Severity</th><th>State</th><th>Incident</th><th>Tenant</th><th>Session</th><th>Agent</th><th>Detectors</th><th>Last seen (UTC)</th></tr></thead><tbody>${data.incidentIndex
+    .map((i) => {
+      const title = detailed.has(anchor(i))
+        ? `<a class="sid" href="#incident-${h(anchor(i))}">${h(i.title)}</a>`
+        : h(i.title);
+      return `<tr><td>${severityBadge(i.severity)}</td><td><span class="state ${i.state}">${i.state}</span></td><td>${title}</td><td class="nw">${h(i.tenantId)}</td><td class="mono nw">${h(i.sessionId)}</td><td class="nw">${h(i.agentId ?? '-')}</td><td class="mono">${h(i.detectorIds.join(', '))}</td><td class="nw">${h(formatUtc(i.lastSeenMillis))}</td></tr>`;
+    })
+    .join('')}</tbody></table></div>`;
+}
+
+/**
+ * The report as one self-contained HTML document: inline CSS and SVG, no script, no font, image or any other
+ * request (a Content-Security-Policy forbids them). Every value is escaped: excerpts are attacker text.
+ *
+ * @example
+ * writeFileSync('report.html', renderReport(data));
+ */
+export function renderReport(data: ReportData): string {
+  const decisionSeries: ChartSeries[] = Object.entries(REPORT_DECISION_COLORS).map(([key, color]) => ({
+    key,
+    label: key.replace('_', ' '),
+    color,
+  }));
+  const detectorSeries: ChartSeries[] = data.detectors.map((d, i) => ({
+    key: d,
+    label: d,
+    color: PALETTE[i % PALETTE.length]!,
+  }));
+  const t = data.totals;
+  const blockRate = t.decisions > 0 ? (100 * t.blocked) / t.decisions : 0;
+  const scope = data.tenantId ? `tenant ${data.tenantId}` : 'all tenants';
+  const range = `${formatUtc(data.sinceMillis)} → ${formatUtc(data.untilMillis)} UTC`;
+  const bucket = durationLabel(data.bucketMillis).replace(' h', '-hour').replace(' days', '-day');
+  // Relative risk: findings weighted by the worst severity (the same weights as the Grafana risk score).
+  const risk = (s: ReportData['riskiestSessions'][number]) =>
+    (s.findings + s.blockingFindings) * (2 ** s.maxSeverityRank - 1);
+  const maxRisk = Math.max(1, ...data.riskiestSessions.map(risk));
+
+  const sessions = data.riskiestSessions.length
+    ? `<table id="riskiest-sessions"><thead><tr><th>Session</th><th>Tenant</th><th>Agent</th><th>Worst</th><th class="num">Findings</th><th class="num">Blocking</th><th class="num">Tool calls</th><th>Relative risk</th><th>Last seen (UTC)</th></tr></thead><tbody>${data.riskiestSessions
+        .map((s) => {
+          const sev = severityOfRank(s.maxSeverityRank);
+          return `<tr><td class="mono nw">${h(s.sessionId)}</td><td class="nw">${h(s.tenantId)}</td><td class="nw">${h(s.agentId ?? '-')}</td><td>${severityBadge(sev)}</td><td class="num">${n(s.findings)}</td><td class="num">${n(s.blockingFindings)}</td><td class="num">${n(s.toolCalls)}</td><td><div class="riskbar"><span style="width:${Math.max(4, (100 * risk(s)) / maxRisk).toFixed(0)}%;background:${SEVERITY_HEX[sev]}"></span></div></td><td class="nw">${h(formatUtc(s.lastSeenMillis))}</td></tr>`;
+        })
+        .join('')}</tbody></table>`
+    : '<div class="none">No session with findings in this range.</div>';
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="bulwark report">
+<title>${h(data.title)} · ${h(range)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header class="top"><div class="wrap">
+<div class="brand">${LOGO}<div><h1>${h(data.title)}</h1><div class="sub">What Bulwark decided about your agents' tool calls, and the incidents behind the blocks.</div></div></div>
+<div class="meta"><b>${h(scope)}</b> · ${h(range)} (${h(durationLabel(data.untilMillis - data.sinceMillis))})<br>Generated ${h(formatUtc(data.untilMillis))} UTC from the ${data.storeKind === 'chdb' ? 'embedded (chdb)' : 'ClickHouse server'} event store</div>
+</div></header>
+<main class="wrap">
+<section class="kpis">
+${kpi('Decisions', n(t.decisions), `${n(t.activeSessions)} active sessions`)}
+${kpi('Blocked', n(t.blocked), 'tool calls stopped', t.blocked > 0 ? 'bad' : 'good')}
+${kpi('Block rate', `${blockRate.toFixed(1)}%`, 'of decided calls', blockRate >= 5 ? 'bad' : blockRate > 0 ? 'warn' : 'good')}
+${kpi('Open incidents', n(t.openIncidents), `${n(t.incidents)} raised in range`, t.openIncidents > 0 ? 'bad' : 'good')}
+${kpi('Sessions at risk', n(t.sessionsAtRisk), 'high or critical findings', t.sessionsAtRisk > 0 ? 'warn' : 'good')}
+${kpi('Findings', n(t.findings), 'across all detectors')}
+</section>
+
+<h2>Decisions</h2>
+<div class="row">
+<div class="card"><h3>Decisions over time</h3><div class="desc">Verdicts per ${h(bucket)} bucket by outcome (inline and after the fact).</div>
+${stackedBarChart({ title: 'Decisions over time by decision', series: decisionSeries, buckets: data.decisionBuckets, bucketMillis: data.bucketMillis, height: 290 })}
+${legend(decisionSeries, sumSeries(data.decisionBuckets, Object.keys(REPORT_DECISION_COLORS)))}</div>
+<div class="card stack"><div><h3>Top blocked tools</h3><div class="desc">Blocked calls per tool (a call blocked twice counts once).</div>
+${horizontalBarChart({
+  title: 'Top blocked tools',
+  color: REPORT_DECISION_COLORS.block!,
+  unit: 'blocked calls',
+  bars: data.topBlockedTools.map((b) => ({
+    label: b.toolName,
+    value: b.blockedCalls,
+    note: `in ${n(b.sessions)} session${b.sessions === 1 ? '' : 's'}`,
+  })),
+})}</div>
+<div><h3>Findings by severity</h3><div class="desc">Everything the detectors reported, blocking or not.</div>
+${horizontalBarChart({
+  title: 'Findings by severity',
+  color: SEVERITY_HEX.info,
+  unit: 'findings',
+  bars: (Object.keys(SEVERITY_HEX) as Severity[])
+    .slice()
+    .reverse()
+    .map((sev) => ({ label: sev, value: data.findingsBySeverity[sev] ?? 0, color: SEVERITY_HEX[sev] })),
+})}</div></div>
+</div>
+<div class="card" style="margin-top:12px"><h3>Detections by detector</h3><div class="desc">Verdicts stricter than allow, per detector that contributed (a verdict with two detectors counts for both).</div>
+${stackedBarChart({ title: 'Detections over time by detector', series: detectorSeries, buckets: data.detectorBuckets, bucketMillis: data.bucketMillis, width: 1240, height: 200 })}
+${legend(detectorSeries, sumSeries(data.detectorBuckets, data.detectors))}</div>
+
+<h2>Riskiest sessions</h2>
+<div class="card">${sessions}</div>
+
+<h2>Incidents</h2>
+${incidentIndex(data)}
+
+<h2>Latest incidents with evidence</h2>
+${data.incidents.length ? data.incidents.map((inc, i) => incidentCard(inc, i < 3)).join('\n') : '<div class="card none">No incident in this range.</div>'}
+
+<footer>Bulwark · self-contained report: no script, no network request. Times are UTC. Counts read the event store with de-duplication, so records delivered twice count once.</footer>
+</main>
+</body>
+</html>
+`;
+}
