@@ -4,7 +4,11 @@ import { AgentEventSchema } from './agent-event.js';
 import * as sc from './semconv.js';
 
 /** A span attribute value as OpenTelemetry allows it. */
-export type AttributeValue = string | number | boolean | readonly (string | number | boolean | null | undefined)[];
+export type AttributeValue =
+  | string
+  | number
+  | boolean
+  | readonly (string | number | boolean | null | undefined)[];
 export type Attributes = Record<string, AttributeValue | undefined>;
 
 /**
