@@ -21,6 +21,10 @@ import { SequenceAnomalyDetector } from './sequence-anomaly-detector.js';
 import { analyzeCall } from './session/analyze-call.js';
 import { DEFAULT_SESSION_LIMITS, SessionGraph, type SessionLimits } from './session/session-graph.js';
 import { applyProfileOverride, inferToolProfile, type ToolProfile } from './tool-profile.js';
+import type { ToolLock } from './tools/tool-lock.js';
+import { ToolPoisoningDetector } from './tools/tool-poisoning-detector.js';
+import { ToolRugPullDetector } from './tools/tool-rug-pull-detector.js';
+import { ToolShadowingDetector } from './tools/tool-shadowing-detector.js';
 
 /** Engine-wide bounds. */
 export interface EngineLimits {
@@ -44,6 +48,8 @@ export interface DetectionEngineOptions {
   /** Runs after the built-in detectors (e.g. the tool-poisoning and rug-pull detectors with a lock file). */
   extraDetectors?: readonly Detector[];
   policy?: Policy;
+  /** Pinned tool definitions (`bulwark.lock.json`) for `tools.rug-pull`; without it the first listing is the baseline. */
+  toolLock?: ToolLock;
   limits?: Partial<EngineLimits>;
   /** Monotonic clock in microseconds, used only to report decision time (injected: the engine reads no clock). */
   monotonicMicros?: () => number;
@@ -82,21 +88,32 @@ export class DetectionEngine {
   constructor(options: DetectionEngineOptions = {}) {
     this.currentPolicy = options.policy ?? DEFAULT_POLICY;
     this.detectors = options.detectors ?? [
-      ...DetectionEngine.builtinDetectors(() => this.currentPolicy),
+      ...DetectionEngine.builtinDetectors(() => this.currentPolicy, options.toolLock),
       ...(options.extraDetectors ?? []),
     ];
     this.micros = options.monotonicMicros ?? (() => 0);
     this.limits = { ...DEFAULT_ENGINE_LIMITS, ...options.limits };
   }
 
-  /** The built-in detectors, in evaluation order. */
-  static builtinDetectors(policy: () => Policy = () => DEFAULT_POLICY): Detector[] {
+  /**
+   * The built-in detectors, in evaluation order. The tool-definition detectors take their call decisions from
+   * the policy's `tools` section (read when a tool is flagged, so a hot-reloaded policy applies to the next
+   * listing).
+   */
+  static builtinDetectors(policy: () => Policy = () => DEFAULT_POLICY, toolLock?: ToolLock): Detector[] {
     return [
       new InjectionChainDetector(),
       new ExfilFlowDetector(),
       new RiskyArgsDetector(),
       new SequenceAnomalyDetector(),
       new PolicyRuleDetector(policy),
+      new ToolPoisoningDetector({ onPoisonedCall: () => policy().tools.poisoning }),
+      new ToolShadowingDetector({ onShadowingCall: () => policy().tools.poisoning }),
+      new ToolRugPullDetector({
+        onDrift: () => policy().tools.drift,
+        onUnpinned: () => policy().tools.unpinned,
+        ...(toolLock ? { lock: toolLock } : {}),
+      }),
     ];
   }
 

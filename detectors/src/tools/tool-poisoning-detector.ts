@@ -15,12 +15,22 @@ import { scanToolDefinitions } from './tool-scanner.js';
 /** What a call of a poisoned (or shadowing) tool gets. */
 export type FlaggedCallPolicy = 'block' | 'require_approval' | 'alert' | 'allow';
 
+/** A fixed decision, or a function read each time a tool is flagged (follows a hot-reloaded policy). */
+export type FlaggedCallSetting = FlaggedCallPolicy | (() => FlaggedCallPolicy);
+
+/** Resolves a decision setting to a function. */
+export function callSetting(setting: FlaggedCallSetting | undefined, fallback: FlaggedCallPolicy) {
+  if (typeof setting === 'function') return setting;
+  const fixed = setting ?? fallback;
+  return () => fixed;
+}
+
 /** Options of the poisoning detector. */
 export interface ToolPoisoningOptions {
   /** Findings at or above this severity raise outcomes. Default `high`. */
   threshold?: Severity;
   /** Later calls of a poisoned tool. Default `block`: the description already steered the model. */
-  onPoisonedCall?: FlaggedCallPolicy;
+  onPoisonedCall?: FlaggedCallSetting;
   /** Tools remembered for call decisions and scan results cached; LRU. Default 10 000. */
   maxTrackedTools?: number;
 }
@@ -68,14 +78,14 @@ export class ToolPoisoningDetector implements Detector {
   readonly description = 'Instructions, hidden text and side channels for the model in MCP tool definitions';
   readonly defaultSeverity: Severity = 'high';
   private readonly threshold: Severity;
-  private readonly onCall: FlaggedCallPolicy;
+  private readonly onCall: () => FlaggedCallPolicy;
   private readonly flags: ToolCallFlags;
   private readonly cache: BoundedMap<string, ToolFinding[]>;
   private readonly reported: BoundedMap<string, true>;
 
   constructor(options: ToolPoisoningOptions = {}) {
     this.threshold = options.threshold ?? 'high';
-    this.onCall = options.onPoisonedCall ?? 'block';
+    this.onCall = callSetting(options.onPoisonedCall, 'block');
     const max = options.maxTrackedTools ?? 10_000;
     this.flags = new ToolCallFlags(max);
     this.cache = new BoundedMap(Math.max(16, Math.floor(max / 10)));
@@ -112,7 +122,7 @@ export class ToolPoisoningDetector implements Detector {
         flagged.add(f.toolIndex);
         this.flags.set(ctx.tenantId, tool.server, tool.name, {
           ...outcome,
-          decision: this.onCall,
+          decision: this.onCall(),
           title: `Call of a poisoned tool: ${tool.name}`,
         });
       }

@@ -11,13 +11,14 @@ import type { Detector, DetectorContext, DetectorOutcome } from '../detector.js'
 import { BoundedMap } from './bounded-map.js';
 import { ToolCallFlags } from './tool-call-flags.js';
 import { pinnedHash, type ToolLock } from './tool-lock.js';
+import { callSetting, type FlaggedCallPolicy, type FlaggedCallSetting } from './tool-poisoning-detector.js';
 
 /** Options of the rug-pull detector. */
 export interface ToolRugPullOptions {
   /** What a changed definition does to later calls of that tool. Default `alert`. */
-  onDrift?: 'alert' | 'block';
+  onDrift?: FlaggedCallSetting;
   /** With a `lock`: what a tool missing from it does. Default `alert`. Ignored without a lock. */
-  onUnpinned?: 'allow' | 'alert' | 'block';
+  onUnpinned?: FlaggedCallSetting;
   /** Pinned definitions (`bulwark.lock.json`); without it, the first definition seen is the baseline. */
   lock?: ToolLock;
   /** Tools remembered (tenant × server × tool); the least recently listed is forgotten beyond it. Default 10 000. */
@@ -69,15 +70,15 @@ export class ToolRugPullDetector implements Detector {
   readonly description =
     'Tool definitions that change after first listing or differ from the pinned lock file';
   readonly defaultSeverity: Severity = 'high';
-  private readonly onDrift: 'alert' | 'block';
-  private readonly onUnpinned: 'allow' | 'alert' | 'block';
+  private readonly onDrift: () => FlaggedCallPolicy;
+  private readonly onUnpinned: () => FlaggedCallPolicy;
   private readonly lock: ToolLock | undefined;
   private readonly baselines: BoundedMap<string, Baseline>;
   private readonly flags: ToolCallFlags;
 
   constructor(options: ToolRugPullOptions = {}) {
-    this.onDrift = options.onDrift ?? 'alert';
-    this.onUnpinned = options.onUnpinned ?? 'alert';
+    this.onDrift = callSetting(options.onDrift, 'alert');
+    this.onUnpinned = callSetting(options.onUnpinned, 'alert');
     this.lock = options.lock;
     const max = options.maxTrackedTools ?? 10_000;
     this.baselines = new BoundedMap(max);
@@ -105,7 +106,8 @@ export class ToolRugPullDetector implements Detector {
       const field = `tools[${i}]`;
       const pin = this.lock ? pinnedHash(this.lock, server, tool.name) : undefined;
       if (this.lock && pin === undefined) {
-        if (this.onUnpinned === 'allow') return;
+        const unpinned = this.onUnpinned();
+        if (unpinned === 'allow') return;
         const outcome: DetectorOutcome = {
           severity: 'medium',
           decision: 'alert',
@@ -114,7 +116,7 @@ export class ToolRugPullDetector implements Detector {
           evidence: [{ eventId: event.eventId, field: `${field}.name`, excerpt: tool.name }],
         };
         out.push(outcome);
-        this.flags.set(ctx.tenantId, server, tool.name, { ...outcome, decision: this.onUnpinned });
+        this.flags.set(ctx.tenantId, server, tool.name, { ...outcome, decision: unpinned });
         return;
       }
       if (pin !== undefined) {
@@ -129,7 +131,7 @@ export class ToolRugPullDetector implements Detector {
             undefined,
           );
           out.push(outcome);
-          this.flags.set(ctx.tenantId, server, tool.name, { ...outcome, decision: this.onDrift });
+          this.flags.set(ctx.tenantId, server, tool.name, { ...outcome, decision: this.onDrift() });
         }
         return;
       }
@@ -143,7 +145,7 @@ export class ToolRugPullDetector implements Detector {
       const outcome = this.drift(tool, server, field, event.eventId, 'the definition first seen', base);
       out.push(outcome);
       base.reported = hash;
-      this.flags.set(ctx.tenantId, server, tool.name, { ...outcome, decision: this.onDrift });
+      this.flags.set(ctx.tenantId, server, tool.name, { ...outcome, decision: this.onDrift() });
     });
     return out;
   }

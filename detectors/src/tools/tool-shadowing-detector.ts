@@ -10,7 +10,13 @@ import type { Detector, DetectorContext, DetectorOutcome } from '../detector.js'
 import { BoundedMap } from './bounded-map.js';
 import { ToolCallFlags } from './tool-call-flags.js';
 import { atLeast, type ToolFinding, type ToolFindingCategory } from './tool-finding.js';
-import { eventTools, type FlaggedCallPolicy, findingOutcome } from './tool-poisoning-detector.js';
+import {
+  callSetting,
+  eventTools,
+  type FlaggedCallPolicy,
+  type FlaggedCallSetting,
+  findingOutcome,
+} from './tool-poisoning-detector.js';
 import { scanToolDefinitions } from './tool-scanner.js';
 
 /** Options of the shadowing detector. */
@@ -18,7 +24,7 @@ export interface ToolShadowingOptions {
   /** Findings at or above this severity raise outcomes. Default `high`. */
   threshold?: Severity;
   /** Later calls of a shadowing (or impersonating) tool. Default `block`. */
-  onShadowingCall?: FlaggedCallPolicy;
+  onShadowingCall?: FlaggedCallSetting;
   /** Tenants whose server catalogue is kept; LRU. Default 1 000. */
   maxTenants?: number;
   /** Servers kept per tenant (most recently listed). Default 64. */
@@ -55,7 +61,7 @@ export class ToolShadowingDetector implements Detector {
     'Tool definitions that steer other servers’ tools, and colliding or confusable tool names';
   readonly defaultSeverity: Severity = 'high';
   private readonly threshold: Severity;
-  private readonly onCall: FlaggedCallPolicy;
+  private readonly onCall: () => FlaggedCallPolicy;
   private readonly tenants: BoundedMap<string, TenantCatalogue>;
   private readonly maxServers: number;
   private readonly flags: ToolCallFlags;
@@ -63,7 +69,7 @@ export class ToolShadowingDetector implements Detector {
 
   constructor(options: ToolShadowingOptions = {}) {
     this.threshold = options.threshold ?? 'high';
-    this.onCall = options.onShadowingCall ?? 'block';
+    this.onCall = callSetting(options.onShadowingCall, 'block');
     this.tenants = new BoundedMap(options.maxTenants ?? 1_000);
     this.maxServers = options.maxServersPerTenant ?? 64;
     const max = options.maxTrackedTools ?? 10_000;
@@ -123,7 +129,7 @@ export class ToolShadowingDetector implements Detector {
         flagged.add(key);
         this.flags.set(ctx.tenantId, tool.server, tool.name, {
           ...outcome,
-          decision: this.onCall,
+          decision: this.onCall(),
           title: `Call of a tool that ${f.category === 'shadowing' ? 'steers other tools' : 'impersonates another tool'}: ${tool.name}`,
         });
       }

@@ -9,7 +9,6 @@ import { type BulwarkStack, startBulwarkStack } from './bulwark-stack.js';
 import { type DemoServerDirs, REPO_ROOT } from './mcp-servers.js';
 import type { RecordedVerdict } from './recording-verdict-provider.js';
 import { SCENARIOS, type ScenarioResult } from './scenarios.js';
-import { TOOL_DETECTOR_IDS, ToolDetectorsSidecar } from './tool-detectors-sidecar.js';
 
 const HELP = `usage: npm run demo [-- --data-dir <dir>] [-- --only 1,3]
 
@@ -160,24 +159,7 @@ async function main(): Promise<number> {
     `  collector  ${stack.url}  (POST /v1/traces, POST /v1/verdicts; in-process bus → stream worker → chdb)`,
   );
   out(`  engine     ${stack.engine.detectorIds.join(', ')}`);
-  const inlineTools = TOOL_DETECTOR_IDS.every((id) => stack.engine.detectorIds.includes(id));
-  const toolSidecar = inlineTools ? undefined : new ToolDetectorsSidecar();
-  if (toolSidecar)
-    out(
-      `  beside it  ${TOOL_DETECTOR_IDS.join(', ')} (not in the collector's engine yet: they can only alert here)`,
-    );
-  const onVerdict = (v: RecordedVerdict) => {
-    printVerdict(v);
-    const side = toolSidecar?.observe(v.request);
-    const seen = new Set<string>();
-    for (const r of side?.reasons ?? []) {
-      if (seen.has(r.detectorId)) continue;
-      seen.add(r.detectorId);
-      out(
-        `    alert    ${v.agent.padEnd(14)} ${v.request.toolCall.toolName.padEnd(15)} ${'ALERT'.padEnd(7)} ${r.detectorId.padEnd(21)}          "${firstLine(r.message)}"`,
-      );
-    }
-  };
+  const onVerdict = (v: RecordedVerdict) => printVerdict(v);
   out('  model      scripted: a fixed list of tool calls per scenario, recorded with session.recordLlmCall');
 
   const results: Array<{ id: number; title: string } & ScenarioResult> = [];
@@ -194,7 +176,6 @@ async function main(): Promise<number> {
           engineDetectors: stack.engine.detectorIds,
           onVerdict,
           log: out,
-          ...(toolSidecar ? { toolSidecar } : {}),
         });
       } catch (err) {
         r = { expected: '-', got: `failed: ${(err as Error).message}`, ok: false, sessionIds: [] };

@@ -4,7 +4,6 @@ import type { Verdict } from '@bulwark/contracts';
 import type { DemoServerDirs } from './mcp-servers.js';
 import type { RecordedVerdict } from './recording-verdict-provider.js';
 import { ScriptedAgent, type ToolCallOutcome } from './scripted-agent.js';
-import type { ToolDetectorsSidecar } from './tool-detectors-sidecar.js';
 
 /** What every scenario gets. */
 export interface ScenarioContext {
@@ -15,7 +14,6 @@ export interface ScenarioContext {
   onVerdict: (v: RecordedVerdict) => void;
   log: (line: string) => void;
   /** The tool detectors run beside the collector, when its engine does not include them. */
-  toolSidecar?: ToolDetectorsSidecar;
 }
 
 /** The outcome of one scenario: what was expected, what the collector decided. */
@@ -224,7 +222,6 @@ const rugPull: Scenario = {
   id: 4,
   title: 'rug pull of a tool description',
   async run(ctx) {
-    const inline = ctx.engineDetectors.includes('tools.rug-pull');
     return withAgents(
       [ScriptedAgent.start(agentOptions(ctx, 'rug-pull', 'assistant', ASSISTANT_PROMPT), ['weather'])],
       async ([agent]) => {
@@ -238,26 +235,13 @@ const rugPull: Scenario = {
         const after = await a.callTool('weather', 'get_forecast', { city: 'Lisbon' });
         a.answer(after.blocked ? 'The weather tool changed and was blocked.' : `Forecast: ${after.text}`);
         const sessionIds = [a.session.sessionId];
-        if (inline) {
-          return {
-            expected: 'BLOCKED by tools.rug-pull',
-            got: describeVerdict(after.verdict),
-            ok:
-              before.verdict?.decision === 'allow' &&
-              after.verdict?.decision === 'block' &&
-              after.verdict.reasons.some((r) => r.detectorId === 'tools.rug-pull'),
-            sessionIds,
-          };
-        }
-        // The collector's engine does not run the tool detectors: they run beside it and can only alert.
-        const side = ctx.toolSidecar?.verdictFor(after.toolCallId);
-        const flagged = side?.reasons.some((r) => r.detectorId === 'tools.rug-pull') ?? false;
         return {
-          expected: 'ALERT by tools.rug-pull',
-          got: flagged
-            ? `ALERT by ${[...new Set(side!.reasons.map((r) => r.detectorId))].join(', ')} (collector: ${describeVerdict(after.verdict)})`
-            : `${describeVerdict(after.verdict)}, no tools.rug-pull finding`,
-          ok: flagged && before.verdict?.decision === 'allow',
+          expected: 'BLOCKED by tools.rug-pull',
+          got: describeVerdict(after.verdict),
+          ok:
+            before.verdict?.decision === 'allow' &&
+            after.verdict?.decision === 'block' &&
+            after.verdict.reasons.some((r) => r.detectorId === 'tools.rug-pull'),
           sessionIds,
         };
       },
