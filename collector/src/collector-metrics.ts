@@ -1,3 +1,4 @@
+import { STREAM_COUNTERS, type StreamMetrics } from '@bulwark/detectors/stream';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -88,5 +89,30 @@ export class CollectorMetrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Exports the stream worker's counters (store rows, alerts sent, dead letters ...) as `bulwark_<name>`, read
+   * at scrape time. Counters only grow, so they are exposed as Prometheus counters.
+   */
+  addStreamMetrics(stream: StreamMetrics): void {
+    for (const [name, help] of Object.entries(STREAM_COUNTERS)) {
+      const metricName = `bulwark_${name}`;
+      if (this.registry.getSingleMetric(metricName)) continue;
+      new Counter({
+        name: metricName,
+        help,
+        // prom-client needs label names up front: every label the stream side sets.
+        labelNames: ['table', 'channel', 'severity', 'source', 'outcome'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const s of stream.snapshot()) {
+            if (s.name !== name) continue;
+            this.inc(s.labels, s.value);
+          }
+        },
+      });
+    }
   }
 }

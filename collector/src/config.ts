@@ -82,6 +82,17 @@ export const CollectorConfigSchema = z
     /** Exported events accepted but not yet applied to session state; beyond it /v1/traces answers 429. */
     maxPendingEvents: z.number().int().min(1).max(10_000_000).default(100_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * `bulwark serve` also runs the stream worker (events → detectors → event store, alerts). Default true: one
+     * process does everything. Set false on collectors when separate workers consume Kafka.
+     */
+    worker: z.boolean().default(true),
+    /** Policy file (YAML or JSON); reloaded when it changes, an invalid edit keeps the policy in force. */
+    policyFile: z.string().min(1).optional(),
+    /** Pinned tool definitions written by `bulwark scan --pin` (`bulwark.lock.json`). */
+    toolLockFile: z.string().min(1).optional(),
+    /** Alert routing (YAML or JSON): channels (Slack, PagerDuty, webhook), routes, approvals. */
+    alertsFile: z.string().min(1).optional(),
   })
   .strict();
 
@@ -132,6 +143,10 @@ export const COLLECTOR_ENV: Readonly<Record<keyof CollectorConfig, { env: string
   ingestSliceMillis: { env: 'BULWARK_INGEST_SLICE_MILLIS', kind: 'number' },
   maxPendingEvents: { env: 'BULWARK_MAX_PENDING_EVENTS', kind: 'number' },
   logLevel: { env: 'BULWARK_LOG_LEVEL', kind: 'string' },
+  worker: { env: 'BULWARK_WORKER', kind: 'boolean' },
+  policyFile: { env: 'BULWARK_POLICY_FILE', kind: 'string' },
+  toolLockFile: { env: 'BULWARK_TOOL_LOCK_FILE', kind: 'string' },
+  alertsFile: { env: 'BULWARK_ALERTS_FILE', kind: 'string' },
 };
 
 /** Outcome of loading the config: the validated config, or every problem found. */

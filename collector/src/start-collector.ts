@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { AgentEventSchema, type EventBus, VerdictRequestSchema } from '@bulwark/contracts';
 import { DetectionEngine } from '@bulwark/detectors';
-import { InProcessEventBus, KafkaEventBus } from '@bulwark/detectors/stream';
-import { type Logger, pino } from 'pino';
+import { InProcessEventBus, KafkaEventBus, type StreamMetrics } from '@bulwark/detectors/stream';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { Authenticator, type Principal } from './authenticator.js';
 import { CollectorMetrics } from './collector-metrics.js';
@@ -21,6 +21,7 @@ import { IpFilter } from './ip-filter.js';
 import { PassthroughForwarder } from './passthrough-forwarder.js';
 import { FORWARDED_HEADER, PeerClient } from './peer-client.js';
 import { discardRest, readBody } from './read-body.js';
+import { createServiceLogger } from './service-logger.js';
 import { SessionRouter } from './session-router.js';
 import { TraceIngest } from './trace-ingest.js';
 import { VerdictService } from './verdict-service.js';
@@ -28,6 +29,10 @@ import { VerdictService } from './verdict-service.js';
 /** A component started with the collector's bus and stopped before the bus is flushed (e.g. the storage worker). */
 export interface CollectorWorker {
   shutdown(): Promise<void>;
+  /** False while the worker cannot store (its store is failing); `/readyz` answers 503 then. */
+  isReady?(): boolean;
+  /** Counters of the stream side, exported on `/metrics` as `bulwark_<name>`. */
+  streamMetrics?: StreamMetrics;
 }
 
 export interface StartCollectorOptions extends Partial<CollectorConfigInput> {
@@ -74,28 +79,6 @@ const ROUTES: Record<string, { route: Route; method: 'GET' | 'POST' }> = {
 
 const InternalEventsSchema = z.object({ events: z.array(AgentEventSchema).max(100_000) });
 
-function createLogger(level: CollectorConfig['logLevel']): Logger {
-  return pino({
-    level,
-    base: { service: 'bulwark-collector' },
-    redact: {
-      paths: [
-        'authorization',
-        'headers.authorization',
-        'headers["x-api-key"]',
-        'apiKeys',
-        'config.apiKeys',
-        'config.jwks',
-        '*.content',
-        '*.arguments',
-        'content',
-        'arguments',
-      ],
-      censor: '[redacted]',
-    },
-  });
-}
-
 function contentKind(req: IncomingMessage): 'protobuf' | 'json' | undefined {
   const ct = String(req.headers['content-type'] ?? '')
     .split(';')[0]!
@@ -141,7 +124,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
   const configOptions: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) if (!CONFIG_KEYS_EXCLUDED.has(k)) configOptions[k] = v;
   const config = resolveCollectorConfig(configOptions, options.env ?? process.env);
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createServiceLogger(config.logLevel);
   const log = logger.child({ component: 'collector' });
   const metrics = new CollectorMetrics();
 
@@ -202,6 +185,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     });
   }
   const worker = options.startWorker ? await options.startWorker(bus) : undefined;
+  if (worker?.streamMetrics) metrics.addStreamMetrics(worker.streamMetrics);
 
   // ---- session state, routing, ingest
   const engine = options.engine ?? new DetectionEngine({ monotonicMicros: () => performance.now() * 1000 });
@@ -499,10 +483,11 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
           return;
         case 'readyz': {
           const busReady = bus.isReady();
-          if (closing || !busReady) {
+          const workerReady = worker?.isReady?.() ?? true;
+          if (closing || !busReady || !workerReady) {
             HttpReply.json(res, 503, {
               status: 'not_ready',
-              reason: closing ? 'shutting down' : 'event bus not ready',
+              reason: closing ? 'shutting down' : !busReady ? 'event bus not ready' : 'event store not ready',
             });
           } else HttpReply.json(res, 200, { status: 'ready' });
           return;

@@ -1,7 +1,14 @@
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { loadCollectorConfig } from '../config.js';
+import type { EventBus } from '@bulwark/contracts';
+import { DetectionEngine } from '@bulwark/detectors';
+import { PolicyFileWatcher, StoreError, StreamConfigError } from '@bulwark/detectors/stream';
 import { CollectorConfigError, CollectorListenError } from '../errors.js';
+import { loadServiceConfig } from '../service-config.js';
+import { createServiceLogger } from '../service-logger.js';
 import { startCollector } from '../start-collector.js';
+import { StorageWorker } from '../storage-worker.js';
 
 const HELP = `usage: bulwark serve [options]
 
@@ -63,29 +70,85 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   // Validate everything once, up front, and list every bad key.
-  const checked = loadCollectorConfig(options, process.env);
+  const checked = loadServiceConfig(options, process.env);
   if (!checked.ok) {
     console.error(
       `bulwark serve: invalid configuration:\n${checked.issues.map((i) => `  - ${i}`).join('\n')}`,
     );
     return 2;
   }
+  const service = checked.config;
+  const { collector: config } = service;
 
+  // One policy for the collector's engine and the worker's, swapped together on reload.
+  let policy = service.policy;
+  const engineOptions = () => ({
+    monotonicMicros: () => performance.now() * 1000,
+    ...(policy ? { policy } : {}),
+    ...(service.toolLock ? { toolLock: service.toolLock } : {}),
+  });
+  const engine = new DetectionEngine(engineOptions());
+  let workerEngine: DetectionEngine | undefined;
+  const logger = createServiceLogger(config.logLevel);
+
+  let watcher: PolicyFileWatcher | undefined;
   let collector: Awaited<ReturnType<typeof startCollector>>;
   try {
-    collector = await startCollector(options);
+    if (config.policyFile) {
+      const log = logger.child({ component: 'policy' });
+      watcher = await PolicyFileWatcher.start(config.policyFile, {
+        onPolicy: (p) => {
+          if (policy !== undefined && p !== policy) log.info({ file: config.policyFile }, 'policy reloaded');
+          policy = p;
+          engine.setPolicy(p);
+          workerEngine?.setPolicy(p);
+        },
+        onError: (err) =>
+          log.error(
+            { err, file: config.policyFile },
+            'policy file is invalid; the previous policy stays in force',
+          ),
+      });
+    }
+    collector = await startCollector({
+      ...options,
+      engine,
+      logger,
+      ...(service.store
+        ? {
+            startWorker: (bus: EventBus) =>
+              StorageWorker.start({
+                bus,
+                busKind: config.bus,
+                env: process.env,
+                createEngine: () => {
+                  workerEngine = new DetectionEngine(engineOptions());
+                  return workerEngine;
+                },
+                logger,
+                ...(service.alerts ? { alerts: service.alerts } : {}),
+              }),
+          }
+        : {}),
+    });
   } catch (err) {
-    if (err instanceof CollectorConfigError) {
+    await watcher?.shutdown();
+    if (err instanceof CollectorConfigError || err instanceof StreamConfigError) {
       console.error(`bulwark serve: invalid configuration:\n${err.issues.map((i) => `  - ${i}`).join('\n')}`);
       return 2;
     }
-    if (err instanceof CollectorListenError) {
+    if (err instanceof CollectorListenError || err instanceof StoreError) {
       console.error(`bulwark serve: ${err.message}`);
       return 1;
     }
     throw err;
   }
-  console.log(`bulwark collector listening on ${collector.url} (health: ${collector.url}/healthz)`);
+  const store = service.store
+    ? service.store.store === 'chdb'
+      ? `, events stored in ${path.resolve(service.store.dataDir)} (chdb)`
+      : `, events stored in ${service.store.clickhouseUrl}`
+    : '';
+  console.log(`bulwark collector listening on ${collector.url} (health: ${collector.url}/healthz)${store}`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -96,13 +159,16 @@ export async function run(argv: string[]): Promise<number> {
       }
       stopping = true;
       console.log(`bulwark serve: ${signal} received, shutting down (flushing the event bus)`);
-      collector.close().then(
-        () => resolve(0),
-        (err: unknown) => {
-          console.error(`bulwark serve: shutdown failed: ${(err as Error).message}`);
-          resolve(1);
-        },
-      );
+      collector
+        .close()
+        .then(() => watcher?.shutdown())
+        .then(
+          () => resolve(0),
+          (err: unknown) => {
+            console.error(`bulwark serve: shutdown failed: ${(err as Error).message}`);
+            resolve(1);
+          },
+        );
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -52,6 +52,8 @@ export {
 } from './open-event-store.js';
 export type { PagerDutyAlertSinkOptions } from './pagerduty-alert-sink.js';
 export { PAGERDUTY_SEVERITY, PagerDutyAlertSink, pagerDutyEvent } from './pagerduty-alert-sink.js';
+export type { PolicyFileWatcherOptions } from './policy-file-watcher.js';
+export { PolicyFileWatcher } from './policy-file-watcher.js';
 export type { PostOutcome } from './post-json.js';
 export { postJson } from './post-json.js';
 export type {

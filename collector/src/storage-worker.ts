@@ -1,0 +1,109 @@
+import type { EventBus } from '@bulwark/contracts';
+import type { DetectionEngine } from '@bulwark/detectors';
+import {
+  AlertRouter,
+  type AlertRoutingConfig,
+  type EventStore,
+  type EventStoreConfigInput,
+  openEventStore,
+  StreamMetrics,
+  StreamWorker,
+} from '@bulwark/detectors/stream';
+import type { Logger } from 'pino';
+import type { CollectorWorker } from './start-collector.js';
+
+/** What the storage worker needs; everything already validated. */
+export interface StorageWorkerOptions {
+  bus: EventBus;
+  /** `memory` or `kafka`: on the in-process bus a published record is already handed over (no flush wait). */
+  busKind: 'memory' | 'kafka';
+  /** Event store settings (`BULWARK_STORE`, `BULWARK_DATA_DIR`, ...), merged over `env` by `openEventStore`. */
+  store?: EventStoreConfigInput;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Alert routing; without it alerts are stored (and shown on the dashboards) but not sent anywhere. */
+  alerts?: AlertRoutingConfig;
+  /** Makes the worker's engine (same policy and tool lock as the collector's). */
+  createEngine: () => DetectionEngine;
+  logger: Logger;
+  /** Consumer group prefix. Default `bulwark-worker`. */
+  groupId?: string;
+}
+
+/**
+ * The stream side of `bulwark serve`: opens the event store (embedded chdb by default, migrations applied),
+ * starts a `StreamWorker` on the collector's bus and, when routing is configured, delivers alerts. Plugged into
+ * `startCollector({ startWorker })`, so the collector stops it before flushing the bus, and `/readyz` follows
+ * the store.
+ *
+ * @example
+ * const collector = await startCollector({
+ *   startWorker: (bus) => StorageWorker.start({ bus, busKind: 'memory', createEngine: () => new DetectionEngine(), logger }),
+ * });
+ */
+export class StorageWorker implements CollectorWorker {
+  readonly streamMetrics: StreamMetrics;
+  private constructor(
+    readonly store: EventStore,
+    private readonly worker: StreamWorker,
+    streamMetrics: StreamMetrics,
+    private readonly log: Logger,
+  ) {
+    this.streamMetrics = streamMetrics;
+  }
+
+  /** Opens the store and starts consuming. Throws `StreamConfigError` / `StoreError` when the store cannot open. */
+  static async start(options: StorageWorkerOptions): Promise<StorageWorker> {
+    const metrics = new StreamMetrics();
+    const log = options.logger.child({ component: 'storage-worker' });
+    const store = await openEventStore(options.store ?? {}, {
+      env: options.env ?? process.env,
+      logger: options.logger.child({ component: 'event-store' }),
+      metrics,
+      // A service waits for its store a while (ClickHouse may start after us); a dead one fails the start.
+      startRetry: { deadlineMillis: 60_000 },
+    });
+    try {
+      const alertRouter = options.alerts
+        ? new AlertRouter({ config: options.alerts, store, metrics, logger: options.logger })
+        : undefined;
+      const worker = new StreamWorker({
+        bus: options.bus,
+        store,
+        createEngine: options.createEngine,
+        logger: options.logger,
+        metrics,
+        // The in-process bus's forceFlush waits for every consumer, including the handler that would call it.
+        flushBusBeforeCommit: options.busKind === 'kafka',
+        ...(alertRouter ? { alertRouter } : {}),
+        ...(options.groupId ? { groupId: options.groupId } : {}),
+      });
+      await worker.start();
+      log.info(
+        { alerts: alertRouter ? Object.keys(options.alerts!.channels) : [] },
+        'storage worker started',
+      );
+      return new StorageWorker(store, worker, metrics, log);
+    } catch (err) {
+      await store.shutdown().catch(() => {});
+      throw err;
+    }
+  }
+
+  isReady(): boolean {
+    return this.store.isReady();
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.store.forceFlush();
+  }
+
+  /** Drains in-flight batches, then flushes and closes the store. */
+  async shutdown(): Promise<void> {
+    try {
+      await this.worker.shutdown();
+    } finally {
+      await this.store.shutdown();
+      this.log.info({}, 'storage worker stopped');
+    }
+  }
+}
