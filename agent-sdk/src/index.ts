@@ -7,6 +7,8 @@ export type {
 export { receiveAgentMessage, sendAgentMessage } from './agent-messages.js';
 export { AgentSession, INSTRUMENTATION_NAME, SDK_VERSION } from './agent-session.js';
 export { AsyncContextManager } from './async-context-manager.js';
+export type { CollectorApprovalsOptions } from './collector-approvals.js';
+export { CollectorApprovals } from './collector-approvals.js';
 export type { CaptureMode } from './content-capture.js';
 export type { BulwarkTracerProviderOptions } from './create-bulwark-tracer-provider.js';
 export { createBulwarkTracerProvider, DEFAULT_TRACES_URL } from './create-bulwark-tracer-provider.js';

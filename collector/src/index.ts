@@ -1,3 +1,5 @@
+export type { RecordOutcome } from './approval-desk.js';
+export { ApprovalDesk } from './approval-desk.js';
 export type { AuthenticatorOptions, AuthResult, Principal } from './authenticator.js';
 export { Authenticator, MAX_TOKEN_LIFETIME_SECONDS } from './authenticator.js';
 export { CollectorMetrics } from './collector-metrics.js';
@@ -14,6 +16,11 @@ export { decodeOtlpTraces } from './decode-otlp-traces.js';
 export { CollectorConfigError, CollectorError, CollectorListenError } from './errors.js';
 export { IpFilter } from './ip-filter.js';
 export { OtlpProto } from './otlp-proto.js';
+export type { ServiceConfig, ServiceConfigResult } from './service-config.js';
+export { loadServiceConfig } from './service-config.js';
+export { createServiceLogger, REDACTED_LOG_PATHS } from './service-logger.js';
 export { SessionRouter } from './session-router.js';
 export type { CollectorWorker, RunningCollector, StartCollectorOptions } from './start-collector.js';
 export { startCollector } from './start-collector.js';
+export type { StorageWorkerOptions } from './storage-worker.js';
+export { StorageWorker } from './storage-worker.js';

@@ -1,11 +1,18 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { AgentEventSchema, type EventBus, VerdictRequestSchema } from '@bulwark/contracts';
+import {
+  AgentEventSchema,
+  ApprovalAnswerSchema,
+  ApprovalWaitSchema,
+  type EventBus,
+  VerdictRequestSchema,
+} from '@bulwark/contracts';
 import { DetectionEngine } from '@bulwark/detectors';
 import { InProcessEventBus, KafkaEventBus, type StreamMetrics } from '@bulwark/detectors/stream';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { ApprovalDesk } from './approval-desk.js';
 import { Authenticator, type Principal } from './authenticator.js';
 import { CollectorMetrics } from './collector-metrics.js';
 import {
@@ -67,10 +74,21 @@ export interface RunningCollector {
 
 const CONFIG_KEYS_EXCLUDED = new Set(['env', 'eventBus', 'engine', 'logger', 'startWorker']);
 
-type Route = 'traces' | 'verdicts' | 'internal_events' | 'healthz' | 'readyz' | 'metrics' | 'other';
+type Route =
+  | 'traces'
+  | 'verdicts'
+  | 'approvals'
+  | 'approvals_wait'
+  | 'internal_events'
+  | 'healthz'
+  | 'readyz'
+  | 'metrics'
+  | 'other';
 const ROUTES: Record<string, { route: Route; method: 'GET' | 'POST' }> = {
   '/v1/traces': { route: 'traces', method: 'POST' },
   '/v1/verdicts': { route: 'verdicts', method: 'POST' },
+  '/v1/approvals': { route: 'approvals', method: 'POST' },
+  '/v1/approvals/wait': { route: 'approvals_wait', method: 'POST' },
   '/v1/internal/events': { route: 'internal_events', method: 'POST' },
   '/healthz': { route: 'healthz', method: 'GET' },
   '/readyz': { route: 'readyz', method: 'GET' },
@@ -78,6 +96,13 @@ const ROUTES: Record<string, { route: Route; method: 'GET' | 'POST' }> = {
 };
 
 const InternalEventsSchema = z.object({ events: z.array(AgentEventSchema).max(100_000) });
+
+function issuesText(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 10)
+    .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+    .join('; ');
+}
 
 function contentKind(req: IncomingMessage): 'protobuf' | 'json' | undefined {
   const ct = String(req.headers['content-type'] ?? '')
@@ -438,6 +463,50 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     HttpReply.json(res, 200, { ingested: events.length });
   }
 
+  // ---- approvals: approvers answer require_approval verdicts here; the waiting agent long-polls for it.
+  const approvals = new ApprovalDesk();
+  async function handleApprovalAnswer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const principal = await authenticate(req, res);
+    if (!principal) return;
+    const json = await readJson(req, res);
+    if (!json.ok) return;
+    const parsed = ApprovalAnswerSchema.safeParse(json.value);
+    if (!parsed.success) {
+      HttpReply.error(res, 400, 'invalid_request', `approval answer is invalid: ${issuesText(parsed.error)}`);
+      return;
+    }
+    const tenantId = principal.tenantId ?? config.tenantId;
+    const outcome = approvals.record(tenantId, parsed.data);
+    if (!outcome.ok) {
+      HttpReply.error(res, 409, outcome.code, outcome.message);
+      return;
+    }
+    log.info(
+      {
+        tenantId,
+        approvalId: parsed.data.approvalId,
+        decision: parsed.data.decision,
+        approver: parsed.data.approver,
+      },
+      'approval answered',
+    );
+    HttpReply.json(res, 200, { status: outcome.status, waitersReleased: outcome.waitersReleased });
+  }
+  async function handleApprovalWait(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const principal = await authenticate(req, res);
+    if (!principal) return;
+    const json = await readJson(req, res);
+    if (!json.ok) return;
+    const parsed = ApprovalWaitSchema.safeParse(json.value);
+    if (!parsed.success) {
+      HttpReply.error(res, 400, 'invalid_request', `approval wait is invalid: ${issuesText(parsed.error)}`);
+      return;
+    }
+    const tenantId = principal.tenantId ?? config.tenantId;
+    const wait = closing ? 0 : parsed.data.waitMillis;
+    HttpReply.json(res, 200, await approvals.wait(tenantId, parsed.data.approvalId, wait));
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const spec = ROUTES[path];
@@ -508,6 +577,12 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
         case 'internal_events':
           await handleInternalEvents(req, res);
           return;
+        case 'approvals':
+          await handleApprovalAnswer(req, res);
+          return;
+        case 'approvals_wait':
+          await handleApprovalWait(req, res);
+          return;
         default:
           return;
       }
@@ -554,6 +629,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
   const close = () => {
     closed ??= (async () => {
       closing = true;
+      approvals.close();
       log.info({}, 'collector shutting down: no new connections, finishing requests in flight');
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -57,7 +57,7 @@ export class StorageWorker implements CollectorWorker {
     const log = options.logger.child({ component: 'storage-worker' });
     const store = await openEventStore(options.store ?? {}, {
       env: options.env ?? process.env,
-      logger: options.logger.child({ component: 'event-store' }),
+      logger: options.logger,
       metrics,
       // A service waits for its store a while (ClickHouse may start after us); a dead one fails the start.
       startRetry: { deadlineMillis: 60_000 },

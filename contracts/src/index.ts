@@ -29,6 +29,8 @@ export {
   ToolDefinitionsEventSchema,
   ToolResultEventSchema,
 } from './agent-event.js';
+export type { ApprovalAnswer, ApprovalStatus, ApprovalSubject, ApprovalWait } from './approval.js';
+export { ApprovalAnswerSchema, ApprovalWaitSchema, approvalId } from './approval.js';
 export { BulwarkError, ContractValidationError, isRetriable, RetryExhaustedError } from './errors.js';
 export type {
   BusRecord,

@@ -1,5 +1,6 @@
 import {
   type Alert,
+  approvalId,
   RetryExhaustedError,
   retry,
   SEVERITY_RANK,
@@ -299,12 +300,7 @@ export class AlertRouter {
     const a = this.config.approvals;
     if (!a || verdict.decision !== 'require_approval') return { status: 'skipped' };
     const request: ApprovalRequest = {
-      approvalId: stableHash([
-        verdict.tenantId,
-        verdict.sessionId,
-        verdict.toolCallId,
-        verdict.argumentsHash ?? '',
-      ]).slice(0, 32),
+      approvalId: approvalId(verdict),
       tenantId: verdict.tenantId,
       sessionId: verdict.sessionId,
       agentId,

@@ -1,0 +1,109 @@
+import { type ApprovalStatus, approvalId } from '@bulwark/contracts';
+import { diag } from '@opentelemetry/api';
+import { Pool } from 'undici';
+import { DEFAULT_VERDICT_URL } from './remote-verdict-provider.js';
+import { type ApprovalHandler, type ApprovalRequest, OptionChecker } from './session-options.js';
+
+/** Options of {@link CollectorApprovals}. */
+export interface CollectorApprovalsOptions {
+  /** The collector's base URL. Env `BULWARK_VERDICT_URL` (its origin). Default `http://127.0.0.1:4318`. */
+  url?: string;
+  /** How long a call waits for a human before it is refused, ms. Default 300 000 (the worker's default). */
+  timeoutMillis?: number;
+  /** Extra headers (API key). Env `BULWARK_API_KEY` adds `authorization: Bearer <key>`. */
+  headers?: Record<string, string>;
+}
+
+const POLL_MILLIS = 25_000;
+const RETRY_MILLIS = 1_000;
+
+/**
+ * Waits for an approver's answer to a `require_approval` verdict through the collector: the worker sends the
+ * request to the approver channel, the approver posts `{approvalId, decision}` to `POST /v1/approvals`, and this
+ * handler long-polls `POST /v1/approvals/wait` until the answer comes or `timeoutMillis` passes. Fails closed:
+ * no answer, an unreachable collector or a shut-down handler refuse the call. Never throws.
+ *
+ * @example
+ * const approvals = new CollectorApprovals({ url: 'http://127.0.0.1:4318', timeoutMillis: 120_000 });
+ * instrumentMcpClient(client, { verdictProvider, onApprovalRequired: approvals.handler });
+ */
+export class CollectorApprovals {
+  readonly origin: string;
+  readonly timeoutMillis: number;
+  private readonly headers: Record<string, string>;
+  private readonly pool: Pool;
+  private closed = false;
+
+  constructor(
+    options: CollectorApprovalsOptions = {},
+    env: Record<string, string | undefined> = process.env,
+  ) {
+    const c = new OptionChecker('CollectorApprovals options', env);
+    const url = c.url('url', options.url, 'BULWARK_VERDICT_URL') ?? new URL(DEFAULT_VERDICT_URL);
+    this.timeoutMillis = c.int('timeoutMillis', options.timeoutMillis, undefined, 1, 86_400_000, 300_000);
+    c.throwIfInvalid();
+    this.origin = url.origin;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.headers ?? {})) headers[k.toLowerCase()] = v;
+    if (env.BULWARK_API_KEY && headers.authorization === undefined)
+      headers.authorization = `Bearer ${env.BULWARK_API_KEY}`;
+    headers['content-type'] = 'application/json';
+    this.headers = headers;
+    this.pool = new Pool(url.origin, {
+      connections: 2,
+      keepAliveTimeout: 30_000,
+      bodyTimeout: POLL_MILLIS + 10_000,
+    });
+  }
+
+  /** The `onApprovalRequired` handler. */
+  readonly handler: ApprovalHandler = async (request: ApprovalRequest) => {
+    const id = approvalId({
+      tenantId: request.verdict.tenantId,
+      sessionId: request.verdict.sessionId,
+      toolCallId: request.toolCallId,
+      argumentsHash: request.verdict.argumentsHash ?? request.argumentsHash,
+    });
+    const deadline = Date.now() + this.timeoutMillis;
+    while (!this.closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const status = await this.ask(id, Math.min(POLL_MILLIS, left));
+      if (status?.status === 'decided') return status.decision === 'allow';
+      if (status === undefined)
+        await new Promise((r) => setTimeout(r, Math.min(RETRY_MILLIS, Math.max(0, left))));
+    }
+    diag.warn(`@bulwark/agent-sdk: no approval for tool call ${request.toolCallId} in time; refused`);
+    return false;
+  };
+
+  private async ask(id: string, waitMillis: number): Promise<ApprovalStatus | undefined> {
+    try {
+      const res = await this.pool.request({
+        path: '/v1/approvals/wait',
+        method: 'POST',
+        headers: this.headers,
+        body: JSON.stringify({ approvalId: id, waitMillis }),
+        headersTimeout: waitMillis + 10_000,
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) {
+        diag.warn(`@bulwark/agent-sdk: approval wait answered ${res.statusCode}: ${text.slice(0, 200)}`);
+        return undefined;
+      }
+      const body = JSON.parse(text) as ApprovalStatus;
+      return body.status === 'decided' || body.status === 'pending' ? body : undefined;
+    } catch (err) {
+      diag.warn(`@bulwark/agent-sdk: approval wait failed: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Refuses every waiting and later call, and closes the connections. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    await this.pool.close().catch(() => {});
+  }
+
+  async forceFlush(): Promise<void> {}
+}
