@@ -58,12 +58,8 @@ export class CollectorApprovals {
 
   /** The `onApprovalRequired` handler. */
   readonly handler: ApprovalHandler = async (request: ApprovalRequest) => {
-    const id = approvalId({
-      tenantId: request.verdict.tenantId,
-      sessionId: request.verdict.sessionId,
-      toolCallId: request.toolCallId,
-      argumentsHash: request.verdict.argumentsHash ?? request.argumentsHash,
-    });
+    // Exactly the verdict's fields, as the worker computes it; the guard already refuses changed arguments.
+    const id = approvalId(request.verdict);
     const deadline = Date.now() + this.timeoutMillis;
     while (!this.closed) {
       const left = deadline - Date.now();

@@ -49,6 +49,12 @@ export interface StreamWorkerOptions {
   incidents?: IncidentTracker;
   /** When set, the worker also consumes the `alerts` topic and delivers alerts (and approval requests). */
   alertRouter?: AlertRouter;
+  /**
+   * Run the detectors over the events. Default true. Set false when the collector that published them runs in
+   * the same process over the in-process bus: its engine already evaluated every event inline and published
+   * the findings this worker stores and turns into incidents, so evaluating again only doubles the CPU.
+   */
+  detect?: boolean;
   /** Rebuild a session's detector state from the store the first time this worker sees it. Default true. */
   hydrateSessions?: boolean;
   /**
@@ -90,6 +96,7 @@ export class StreamWorker {
   private readonly incidents: IncidentTracker;
   private readonly router: AlertRouter | undefined;
   private readonly hydrate: boolean;
+  private readonly detect: boolean;
   private readonly maxPushbackMillis: number;
   private readonly flushBus: boolean;
   private readonly now: () => number;
@@ -123,7 +130,8 @@ export class StreamWorker {
           : {}),
       });
     this.router = options.alertRouter;
-    this.hydrate = options.hydrateSessions ?? true;
+    this.detect = options.detect ?? true;
+    this.hydrate = this.detect && (options.hydrateSessions ?? true);
     this.maxPushbackMillis = options.maxPushbackMillis ?? 30_000;
     this.flushBus = options.flushBusBeforeCommit ?? true;
     this.now = options.now ?? Date.now;
@@ -200,10 +208,12 @@ export class StreamWorker {
     await this.hydrateSessions(events);
     const verdicts: VerdictRecord[] = [];
     const findings: Finding[] = [];
-    for (const e of events) {
-      const out = this.engine.ingest(e);
-      for (const f of out.findings) findings.push(f);
-      if (out.verdict) verdicts.push({ verdict: out.verdict, origin: 'stream', agentId: e.agentId });
+    if (this.detect) {
+      for (const e of events) {
+        const out = this.engine.ingest(e);
+        for (const f of out.findings) findings.push(f);
+        if (out.verdict) verdicts.push({ verdict: out.verdict, origin: 'stream', agentId: e.agentId });
+      }
     }
     await this.accept('events', () => this.store.appendEvents(events));
     await this.accept('verdicts', () => this.store.insertVerdicts(verdicts));

@@ -2,17 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type RunningCollector, startCollector } from '@bulwark/collector';
-import type { BusRecord, BusTopic, EventBus, PublishResult, SubscribeOptions } from '@bulwark/contracts';
+import { type RunningCollector, StorageWorker, startCollector } from '@bulwark/collector';
+import type { EventBus } from '@bulwark/contracts';
 import { DetectionEngine } from '@bulwark/detectors';
-import {
-  ChdbEventStore,
-  ClickHouseServerEventStore,
-  type EventStore,
-  QUERIES,
-  StreamMetrics,
-  StreamWorker,
-} from '@bulwark/detectors/stream';
+import { type EventStore, QUERIES, type StreamMetrics } from '@bulwark/detectors/stream';
 import { type Logger, pino } from 'pino';
 
 /** What to run: the in-process bus + embedded chdb (what `bulwark serve` runs by default), or Kafka + a ClickHouse server. */
@@ -58,34 +51,6 @@ export interface BulwarkStack {
 }
 
 /**
- * The in-process bus as the worker should see it. `InProcessEventBus.forceFlush()` waits until every handler
- * has caught up, and the worker calls `forceFlush()` from inside its own `events` handler, so each batch
- * waits for itself until the flush timeout (10 s). For an in-process bus a published record is already "handed
- * to the transport" (the `EventBus.forceFlush` contract), so here it resolves at once.
- * WORKAROUND until the stream worker or the bus is fixed (reported to their owners).
- */
-class InProcessFlushView implements EventBus {
-  constructor(private readonly bus: EventBus) {}
-  publish<T>(topic: BusTopic, records: readonly BusRecord<T>[]): Promise<PublishResult> {
-    return this.bus.publish(topic, records);
-  }
-  subscribe<T>(
-    topic: BusTopic,
-    handler: (records: readonly BusRecord<T>[]) => Promise<void>,
-    options: SubscribeOptions,
-  ) {
-    return this.bus.subscribe(topic, handler, options);
-  }
-  isReady(): boolean {
-    return this.bus.isReady();
-  }
-  async forceFlush(): Promise<void> {}
-  shutdown(): Promise<void> {
-    return this.bus.shutdown();
-  }
-}
-
-/**
  * Starts what `bulwark serve` runs, in this process: the collector (OTLP/HTTP + verdict API) on loopback, a
  * `StreamWorker` on its bus, and an event store (embedded chdb by default). The collector's engine is the
  * default one (`new DetectionEngine()` with its built-in detectors), created here so callers can see which
@@ -98,30 +63,15 @@ class InProcessFlushView implements EventBus {
  */
 export async function startBulwarkStack(options: BulwarkStackOptions = {}): Promise<BulwarkStack> {
   const logger: Logger = pino({ level: options.logLevel ?? 'warn', base: { service: 'bulwark-stack' } });
-  const streamMetrics = new StreamMetrics();
   const storeKind = options.store ?? 'chdb';
   const tempDir =
     storeKind === 'chdb' && !options.dataDir
       ? mkdtempSync(path.join(os.tmpdir(), 'bulwark-data-'))
       : undefined;
-  const database = options.database ?? 'bulwark';
-  const storeLogger = logger.child({ component: 'store' });
-  const store: EventStore =
-    storeKind === 'chdb'
-      ? await ChdbEventStore.open({
-          dataDir: options.dataDir ?? tempDir!,
-          database,
-          logger: storeLogger,
-          metrics: streamMetrics,
-        })
-      : await ClickHouseServerEventStore.open({
-          url: options.clickhouseUrl ?? 'http://127.0.0.1:8123',
-          database,
-          logger: storeLogger,
-          metrics: streamMetrics,
-        });
   const engine = new DetectionEngine({ monotonicMicros: () => performance.now() * 1000 });
   const prefix = options.kafkaTopicPrefix ?? 'bulwark';
+  const busKind = options.bus ?? 'memory';
+  let storage: StorageWorker | undefined;
   let collector: RunningCollector;
   try {
     collector = await startCollector({
@@ -131,7 +81,7 @@ export async function startBulwarkStack(options: BulwarkStackOptions = {}): Prom
       engine,
       logger,
       ...(options.busMaxBufferedRecords ? { busMaxBufferedRecords: options.busMaxBufferedRecords } : {}),
-      ...(options.bus === 'kafka'
+      ...(busKind === 'kafka'
         ? {
             bus: 'kafka' as const,
             kafkaBrokers: options.kafkaBrokers ?? ['127.0.0.1:9092'],
@@ -141,23 +91,31 @@ export async function startBulwarkStack(options: BulwarkStackOptions = {}): Prom
             kafkaTopicAlerts: `${prefix}.alerts`,
           }
         : {}),
+      // Exactly what `bulwark serve` plugs in.
       startWorker: async (bus: EventBus) => {
-        const worker = new StreamWorker({
-          bus: options.bus === 'kafka' ? bus : new InProcessFlushView(bus),
-          store,
-          logger: logger.child({ component: 'worker' }),
-          metrics: streamMetrics,
+        storage = await StorageWorker.start({
+          bus,
+          busKind,
+          env: {},
+          store: {
+            store: storeKind === 'chdb' ? 'chdb' : 'server',
+            database: options.database ?? 'bulwark',
+            ...(storeKind === 'chdb' ? { dataDir: options.dataDir ?? tempDir! } : {}),
+            ...(options.clickhouseUrl ? { clickhouseUrl: options.clickhouseUrl } : {}),
+          },
+          createEngine: () => new DetectionEngine(),
+          logger,
           ...(options.workerGroupId ? { groupId: options.workerGroupId } : {}),
         });
-        await worker.start();
-        return worker;
+        return storage;
       },
     });
   } catch (err) {
-    await store.shutdown().catch(() => {});
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     throw err;
   }
+  const store = storage!.store;
+  const streamMetrics = storage!.streamMetrics;
 
   const counts = async (tenantId: string): Promise<StoreCounts> => {
     const out: StoreCounts = {
@@ -177,8 +135,7 @@ export async function startBulwarkStack(options: BulwarkStackOptions = {}): Prom
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
-      await collector.close();
-      await store.shutdown();
+      await collector.close(); // stops the worker, which flushes and closes the store
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     })();
     return closed;
