@@ -61,8 +61,35 @@ export function entropy(s: string): number {
   return h;
 }
 
-// A plain character-class run (no word boundaries) keeps this linear on large texts.
-const HIGH_ENTROPY_CANDIDATE = /[A-Za-z0-9+/_=-]{24,}/g;
+/** Characters of key- and token-like runs: `[A-Za-z0-9+/_=-]`. */
+function isTokenChar(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 48 && c <= 57) ||
+    c === 43 ||
+    c === 47 ||
+    c === 95 ||
+    c === 61 ||
+    c === 45
+  );
+}
+
+/**
+ * Runs of at least 24 token characters, found in one pass (a `{24,}` regex re-tries from every position of
+ * every shorter word, which showed up in profiles of large tool results).
+ */
+function forEachTokenRun(s: string, visit: (start: number, end: number) => boolean): void {
+  let start = -1;
+  for (let i = 0; i <= s.length; i++) {
+    if (i < s.length && isTokenChar(s.charCodeAt(i))) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0 && i - start >= 24 && !visit(start, i)) return;
+    start = -1;
+  }
+}
 
 /**
  * Finds secrets in `text`.
@@ -83,15 +110,14 @@ export function findSecrets(text: string, maxChars = 100_000): SecretMatch[] {
       if (out.length > 32) return out;
     }
   }
-  HIGH_ENTROPY_CANDIDATE.lastIndex = 0;
-  for (const m of s.matchAll(HIGH_ENTROPY_CANDIDATE)) {
-    const v = m[0];
+  forEachTokenRun(s, (start, end) => {
+    const v = s.slice(start, end);
     // Mixed classes and high entropy: keys and tokens, not words, hex hashes of documents or UUIDs.
-    if (!/[a-z]/.test(v) || !/[A-Z]/.test(v) || !/\d/.test(v)) continue;
-    if (entropy(v) < 4) continue;
-    if (out.some((o) => o.start <= m.index && o.end >= m.index + v.length)) continue;
-    out.push({ kind: 'high-entropy', value: v.toLowerCase(), start: m.index, end: m.index + v.length });
-    if (out.length > 32) break;
-  }
+    if (!/[a-z]/.test(v) || !/[A-Z]/.test(v) || !/\d/.test(v)) return true;
+    if (entropy(v) < 4) return true;
+    if (out.some((o) => o.start <= start && o.end >= end)) return true;
+    out.push({ kind: 'high-entropy', value: v.toLowerCase(), start, end });
+    return out.length <= 32;
+  });
   return out;
 }
