@@ -52,9 +52,9 @@ export interface StartCollectorOptions extends Partial<CollectorConfigInput> {
   /** Root logger. Default: pino at `logLevel`, secrets and prompt text redacted. */
   logger?: Logger;
   /**
-   * HOOK for the storage worker (`@bulwark/detectors/stream`), to be wired by the lead: called once with the
-   * bus after it is created and before the server listens; its `shutdown()` runs on close, after the server
-   * stopped accepting and before the bus is flushed.
+   * Starts the stream side (`StorageWorker.start` in `bulwark serve`): called once with the bus after it is
+   * created and before the server listens; its `shutdown()` runs on close, after the server stopped accepting
+   * and before the bus is flushed.
    */
   startWorker?: (bus: EventBus) => Promise<CollectorWorker>;
 }

@@ -71,7 +71,8 @@ export function findingOutcome(f: ToolFinding, eventId: string, toolIndexInEvent
  * Scan results are cached by the list's content, so the same server listed in every session is scanned once.
  *
  * @example
- * const engine = new DetectionEngine({ extraDetectors: [new ToolPoisoningDetector()] });
+ * // Built into `new DetectionEngine()`; alone, with options:
+ * const engine = new DetectionEngine({ detectors: [new ToolPoisoningDetector({ onPoisonedCall: 'require_approval' })] });
  */
 export class ToolPoisoningDetector implements Detector {
   readonly id = 'tools.poisoning';

@@ -53,7 +53,8 @@ interface TenantCatalogue {
  * list actually changed.
  *
  * @example
- * const engine = new DetectionEngine({ extraDetectors: [new ToolShadowingDetector()] });
+ * // Built into `new DetectionEngine()`; alone, with options:
+ * const engine = new DetectionEngine({ detectors: [new ToolShadowingDetector({ threshold: 'medium' })] });
  */
 export class ToolShadowingDetector implements Detector {
   readonly id = 'tools.shadowing';
