@@ -211,6 +211,13 @@ export function eventStoreContractSuite(target: EventStoreContractTarget): void 
       const session = { tenantId: 'acme', sessionId: "sess-'1'\\" };
 
       expect(await rows(store, QUERIES.sessionEvents, session)).toEqual(s.events);
+      // Quotes and backslashes in ids survive the array parameter (bound, or inlined on old servers).
+      expect(
+        await rows(store, QUERIES.storedSessions, {
+          tenantId: 'acme',
+          sessionIds: ["sess-'1'\\", 'never-seen', "o'brien"],
+        }),
+      ).toEqual([{ sessionId: "sess-'1'\\" }]);
 
       const verdicts = await rows(store, QUERIES.sessionVerdicts, session);
       expect(verdicts.map((v) => v.origin).sort()).toEqual(['inline', 'stream']);

@@ -12,7 +12,11 @@ describe('queries', () => {
       'dead_letters',
       'schema_migrations',
     ];
+    // DISTINCT over the ordering key: a duplicate row cannot change the answer, and FINAL is what makes the
+    // per-batch existence check slow on old servers.
+    const duplicateProof = new Set(['storedSessions']);
     for (const q of Object.values(QUERIES)) {
+      if (duplicateProof.has(q.name)) continue;
       for (const t of raw) {
         for (const m of q.sql.matchAll(new RegExp(`FROM ${t}\\b(\\s+FINAL)?`, 'g'))) {
           expect(m[1], `${q.name} reads ${t} without FINAL`).toBeDefined();

@@ -259,29 +259,36 @@ export class StreamWorker {
   private async hydrateSessions(events: readonly AgentEvent[]): Promise<void> {
     if (!this.hydrate) return;
     const batchIds = new Set(events.map((e) => e.eventId));
-    const done = new Set<string>();
+    // Sessions the engine does not hold, by tenant.
+    const unseen = new Map<string, Set<string>>();
     for (const e of events) {
-      const key = sessionKey(e.tenantId, e.sessionId);
-      if (done.has(key) || this.engine.session(e.tenantId, e.sessionId)) continue;
-      done.add(key);
-      const res = await this.store.query(QUERIES.sessionEvents, {
-        tenantId: e.tenantId,
-        sessionId: e.sessionId,
-      });
-      if (!res.ok) {
-        throw new StoreError('hydrate_failed', `cannot read session ${e.sessionId}: ${res.message}`, {
-          retriable: res.reason !== 'invalid',
-        });
-      }
-      let replayed = 0;
-      for (const stored of res.rows) {
-        if (batchIds.has(stored.eventId)) continue;
-        this.engine.ingest(stored);
-        replayed += 1;
-      }
-      if (replayed > 0)
-        this.log.debug({ sessionId: e.sessionId, replayed }, 'session state rebuilt from the store');
+      if (this.engine.session(e.tenantId, e.sessionId)) continue;
+      let set = unseen.get(e.tenantId);
+      if (!set) unseen.set(e.tenantId, (set = new Set()));
+      set.add(e.sessionId);
     }
+    for (const [tenantId, ids] of unseen) {
+      // One round trip finds the sessions with a history; brand-new sessions (the common case) need no read.
+      const stored = await this.store.query(QUERIES.storedSessions, { tenantId, sessionIds: [...ids] });
+      if (!stored.ok) throw this.hydrateError(`sessions of tenant ${tenantId}`, stored);
+      for (const { sessionId } of stored.rows) {
+        const res = await this.store.query(QUERIES.sessionEvents, { tenantId, sessionId });
+        if (!res.ok) throw this.hydrateError(`session ${sessionId}`, res);
+        let replayed = 0;
+        for (const ev of res.rows) {
+          if (batchIds.has(ev.eventId)) continue;
+          this.engine.ingest(ev);
+          replayed += 1;
+        }
+        if (replayed > 0) this.log.debug({ sessionId, replayed }, 'session state rebuilt from the store');
+      }
+    }
+  }
+
+  private hydrateError(what: string, res: { message: string; reason: string }): StoreError {
+    return new StoreError('hydrate_failed', `cannot read ${what}: ${res.message}`, {
+      retriable: res.reason !== 'invalid',
+    });
   }
 
   /** Alerts are published before they are recorded: a crash in between re-raises (same id), never loses. */
