@@ -263,8 +263,8 @@ export class StreamWorker {
     const unseen = new Map<string, Set<string>>();
     for (const e of events) {
       if (this.engine.session(e.tenantId, e.sessionId)) continue;
-      let set = unseen.get(e.tenantId);
-      if (!set) unseen.set(e.tenantId, (set = new Set()));
+      const set = unseen.get(e.tenantId) ?? new Set<string>();
+      unseen.set(e.tenantId, set);
       set.add(e.sessionId);
     }
     for (const [tenantId, ids] of unseen) {
