@@ -26,6 +26,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
 const SECRET = 'approver-secret-0123456789';
+const AGENT_KEY = 'agent-key-0123456789abcdef';
+const APPROVER_KEY = 'approver-key-0123456789abcdef';
+const agentAuth = { authorization: `Bearer ${AGENT_KEY}` };
 const policy = parsePolicy('overrides:\n  - tool: transfer_funds\n    decision: require_approval\n');
 
 /** The approver's system: checks the signature, answers by the amount (a human would decide here). */
@@ -58,7 +61,7 @@ function approver(collectorUrl: () => string) {
       const amount = requests.length === 1 ? 'small' : 'large';
       await fetch(`${collectorUrl()}/v1/approvals`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${APPROVER_KEY}` },
         body: JSON.stringify({
           approvalId: payload.approval.approvalId,
           decision: amount === 'small' ? 'allow' : 'block',
@@ -84,6 +87,8 @@ describe('require_approval end to end: SDK → collector → worker → approver
     collector = await startCollector({
       port: 0,
       env: {},
+      apiKeys: [AGENT_KEY],
+      approverKeys: [APPROVER_KEY],
       logger,
       engine: new DetectionEngine({ policy }),
       startWorker: (bus) =>
@@ -126,8 +131,14 @@ describe('require_approval end to end: SDK → collector → worker → approver
     );
     const [a, b] = InMemoryTransport.createLinkedPair();
     await server.connect(b);
-    const approvals = new CollectorApprovals({ url: collector.url, timeoutMillis: 20_000 }, {});
-    const verdictProvider = new RemoteVerdictProvider({ url: collector.url, timeoutMillis: 2_000 }, {});
+    const approvals = new CollectorApprovals(
+      { url: collector.url, timeoutMillis: 20_000, headers: agentAuth },
+      {},
+    );
+    const verdictProvider = new RemoteVerdictProvider(
+      { url: collector.url, timeoutMillis: 2_000, headers: agentAuth },
+      {},
+    );
     const session = new AgentSession({
       agentName: 'payer',
       verdictProvider,
@@ -162,11 +173,23 @@ describe('require_approval end to end: SDK → collector → worker → approver
     await verdictProvider.shutdown();
   }, 60_000);
 
+  it('refuses answers made with agent credentials: an injected agent cannot approve its own call', async () => {
+    for (const headers of [agentAuth, {}]) {
+      const res = await fetch(`${collector.url}/v1/approvals`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ approvalId: 'b'.repeat(32), decision: 'allow' }),
+      });
+      expect(res.status).toBe(401);
+      expect(await res.text()).toMatch(/approver credentials required/);
+    }
+  });
+
   it('answers a bad approval with 400 and a second, different answer with 409', async () => {
     const post = (body: unknown) =>
       fetch(`${collector.url}/v1/approvals`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${APPROVER_KEY}` },
         body: JSON.stringify(body),
       });
     const bad = await post({ approvalId: 'nope', decision: 'maybe' });
@@ -178,5 +201,22 @@ describe('require_approval end to end: SDK → collector → worker → approver
     const flip = await post({ approvalId: id, decision: 'allow' });
     expect(flip.status).toBe(409);
     expect(await flip.text()).toMatch(/already answered .{0,2}block/);
+  });
+});
+
+describe('a collector without approver keys', () => {
+  it('answers 403 approvals_disabled and says what to set', async () => {
+    const c = await startCollector({ port: 0, env: {}, logger: pino({ level: 'silent' }) });
+    try {
+      const res = await fetch(`${c.url}/v1/approvals`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ approvalId: 'c'.repeat(32), decision: 'allow' }),
+      });
+      expect(res.status).toBe(403);
+      expect(await res.text()).toMatch(/BULWARK_APPROVER_KEYS/);
+    } finally {
+      await c.close();
+    }
   });
 });

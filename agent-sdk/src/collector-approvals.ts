@@ -33,6 +33,7 @@ export class CollectorApprovals {
   private readonly headers: Record<string, string>;
   private readonly pool: Pool;
   private closed = false;
+  private readonly polls = new Set<AbortController>();
 
   constructor(
     options: CollectorApprovalsOptions = {},
@@ -49,8 +50,9 @@ export class CollectorApprovals {
       headers.authorization = `Bearer ${env.BULWARK_API_KEY}`;
     headers['content-type'] = 'application/json';
     this.headers = headers;
+    // One connection per concurrently waiting call, up to 16.
     this.pool = new Pool(url.origin, {
-      connections: 2,
+      connections: 16,
       keepAliveTimeout: 30_000,
       bodyTimeout: POLL_MILLIS + 10_000,
     });
@@ -74,6 +76,8 @@ export class CollectorApprovals {
   };
 
   private async ask(id: string, waitMillis: number): Promise<ApprovalStatus | undefined> {
+    const abort = new AbortController();
+    this.polls.add(abort);
     try {
       const res = await this.pool.request({
         path: '/v1/approvals/wait',
@@ -81,6 +85,7 @@ export class CollectorApprovals {
         headers: this.headers,
         body: JSON.stringify({ approvalId: id, waitMillis }),
         headersTimeout: waitMillis + 10_000,
+        signal: abort.signal,
       });
       const text = await res.body.text();
       if (res.statusCode !== 200) {
@@ -90,15 +95,19 @@ export class CollectorApprovals {
       const body = JSON.parse(text) as ApprovalStatus;
       return body.status === 'decided' || body.status === 'pending' ? body : undefined;
     } catch (err) {
-      diag.warn(`@bulwark/agent-sdk: approval wait failed: ${(err as Error).message}`);
+      if (!this.closed) diag.warn(`@bulwark/agent-sdk: approval wait failed: ${(err as Error).message}`);
       return undefined;
+    } finally {
+      this.polls.delete(abort);
     }
   }
 
   /** Refuses every waiting and later call, and closes the connections. */
   async shutdown(): Promise<void> {
     this.closed = true;
-    await this.pool.close().catch(() => {});
+    // Waiting calls are refused now, not after their long-poll ends.
+    for (const p of this.polls) p.abort();
+    await this.pool.destroy().catch(() => {});
   }
 
   async forceFlush(): Promise<void> {}

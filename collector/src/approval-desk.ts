@@ -40,12 +40,12 @@ export class ApprovalDesk {
     }
     entry.answer = answer;
     this.entries.delete(key);
+    this.evict(1);
     this.entries.set(key, entry);
     const status = decided(answer);
     const released = entry.waiters.size;
     for (const w of entry.waiters) w(status);
     entry.waiters.clear();
-    this.evict();
     return { ok: true, status: 'recorded', waitersReleased: released };
   }
 
@@ -56,9 +56,9 @@ export class ApprovalDesk {
     if (entry?.answer) return Promise.resolve(decided(entry.answer));
     if (waitMillis <= 0) return Promise.resolve({ status: 'pending', approvalId });
     if (!entry) {
+      this.evict(1);
       entry = { waiters: new Set() };
       this.entries.set(key, entry);
-      this.evict();
     }
     const e = entry;
     return new Promise((resolve) => {
@@ -80,9 +80,10 @@ export class ApprovalDesk {
     }
   }
 
-  private evict(): void {
+  /** Makes room for `incoming` new entries: oldest first, never an entry an agent is waiting on. */
+  private evict(incoming: number): void {
     for (const [key, e] of this.entries) {
-      if (this.entries.size <= this.maxEntries) return;
+      if (this.entries.size + incoming <= this.maxEntries) return;
       if (e.waiters.size === 0) this.entries.delete(key);
     }
   }

@@ -53,6 +53,11 @@ export const CollectorConfigSchema = z
     kafkaReplicationFactor: z.number().int().min(-1).max(100).default(-1),
     /** Single-tenant API keys (`Authorization: Bearer <key>` or `x-api-key`). */
     apiKeys: list.default([]),
+    /**
+     * Keys of the approvers' system, the only credentials `POST /v1/approvals` accepts (agent keys never: an
+     * injected agent must not approve its own call). Empty: approvals cannot be answered here.
+     */
+    approverKeys: list.default([]),
     /** Tenant of API-key callers, and of unauthenticated loopback callers whose spans name none. */
     tenantId: z.string().min(1).max(512).default('default'),
     /** JWKS file whose keys verify multi-tenant bearer JWTs. */
@@ -126,6 +131,7 @@ export const COLLECTOR_ENV: Readonly<Record<keyof CollectorConfig, { env: string
   kafkaPartitions: { env: 'BULWARK_KAFKA_PARTITIONS', kind: 'number' },
   kafkaReplicationFactor: { env: 'BULWARK_KAFKA_REPLICATION_FACTOR', kind: 'number' },
   apiKeys: { env: 'BULWARK_API_KEYS', kind: 'list' },
+  approverKeys: { env: 'BULWARK_APPROVER_KEYS', kind: 'list' },
   tenantId: { env: 'BULWARK_TENANT_ID', kind: 'string' },
   jwksFile: { env: 'BULWARK_JWKS_FILE', kind: 'string' },
   jwks: { env: 'BULWARK_JWKS', kind: 'json' },
@@ -289,6 +295,10 @@ export function loadCollectorConfig(
       issues.push(`${label('jwksFile')}: cannot read ${c.jwksFile}: ${(err as Error).message}`);
     }
   }
+  if (c.approverKeys.some((k) => k.length < 16))
+    issues.push(`${label('approverKeys')}: every key must be at least 16 characters`);
+  if (c.approverKeys.some((k) => c.apiKeys.includes(k)))
+    issues.push(`${label('approverKeys')}: an approver key must not also be an agent API key`);
   if (c.apiKeys.some((k) => k.length < 16)) {
     issues.push(`${label('apiKeys')}: every key must be at least 16 characters`);
   }

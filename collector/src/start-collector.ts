@@ -209,7 +209,13 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       logger: logger.child({ component: 'memory-bus' }),
     });
   }
-  const worker = options.startWorker ? await options.startWorker(bus) : undefined;
+  let worker: CollectorWorker | undefined;
+  try {
+    worker = options.startWorker ? await options.startWorker(bus) : undefined;
+  } catch (err) {
+    if (ownsBus) await bus.shutdown().catch(() => {});
+    throw err;
+  }
   if (worker?.streamMetrics) metrics.addStreamMetrics(worker.streamMetrics);
 
   // ---- session state, routing, ingest
@@ -465,9 +471,36 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
 
   // ---- approvals: approvers answer require_approval verdicts here; the waiting agent long-polls for it.
   const approvals = new ApprovalDesk();
+  // Approvers answer with keys of their own: agent credentials never approve (an injected agent could).
+  const approverAuth = new Authenticator({
+    apiKeys: config.approverKeys,
+    tenantId: config.tenantId,
+    jwtTenantClaim: config.jwtTenantClaim,
+  });
   async function handleApprovalAnswer(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const principal = await authenticate(req, res);
-    if (!principal) return;
+    if (config.approverKeys.length === 0) {
+      discardRest(req);
+      HttpReply.error(
+        res,
+        403,
+        'approvals_disabled',
+        'no approver credentials are configured: set BULWARK_APPROVER_KEYS and give one to the approvers',
+      );
+      return;
+    }
+    const approver = await approverAuth.authenticate(req.headers);
+    if (!approver.ok) {
+      metrics.authFailures.inc({ code: approver.code });
+      discardRest(req);
+      HttpReply.error(
+        res,
+        approver.status,
+        approver.code,
+        `approver credentials required: ${approver.message}`,
+      );
+      return;
+    }
+    const principal = approver.principal;
     const json = await readJson(req, res);
     if (!json.ok) return;
     const parsed = ApprovalAnswerSchema.safeParse(json.value);
@@ -640,6 +673,8 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       // Findings of events still waiting to be applied go out before the bus is flushed.
       await withTimeout(verdicts.whenIdle(), config.shutdownTimeoutMillis);
       await passthrough?.forceFlush();
+      // Everything accepted reaches the worker before it stops (the in-process bus holds records in memory).
+      if (worker) await withTimeout(bus.forceFlush(), config.shutdownTimeoutMillis);
       if (worker)
         await worker.shutdown().catch((err: unknown) => log.error({ err }, 'worker shutdown failed'));
       if (ownsBus) await bus.shutdown();

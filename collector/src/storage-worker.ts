@@ -25,6 +25,12 @@ export interface StorageWorkerOptions {
   /** Makes the worker's engine (same policy and tool lock as the collector's). */
   createEngine: () => DetectionEngine;
   logger: Logger;
+  /**
+   * Run the detectors in the worker too. Default: only on Kafka (a separate worker is where detection is at
+   * least once); on the in-process bus the collector's engine in this process already evaluated each event
+   * and published its findings, which the worker stores and turns into incidents.
+   */
+  detect?: boolean;
   /** Consumer group prefix. Default `bulwark-worker`. */
   groupId?: string;
 }
@@ -45,6 +51,7 @@ export class StorageWorker implements CollectorWorker {
   private constructor(
     readonly store: EventStore,
     private readonly worker: StreamWorker,
+    private readonly router: AlertRouter | undefined,
     streamMetrics: StreamMetrics,
     private readonly log: Logger,
   ) {
@@ -62,31 +69,32 @@ export class StorageWorker implements CollectorWorker {
       // A service waits for its store a while (ClickHouse may start after us); a dead one fails the start.
       startRetry: { deadlineMillis: 60_000 },
     });
+    const alertRouter = options.alerts
+      ? new AlertRouter({ config: options.alerts, store, metrics, logger: options.logger })
+      : undefined;
+    const worker = new StreamWorker({
+      bus: options.bus,
+      store,
+      createEngine: options.createEngine,
+      logger: options.logger,
+      metrics,
+      // The in-process bus's forceFlush waits for every consumer, including the handler that would call it.
+      flushBusBeforeCommit: options.busKind === 'kafka',
+      detect: options.detect ?? options.busKind === 'kafka',
+      ...(alertRouter ? { alertRouter } : {}),
+      ...(options.groupId ? { groupId: options.groupId } : {}),
+    });
     try {
-      const alertRouter = options.alerts
-        ? new AlertRouter({ config: options.alerts, store, metrics, logger: options.logger })
-        : undefined;
-      const worker = new StreamWorker({
-        bus: options.bus,
-        store,
-        createEngine: options.createEngine,
-        logger: options.logger,
-        metrics,
-        // The in-process bus's forceFlush waits for every consumer, including the handler that would call it.
-        flushBusBeforeCommit: options.busKind === 'kafka',
-        ...(alertRouter ? { alertRouter } : {}),
-        ...(options.groupId ? { groupId: options.groupId } : {}),
-      });
       await worker.start();
-      log.info(
-        { alerts: alertRouter ? Object.keys(options.alerts!.channels) : [] },
-        'storage worker started',
-      );
-      return new StorageWorker(store, worker, metrics, log);
     } catch (err) {
+      // Subscriptions that did start must not consume into a closed store.
+      await worker.shutdown().catch(() => {});
+      await alertRouter?.shutdown().catch(() => {});
       await store.shutdown().catch(() => {});
       throw err;
     }
+    log.info({ alerts: alertRouter ? Object.keys(options.alerts!.channels) : [] }, 'storage worker started');
+    return new StorageWorker(store, worker, alertRouter, metrics, log);
   }
 
   isReady(): boolean {
@@ -101,6 +109,7 @@ export class StorageWorker implements CollectorWorker {
   async shutdown(): Promise<void> {
     try {
       await this.worker.shutdown();
+      await this.router?.shutdown();
     } finally {
       await this.store.shutdown();
       this.log.info({}, 'storage worker stopped');

@@ -97,8 +97,8 @@ export class DetectionEngine {
 
   /**
    * The built-in detectors, in evaluation order. The tool-definition detectors take their call decisions from
-   * the policy's `tools` section (read when a tool is flagged, so a hot-reloaded policy applies to the next
-   * listing).
+   * the policy's `tools` section, read when a tool is flagged: a reloaded policy applies to tools flagged
+   * after the reload, not to a drift already reported.
    */
   static builtinDetectors(policy: () => Policy = () => DEFAULT_POLICY, toolLock?: ToolLock): Detector[] {
     return [

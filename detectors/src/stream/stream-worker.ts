@@ -268,10 +268,19 @@ export class StreamWorker {
       set.add(e.sessionId);
     }
     for (const [tenantId, ids] of unseen) {
-      // One round trip finds the sessions with a history; brand-new sessions (the common case) need no read.
-      const stored = await this.store.query(QUERIES.storedSessions, { tenantId, sessionIds: [...ids] });
-      if (!stored.ok) throw this.hydrateError(`sessions of tenant ${tenantId}`, stored);
-      for (const { sessionId } of stored.rows) {
+      // One round trip per 500 finds the sessions with a history (ids are inlined into the SQL on old
+      // servers, whose query size is bounded); brand-new sessions, the common case, need no read.
+      const all = [...ids];
+      const known: string[] = [];
+      for (let i = 0; i < all.length; i += 500) {
+        const stored = await this.store.query(QUERIES.storedSessions, {
+          tenantId,
+          sessionIds: all.slice(i, i + 500),
+        });
+        if (!stored.ok) throw this.hydrateError(`sessions of tenant ${tenantId}`, stored);
+        for (const r of stored.rows) known.push(r.sessionId);
+      }
+      for (const sessionId of known) {
         const res = await this.store.query(QUERIES.sessionEvents, { tenantId, sessionId });
         if (!res.ok) throw this.hydrateError(`session ${sessionId}`, res);
         let replayed = 0;
