@@ -440,15 +440,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     if (!json.ok) return;
     const parsed = InternalEventsSchema.safeParse(json.value);
     if (!parsed.success) {
-      HttpReply.error(
-        res,
-        400,
-        'invalid_request',
-        `events are invalid: ${parsed.error.issues
-          .slice(0, 10)
-          .map((i) => `${i.path.join('.')}: ${i.message}`)
-          .join('; ')}`,
-      );
+      HttpReply.error(res, 400, 'invalid_request', `events are invalid: ${issuesText(parsed.error)}`);
       return;
     }
     const events = parsed.data.events;
