@@ -34,8 +34,10 @@ export interface AuthenticatorOptions {
   nowSeconds?: () => number;
 }
 
-/** Longest accepted token lifetime (exp − iat). Longer-lived tokens are refused. */
+/** Longest accepted token lifetime, both as exp − iat and as exp − now. Longer-lived tokens are refused. */
 export const MAX_TOKEN_LIFETIME_SECONDS = 48 * 3600;
+/** Clock difference tolerated between the token issuer and this collector. */
+export const CLOCK_SKEW_SECONDS = 60;
 const CACHE_MAX = 10_000;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -155,19 +157,27 @@ export class Authenticator {
       return fail(401, 'invalid_token', `the token is not valid: ${(err as Error).message}`);
     }
     const exp = payload.exp!;
-    if (payload.iat !== undefined) {
-      if (exp - payload.iat > MAX_TOKEN_LIFETIME_SECONDS) {
-        return fail(
-          401,
-          'token_lifetime_too_long',
-          'the token lives longer than 48 h (exp - iat): issue shorter-lived tokens',
-        );
-      }
-    } else if (exp - now > MAX_TOKEN_LIFETIME_SECONDS) {
+    // Both ends are checked against our clock, not only exp − iat: a token "issued" ten years ahead with a
+    // one-hour exp − iat would otherwise stay valid for ten years.
+    if (payload.iat !== undefined && payload.iat > now + CLOCK_SKEW_SECONDS) {
+      return fail(
+        401,
+        'token_issued_in_future',
+        `the token's iat is ${payload.iat - now} s in the future (more than ${CLOCK_SKEW_SECONDS} s of clock skew): check the issuer's clock`,
+      );
+    }
+    if (payload.iat !== undefined && exp - payload.iat > MAX_TOKEN_LIFETIME_SECONDS) {
       return fail(
         401,
         'token_lifetime_too_long',
-        'the token has no iat and expires more than 48 h from now: issue shorter-lived tokens',
+        'the token lives longer than 48 h (exp - iat): issue shorter-lived tokens',
+      );
+    }
+    if (exp - now > MAX_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
+      return fail(
+        401,
+        'token_lifetime_too_long',
+        'the token expires more than 48 h from now: issue shorter-lived tokens',
       );
     }
     const tenant = payload[this.tenantClaim];

@@ -185,6 +185,24 @@ describe('multi-tenant JWTs', () => {
     expect((d.json as { error: { message: string } }).error.message).toMatch(/exp/);
   });
 
+  it('refuses a token issued in the future or expiring beyond 48 h from now, whatever exp - iat says', async () => {
+    const tenYears = 10 * 365 * 24 * 3600;
+    // The probe's token: iat ten years ahead, exp one hour after it (exp - iat looks fine).
+    const future = await sign({ tenant: 'acme', iat: now() + tenYears, exp: now() + tenYears + 3600 });
+    const a = await postJson(`${c.url}/v1/verdicts`, verdictBody('s'), bearer(future));
+    expect(a.status).toBe(401);
+    expect(errorCode(a.json)).toBe('token_issued_in_future');
+    // iat slightly ahead within clock skew is fine.
+    const skewed = await sign({ tenant: 'acme', iat: now() + 30, exp: now() + 3600 });
+    expect((await postJson(`${c.url}/v1/verdicts`, verdictBody('s'), bearer(skewed))).status).toBe(200);
+    // iat in the past, exp - iat under 48 h is impossible with exp > now + 48 h; a back-dated iat with a far
+    // exp is refused by exp - now as well.
+    const farExp = await sign({ tenant: 'acme', iat: now() - 3600, exp: now() + 49 * 3600 });
+    const b = await postJson(`${c.url}/v1/verdicts`, verdictBody('s'), bearer(farExp));
+    expect(b.status).toBe(401);
+    expect(errorCode(b.json)).toBe('token_lifetime_too_long');
+  });
+
   it('refuses a token signed by another key (401) and one naming no tenant (403)', async () => {
     const forged = await postJson(
       `${c.url}/v1/verdicts`,
