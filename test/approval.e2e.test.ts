@@ -54,7 +54,7 @@ function approver(collectorUrl: () => string) {
       res.writeHead(200).end();
       const payload = JSON.parse(body) as {
         type: string;
-        approval?: { approvalId: string; toolName: string };
+        approval?: { approvalId: string; tenantId: string; toolName: string };
       };
       if (payload.type !== 'approval_request' || !payload.approval) return;
       requests.push(payload.approval);
@@ -64,6 +64,7 @@ function approver(collectorUrl: () => string) {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${APPROVER_KEY}` },
         body: JSON.stringify({
           approvalId: payload.approval.approvalId,
+          tenantId: payload.approval.tenantId,
           decision: amount === 'small' ? 'allow' : 'block',
           approver: 'alice@example.com',
         }),

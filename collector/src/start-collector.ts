@@ -500,10 +500,22 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       HttpReply.error(res, 400, 'invalid_request', `approval answer is invalid: ${issuesText(parsed.error)}`);
       return;
     }
-    const tenantId = principal.tenantId ?? config.tenantId;
-    const outcome = approvals.record(tenantId, parsed.data);
+    // Approver keys are the operator's: the answer names the tenant of the request it answers (a JWT tenant's
+    // agent waits under its own tenant, not BULWARK_TENANT_ID).
+    const { tenantId: answeredTenant, ...answer } = parsed.data;
+    const tenantId = answeredTenant ?? principal.tenantId ?? config.tenantId;
+    const outcome = approvals.record(tenantId, answer);
     if (!outcome.ok) {
-      HttpReply.error(res, 409, outcome.code, outcome.message);
+      if (outcome.code === 'desk_full') {
+        HttpReply.error(
+          res,
+          503,
+          outcome.code,
+          outcome.message,
+          {},
+          { 'retry-after': String(outcome.retryAfterSeconds) },
+        );
+      } else HttpReply.error(res, 409, outcome.code, outcome.message);
       return;
     }
     log.info(
@@ -529,7 +541,19 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     }
     const tenantId = principal.tenantId ?? config.tenantId;
     const wait = closing ? 0 : parsed.data.waitMillis;
-    HttpReply.json(res, 200, await approvals.wait(tenantId, parsed.data.approvalId, wait));
+    const waiting = approvals.wait(tenantId, parsed.data.approvalId, wait);
+    if (!waiting.ok) {
+      HttpReply.error(
+        res,
+        429,
+        waiting.code,
+        waiting.message,
+        {},
+        { 'retry-after': String(waiting.retryAfterSeconds) },
+      );
+      return;
+    }
+    HttpReply.json(res, 200, await waiting.status);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -31,6 +31,18 @@ export const ApprovalAnswerSchema = z
   .object({
     approvalId: z.string().regex(/^[0-9a-f]{32}$/, 'must be the 32-hex approvalId of the request'),
     decision: z.enum(['allow', 'block']),
+    /**
+     * The tenant of the request, copied from the `approval_request` the approver received. Approver keys are
+     * the operator's, not a tenant's, so the answer names whose call it releases; absent = the collector's
+     * own tenant (`BULWARK_TENANT_ID`, single-tenant mode).
+     */
+    tenantId: z
+      .string()
+      .min(1)
+      .max(512)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+      .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters')
+      .optional(),
     /** Who decided (shown in the audit trail). */
     approver: z.string().min(1).max(256).optional(),
     reason: z.string().max(2_000).optional(),
