@@ -1,21 +1,35 @@
 import { createHash } from 'node:crypto';
+import { BulwarkError } from './errors.js';
 
-/** JSON with object keys sorted at every level, so equal values serialize equally. */
+/**
+ * Deepest nesting `stableStringify`/`stableHash` accept. Both recurse (as `JSON.stringify` does), so a value
+ * nested 10^5 deep would overflow the stack; past this they throw `contracts.too_deep` instead. Far above
+ * what a real tool argument or schema needs; services reject deep bodies at the edge well before this.
+ */
+export const STABLE_HASH_MAX_DEPTH = 1_000;
+
+/**
+ * JSON with object keys sorted at every level, so equal values serialize equally. Throws a
+ * `BulwarkError` with code `contracts.too_deep` for a value nested deeper than {@link STABLE_HASH_MAX_DEPTH}.
+ */
 export function stableStringify(value: unknown): string {
-  return JSON.stringify(sortKeys(value)) ?? 'undefined';
+  return JSON.stringify(sortKeys(value, 0)) ?? 'undefined';
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value as Record<string, unknown>).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
-    }
-    return out;
+function sortKeys(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= STABLE_HASH_MAX_DEPTH)
+    throw new BulwarkError(
+      'contracts.too_deep',
+      `value is nested deeper than ${STABLE_HASH_MAX_DEPTH} levels: flatten it before hashing`,
+    );
+  if (Array.isArray(value)) return value.map((v) => sortKeys(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value as Record<string, unknown>).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = sortKeys(v, depth + 1);
   }
-  return value;
+  return out;
 }
 
 /**
