@@ -357,6 +357,15 @@ export function eventStoreContractSuite(target: EventStoreContractTarget): void 
       await store.shutdown();
     });
 
+    it('whenDurable resolves once what was accepted is readable (group commit, no forceFlush)', async () => {
+      const { store } = await fresh();
+      writeAll(store, sampleSession('t-d', 'durable', base));
+      await store.whenDurable(50);
+      const ev = await rows(store, QUERIES.sessionEvents, { tenantId: 't-d', sessionId: 'durable' });
+      expect(ev).toHaveLength(3);
+      await store.shutdown();
+    });
+
     it('answers bad parameters with a value, not an exception', async () => {
       const { store } = await fresh();
       const res = await store.query(QUERIES.sessionEvents, { tenantId: 'acme' } as never);

@@ -57,6 +57,36 @@ describe('BatchingWriter', () => {
     await w.shutdown();
   });
 
+  it('whenWritten joins concurrent callers into one batch within the linger, not one insert each', async () => {
+    const b = backend();
+    const w = new BatchingWriter({ insert: b.insert, maxBatchRows: 10_000, flushIntervalMillis: 60_000 });
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 20; i++) {
+      w.add([['events', rows(50, i * 50)]]);
+      waits.push(w.whenWritten(30));
+    }
+    expect(b.batches).toHaveLength(0);
+    await Promise.all(waits);
+    // One insert of 1,000 rows for the twenty deliveries (forceFlush after each would have made twenty).
+    expect(b.batches.map((x) => x.rows.length)).toEqual([1_000]);
+    // Nothing waiting: resolves at once.
+    await w.whenWritten(30);
+    await w.shutdown();
+  });
+
+  it('whenWritten resolves early when a batch fills before the linger ends', async () => {
+    const b = backend();
+    const w = new BatchingWriter({ insert: b.insert, maxBatchRows: 100, flushIntervalMillis: 60_000 });
+    w.add([['events', rows(40)]]);
+    const started = Date.now();
+    const wait = w.whenWritten(10_000);
+    w.add([['events', rows(60, 40)]]);
+    await wait;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(b.batches.map((x) => x.rows.length)).toEqual([100]);
+    await w.shutdown();
+  });
+
   it('retries retriable failures and keeps rows through an outage, pushing back when full', async () => {
     const metrics = new StreamMetrics();
     const state = { down: true };

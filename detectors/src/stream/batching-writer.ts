@@ -80,6 +80,7 @@ export class BatchingWriter {
   private lastError: string | undefined;
   private nextAttemptAt = 0;
   private timer: NodeJS.Timeout | undefined;
+  private timerDueAt = 0;
   private flushing: Promise<void> | undefined;
   private again: 'all' | 'full' | undefined;
   private closed = false;
@@ -149,6 +150,21 @@ export class BatchingWriter {
 
   /** Resolves when every row accepted before the call is written; rejects (retriable) after the timeout. */
   forceFlush(timeoutMillis = this.forceFlushTimeoutMillis): Promise<void> {
+    return this.waitWritten(timeoutMillis, () => this.kick(true));
+  }
+
+  /**
+   * Group commit: resolves, like `forceFlush`, when every row accepted before the call is written, but does not
+   * flush at once. The rows go out with the next size-triggered batch, or at the latest `lingerMillis` from
+   * now, together with whatever other callers add meanwhile. A consumer that commits its offsets after this
+   * gets the same at-least-once guarantee as after `forceFlush`, with inserts of thousands of rows instead of
+   * one per delivery (chdb costs ~300 µs a row at 90 rows, ~25 µs at 5,000).
+   */
+  whenWritten(lingerMillis: number, timeoutMillis = this.forceFlushTimeoutMillis): Promise<void> {
+    return this.waitWritten(timeoutMillis, () => this.scheduleWithin(lingerMillis));
+  }
+
+  private waitWritten(timeoutMillis: number, start: () => void): Promise<void> {
     const targets = new Map<WritableTable, number>();
     for (const [table, n] of this.accepted) if ((this.written.get(table) ?? 0) < n) targets.set(table, n);
     if (targets.size === 0) return Promise.resolve();
@@ -169,7 +185,7 @@ export class BatchingWriter {
         }, timeoutMillis),
       };
       this.waiters.push(waiter);
-      this.kick(true);
+      start();
     });
   }
 
@@ -201,11 +217,25 @@ export class BatchingWriter {
 
   private schedule(delayMillis: number): void {
     if (this.timer) return;
+    this.timerDueAt = this.now() + delayMillis;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.kick(true);
     }, delayMillis);
     this.timer.unref();
+  }
+
+  /** Makes the timed flush happen within `delayMillis` (sooner than the interval when a caller waits on it). */
+  private scheduleWithin(delayMillis: number): void {
+    if (this.timer && this.timerDueAt <= this.now() + delayMillis) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.flushing) {
+      // The running flush starts another when it ends; make that one take everything.
+      this.again = 'all';
+      return;
+    }
+    this.schedule(delayMillis);
   }
 
   /**

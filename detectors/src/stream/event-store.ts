@@ -78,6 +78,12 @@ export interface EventStore {
   /** False while the backend is failing or after shutdown. Drives `/readyz`. */
   isReady(): boolean;
   forceFlush(): Promise<void>;
+  /**
+   * Resolves, like `forceFlush()`, once everything accepted before the call is durably stored, but joins the
+   * next batch instead of flushing at once (group commit): the write happens when a batch fills or at the
+   * latest `lingerMillis` from now. What a consumer calls before committing offsets.
+   */
+  whenDurable(lingerMillis: number): Promise<void>;
   /** Flushes what was accepted, then releases resources. Later writes answer `closed`. */
   shutdown(): Promise<void>;
 }

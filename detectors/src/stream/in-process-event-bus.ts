@@ -34,7 +34,7 @@ export const SILENT_BUS_LOGGER: BusLogger = { debug: noop, info: noop, warn: noo
 export interface InProcessEventBusOptions {
   /** Per topic: records not yet handled by every active consumer group. Beyond it, publish answers backpressure. Default 10 000. */
   maxBufferedRecords?: number;
-  /** Records per handler call. Default 500. */
+  /** Records per handler call. Default 5 000: a consumer that waits on a group commit gets bigger deliveries under load. */
   maxBatchRecords?: number;
   /** First redelivery delay after a handler failure (full jitter, doubling). Default 50 ms. */
   redeliveryInitialDelayMillis?: number;
@@ -90,7 +90,7 @@ interface TopicLog {
 
 const DEFAULTS = {
   maxBufferedRecords: 10_000,
-  maxBatchRecords: 500,
+  maxBatchRecords: 5_000,
   redeliveryInitialDelayMillis: 50,
   redeliveryMaxDelayMillis: 2_000,
   retryAfterMillis: 200,

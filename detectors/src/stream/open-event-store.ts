@@ -20,7 +20,7 @@ export const EventStoreConfigSchema = z
     clickhouseUser: z.string().optional(),
     clickhousePassword: z.string().optional(),
     retentionDays: positiveInt.max(36_500).default(30),
-    maxBatchRows: positiveInt.default(1_000),
+    maxBatchRows: positiveInt.default(5_000),
     flushIntervalMillis: positiveInt.default(1_000),
     maxBufferedRows: positiveInt.default(100_000),
     requestTimeoutMillis: positiveInt.default(10_000),

@@ -238,6 +238,10 @@ export class SqlEventStore implements EventStore {
     return this.writer.forceFlush();
   }
 
+  whenDurable(lingerMillis: number): Promise<void> {
+    return this.writer.whenWritten(lingerMillis);
+  }
+
   async shutdown(): Promise<void> {
     if (this.closed) return;
     try {

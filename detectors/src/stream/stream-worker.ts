@@ -63,6 +63,12 @@ export interface StreamWorkerOptions {
    * and its `forceFlush` waits for every consumer - including the handler calling it.
    */
   flushBusBeforeCommit?: boolean;
+  /**
+   * Group commit: a delivery's rows join the store's next batch, written when it fills or at the latest this
+   * long after the delivery, and its offsets are committed only then. Longer = bigger inserts, later commits.
+   * 0 flushes after every delivery (the old behaviour, ~10x the store CPU per row). Default 200 ms.
+   */
+  commitLingerMillis?: number;
   /** How long one batch waits for a pushing-back store or bus before failing (the bus redelivers). Default 30 s. */
   maxPushbackMillis?: number;
   now?: () => number;
@@ -77,8 +83,9 @@ const DEFAULT_GROUP = 'bulwark-worker';
  * The stream worker: consumes `events` with a consumer group (Kafka or the in-process bus, same code), runs
  * the detectors per session, stores events, tool calls, verdicts and findings, publishes its verdicts,
  * findings and incident alerts, and stores the collector's inline verdicts and findings. A batch's offsets
- * are committed only after its results are durably stored (`store.forceFlush()`), so delivery is at least
- * once end to end; duplicates are harmless (stable ids, deduplicating queries).
+ * are committed only after its results are durably stored (`store.whenDurable()`, a group commit shared by
+ * every delivery in flight), so delivery is at least once end to end; duplicates are harmless (stable ids,
+ * deduplicating queries).
  *
  * @example
  * const worker = new StreamWorker({ bus, store, alertRouter, logger });
@@ -99,6 +106,7 @@ export class StreamWorker {
   private readonly detect: boolean;
   private readonly maxPushbackMillis: number;
   private readonly flushBus: boolean;
+  private readonly commitLingerMillis: number;
   private readonly now: () => number;
   private readonly sleep: (millis: number) => Promise<void>;
   private readonly log: Logger;
@@ -134,6 +142,7 @@ export class StreamWorker {
     this.hydrate = this.detect && (options.hydrateSessions ?? true);
     this.maxPushbackMillis = options.maxPushbackMillis ?? 30_000;
     this.flushBus = options.flushBusBeforeCommit ?? true;
+    this.commitLingerMillis = Math.max(0, options.commitLingerMillis ?? 200);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -219,7 +228,7 @@ export class StreamWorker {
     await this.accept('verdicts', () => this.store.insertVerdicts(verdicts));
     await this.accept('findings', () => this.store.insertFindings(findings));
     await this.accept('dead letters', () => this.store.insertDeadLetters(dead));
-    await this.store.forceFlush();
+    await this.durable();
     await this.publish(
       'verdicts',
       verdicts.map((v) => ({
@@ -310,7 +319,7 @@ export class StreamWorker {
       );
       if (this.flushBus) await this.bus.forceFlush();
       await this.accept('alerts', () => this.store.insertAlerts(alerts));
-      await this.store.forceFlush();
+      await this.durable();
     });
   }
 
@@ -338,14 +347,14 @@ export class StreamWorker {
     }
     await this.accept('verdicts', () => this.store.insertVerdicts(verdicts));
     await this.accept('dead letters', () => this.store.insertDeadLetters(dead));
-    await this.store.forceFlush();
+    await this.durable();
     if (this.router) {
       for (const v of verdicts) {
         if (v.verdict.decision === 'require_approval' && v.origin === 'inline') {
           await this.router.requestApproval(v.verdict, v.agentId);
         }
       }
-      await this.store.forceFlush();
+      await this.durable();
     }
   }
 
@@ -368,7 +377,7 @@ export class StreamWorker {
     }
     await this.accept('findings', () => this.store.insertFindings(findings));
     await this.accept('dead letters', () => this.store.insertDeadLetters(dead));
-    await this.store.forceFlush();
+    await this.durable();
     // Inline findings (a call blocked before it ran) belong to the same incident as the stream's.
     await this.raiseIncidents(findings);
   }
@@ -393,7 +402,7 @@ export class StreamWorker {
       await this.router.dispatch(parsed.data as Alert);
     }
     await this.accept('dead letters', () => this.store.insertDeadLetters(dead));
-    await this.store.forceFlush();
+    await this.durable();
   }
 
   // ---------------------------------------------------------------- helpers
@@ -418,6 +427,13 @@ export class StreamWorker {
       payload: r.value ?? null,
       timestampMillis: this.now(),
     };
+  }
+
+  /** Everything this worker wrote so far is durable (group commit, see `commitLingerMillis`). */
+  private durable(): Promise<void> {
+    return this.commitLingerMillis === 0
+      ? this.store.forceFlush()
+      : this.store.whenDurable(this.commitLingerMillis);
   }
 
   /** Writes, waiting while the store pushes back; throws (batch redelivered) when it keeps refusing. */
