@@ -2,6 +2,7 @@ import {
   type AgentEvent,
   type AgentEventInput,
   AgentEventSchema,
+  type EnforcedDecision,
   type PendingToolCall,
   semconv as sc,
   type Verdict,
@@ -23,7 +24,13 @@ import { fallbackVerdict } from './fallback-verdict.js';
 import { type LlmCall, type RecordedLlmCall, recordLlmCall } from './record-llm-call.js';
 import { RemoteVerdictProvider } from './remote-verdict-provider.js';
 import { safely, spanIds } from './safely.js';
-import { type AgentSessionOptions, type ApprovalHandler, resolveSessionOptions } from './session-options.js';
+import {
+  AGENT_SESSION_OPTION_KEYS,
+  type AgentSessionOptions,
+  type ApprovalHandler,
+  resolveSessionOptions,
+  warnUnknownOptions,
+} from './session-options.js';
 
 /** Instrumentation scope name of every span the SDK creates. */
 export const INSTRUMENTATION_NAME = '@bulwark/agent-sdk';
@@ -59,9 +66,13 @@ export class AgentSession {
   /** Events observed since the last verdict request. */
   readonly events: EventQueue;
   private readonly toolNames = new Map<string, string>();
+  /** Decisions enforced since the last delivered verdict request (oldest dropped past the event bound). */
+  private enforced: EnforcedDecision[] = [];
+  private readonly maxEnforced: number;
 
   /** Throws `AgentSdkError` (`agent-sdk.invalid_options`) listing every invalid option or `BULWARK_*` variable. */
   constructor(options: AgentSessionOptions = {}, env: Record<string, string | undefined> = process.env) {
+    warnUnknownOptions('AgentSession', options, AGENT_SESSION_OPTION_KEYS);
     const o = resolveSessionOptions(options, env);
     this.tenantId = o.tenantId;
     this.sessionId = o.sessionId;
@@ -77,6 +88,22 @@ export class AgentSession {
     this.onBlock = o.onBlock;
     this.onApprovalRequired = o.onApprovalRequired;
     this.events = new EventQueue({ maxEvents: o.maxQueuedEvents });
+    this.maxEnforced = o.maxQueuedEvents;
+  }
+
+  /**
+   * Notes what was enforced on a tool call (fallbacks included); sent with the next verdict request so the
+   * collector records what ran, not only what it answered. Never throws.
+   */
+  recordEnforced(decision: EnforcedDecision): void {
+    this.enforced.push(decision);
+    if (this.enforced.length > this.maxEnforced)
+      this.enforced.splice(0, this.enforced.length - this.maxEnforced);
+  }
+
+  /** Enforced decisions not yet delivered to the provider. */
+  get pendingEnforced(): readonly EnforcedDecision[] {
+    return this.enforced;
   }
 
   get captureMode(): CaptureMode {
@@ -174,6 +201,8 @@ export class AgentSession {
     if (!provider) return undefined;
     const started = performance.now();
     const events = this.events.drain();
+    const enforced = this.enforced;
+    this.enforced = [];
     const flags: CaptureFlags = { truncated: false, redacted: false };
     const pending: PendingToolCall =
       this.verdictContent === 'redacted'
@@ -193,9 +222,16 @@ export class AgentSession {
       timestampMillis: Date.now(),
     };
     if (this.agentId) request.agentId = this.agentId;
+    if (enforced.length > 0) request.enforced = enforced;
     const fallback = (why: string): Verdict => {
       diag.warn(`@bulwark/agent-sdk: verdict provider unavailable: ${why}`);
-      return fallbackVerdict(request, this.onVerdictUnavailable, why, (performance.now() - started) * 1000);
+      return fallbackVerdict(
+        request,
+        this.onVerdictUnavailable,
+        why,
+        (performance.now() - started) * 1000,
+        'error',
+      );
     };
     let verdict: Verdict;
     try {
@@ -210,7 +246,10 @@ export class AgentSession {
       verdict = fallback(`provider failed: ${err instanceof Error ? err.message : String(err)}`);
     }
     // The provider never saw these events: keep them for the next request.
-    if (verdict.source === 'fallback') this.events.requeue(events);
+    if (verdict.source === 'fallback') {
+      this.events.requeue(events);
+      this.enforced = [...enforced, ...this.enforced].slice(-this.maxEnforced);
+    }
     return verdict;
   }
 

@@ -1,20 +1,22 @@
-import { stableHash, type Verdict, type VerdictRequest } from '@bulwark/contracts';
+import { type FallbackKind, stableHash, type Verdict, type VerdictRequest } from '@bulwark/contracts';
 
 /** Detector id on verdicts made up because no provider answered. */
 export const VERDICT_UNAVAILABLE_DETECTOR = 'bulwark.verdict_unavailable';
 
 /**
  * The verdict used when the provider could not answer (timeout, connection error, 5xx, invalid body, a
- * provider that threw): the configured decision, `source: 'fallback'`, and the reason in `reasons[0]`.
+ * provider that threw): the configured decision, `source: 'fallback'`, `fallbackKind`, and the reason in
+ * `reasons[0]`.
  *
  * @example
- * return fallbackVerdict(request, 'block', 'no answer within 250 ms', 250_000);
+ * return fallbackVerdict(request, 'block', 'no answer within 250 ms', 250_000, 'timeout');
  */
 export function fallbackVerdict(
   request: VerdictRequest,
   decision: 'allow' | 'block',
   why: string,
   elapsedMicros: number,
+  kind: FallbackKind,
 ): Verdict {
   const message =
     decision === 'block'
@@ -39,6 +41,7 @@ export function fallbackVerdict(
     toolName: request.toolCall.toolName,
     argumentsHash: stableHash(request.toolCall.arguments),
     source: 'fallback',
+    fallbackKind: kind,
     timestampMillis: Date.now(),
   };
 }

@@ -9,6 +9,8 @@ export { AgentSession, INSTRUMENTATION_NAME, SDK_VERSION } from './agent-session
 export { AsyncContextManager } from './async-context-manager.js';
 export type { CollectorApprovalsOptions } from './collector-approvals.js';
 export { CollectorApprovals } from './collector-approvals.js';
+export type { CollectorPath } from './collector-url.js';
+export { collectorEndpoint, DEFAULT_COLLECTOR_URL } from './collector-url.js';
 export type { CaptureMode } from './content-capture.js';
 export type { BulwarkTracerProviderOptions } from './create-bulwark-tracer-provider.js';
 export { createBulwarkTracerProvider, DEFAULT_TRACES_URL } from './create-bulwark-tracer-provider.js';

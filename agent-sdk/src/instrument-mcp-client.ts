@@ -24,8 +24,12 @@ import {
   spanEventId,
   startSpanSafely,
 } from './safely.js';
-import type { AgentSessionOptions } from './session-options.js';
-import { guardToolCall } from './tool-call-guard.js';
+import {
+  AGENT_SESSION_OPTION_KEYS,
+  type AgentSessionOptions,
+  warnUnknownOptions,
+} from './session-options.js';
+import { enforcedSource, guardToolCall } from './tool-call-guard.js';
 
 /**
  * `params._meta` key through which the caller can pass its own tool call id (e.g. the LLM's `call_…` id) so
@@ -412,6 +416,7 @@ class McpClientInstrumentation {
           [VERDICT_META_KEY]: {
             decision: outcome.verdict.decision,
             source: outcome.verdict.source,
+            enforcedSource: enforcedSource(outcome.verdict),
             refusal: outcome.refusal,
             detectorIds: outcome.verdict.detectorIds,
           },
@@ -561,6 +566,8 @@ export function instrumentMcpClient<T extends Client>(
     return client;
   }
   const { session: given, serverName, ...sessionOptions } = options;
+  // The session warns about unknown keys (once, under the same name whether it is given or created here).
+  if (given) warnUnknownOptions('AgentSession', sessionOptions, AGENT_SESSION_OPTION_KEYS);
   const session = given ?? new AgentSession(sessionOptions);
   const originalRequest = target.request;
   const originalSetRequestHandler = target.setRequestHandler;

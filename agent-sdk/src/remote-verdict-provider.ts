@@ -1,16 +1,26 @@
 import { performance } from 'node:perf_hooks';
-import { type Verdict, type VerdictProvider, type VerdictRequest, VerdictSchema } from '@bulwark/contracts';
+import {
+  type FallbackKind,
+  type Verdict,
+  type VerdictProvider,
+  type VerdictRequest,
+  VerdictSchema,
+} from '@bulwark/contracts';
 import { diag } from '@opentelemetry/api';
 import { Pool } from 'undici';
+import { collectorEndpoint, DEFAULT_COLLECTOR_URL } from './collector-url.js';
 import { fallbackVerdict } from './fallback-verdict.js';
-import { OptionChecker } from './session-options.js';
+import { OptionChecker, warnUnknownOptions } from './session-options.js';
 
 /** Default verdict endpoint: the Bulwark collector on this host. */
 export const DEFAULT_VERDICT_URL = 'http://127.0.0.1:4318/v1/verdicts';
 
 /** Options of {@link RemoteVerdictProvider}. Code options win over `BULWARK_*` environment variables. */
 export interface RemoteVerdictProviderOptions {
-  /** Verdict endpoint, or the collector's base URL (`/v1/verdicts` is appended). Env `BULWARK_VERDICT_URL`. */
+  /**
+   * The collector's base URL; `/v1/verdicts` is appended (a full `…/v1/verdicts` or `…/v1/traces` URL is
+   * accepted too). Env `BULWARK_VERDICT_URL`. Default `http://127.0.0.1:4318`.
+   */
   url?: string;
   /** Deadline for the whole request, ms. Env `BULWARK_VERDICT_TIMEOUT_MILLIS`. Default 250. */
   timeoutMillis?: number;
@@ -24,7 +34,19 @@ export interface RemoteVerdictProviderOptions {
   maxResponseBytes?: number;
 }
 
-class UnavailableError extends Error {}
+const OPTION_KEYS = {
+  url: true,
+  timeoutMillis: true,
+  headers: true,
+  onVerdictUnavailable: true,
+  connections: true,
+  maxResponseBytes: true,
+} as const satisfies Record<keyof RemoteVerdictProviderOptions, true>;
+
+class UnusableAnswerError extends Error {}
+
+/** undici's own deadline errors: the collector did not answer in time. */
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
  * Asks the collector's `POST /v1/verdicts` before each tool call, over a keep-alive undici pool. Never
@@ -48,9 +70,12 @@ export class RemoteVerdictProvider implements VerdictProvider {
     options: RemoteVerdictProviderOptions = {},
     env: Record<string, string | undefined> = process.env,
   ) {
+    warnUnknownOptions('RemoteVerdictProvider', options, OPTION_KEYS);
     const c = new OptionChecker('RemoteVerdictProvider options', env);
-    const url = c.url('url', options.url, 'BULWARK_VERDICT_URL') ?? new URL(DEFAULT_VERDICT_URL);
-    if (url.pathname === '/' || url.pathname === '') url.pathname = '/v1/verdicts';
+    const url = collectorEndpoint(
+      c.url('url', options.url, 'BULWARK_VERDICT_URL') ?? new URL(DEFAULT_COLLECTOR_URL),
+      '/v1/verdicts',
+    );
     this.url = url;
     this.timeoutMillis = c.int(
       'timeoutMillis',
@@ -103,11 +128,17 @@ export class RemoteVerdictProvider implements VerdictProvider {
 
   async decide(request: VerdictRequest): Promise<Verdict> {
     const started = performance.now();
-    const fallback = (why: string) => {
+    const fallback = (why: string, kind: FallbackKind) => {
       diag.warn(`@bulwark/agent-sdk: verdict from ${this.url.href} unavailable: ${why}`);
-      return fallbackVerdict(request, this.onVerdictUnavailable, why, (performance.now() - started) * 1000);
+      return fallbackVerdict(
+        request,
+        this.onVerdictUnavailable,
+        why,
+        (performance.now() - started) * 1000,
+        kind,
+      );
     };
-    if (this.closed) return fallback('provider is shut down');
+    if (this.closed) return fallback('provider is shut down', 'unavailable');
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.timeoutMillis);
     timer.unref?.();
@@ -120,27 +151,35 @@ export class RemoteVerdictProvider implements VerdictProvider {
         signal: abort.signal,
       });
       const text = await this.readBody(res.body);
-      if (res.statusCode !== 200) return fallback(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+      if (res.statusCode !== 200)
+        return fallback(
+          `HTTP ${res.statusCode}: ${text.slice(0, 200)}`,
+          // 503 is the collector saying it cannot decide now (starting, overloaded); others are answers.
+          res.statusCode === 503 ? 'unavailable' : 'error',
+        );
       let json: unknown;
       try {
         json = JSON.parse(text);
       } catch {
-        return fallback('response body is not JSON');
+        return fallback('response body is not JSON', 'error');
       }
       const parsed = VerdictSchema.safeParse(json);
       if (!parsed.success)
         return fallback(
           `invalid verdict: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          'error',
         );
       if (parsed.data.toolCallId !== request.toolCall.toolCallId)
         return fallback(
           `verdict is for tool call ${parsed.data.toolCallId}, not ${request.toolCall.toolCallId}`,
+          'error',
         );
       return { ...parsed.data, source: 'remote' };
     } catch (err) {
-      if (abort.signal.aborted) return fallback(`no answer within ${this.timeoutMillis} ms`);
-      if (err instanceof UnavailableError) return fallback(err.message);
-      return fallback(`request failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (abort.signal.aborted || TIMEOUT_CODES.has((err as { code?: string })?.code ?? ''))
+        return fallback(`no answer within ${this.timeoutMillis} ms`, 'timeout');
+      if (err instanceof UnusableAnswerError) return fallback(err.message, 'error');
+      return fallback(`request failed: ${err instanceof Error ? err.message : String(err)}`, 'unavailable');
     } finally {
       clearTimeout(timer);
     }
@@ -165,7 +204,7 @@ export class RemoteVerdictProvider implements VerdictProvider {
       size += chunk.length;
       if (size > this.maxResponseBytes) {
         body.destroy();
-        throw new UnavailableError(`response body larger than ${this.maxResponseBytes} bytes`);
+        throw new UnusableAnswerError(`response body larger than ${this.maxResponseBytes} bytes`);
       }
       chunks.push(chunk);
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Verdict, VerdictProvider } from '@bulwark/contracts';
-import type { Tracer } from '@opentelemetry/api';
+import { diag, type Tracer } from '@opentelemetry/api';
 import type { CaptureMode } from './content-capture.js';
 import { AgentSdkError } from './errors.js';
 
@@ -67,6 +67,51 @@ export interface ResolvedSessionOptions {
   onApprovalRequired: ApprovalHandler | undefined;
   maxQueuedEvents: number;
 }
+
+const warnedUnknown = new Set<string>();
+
+/**
+ * Warns through `diag`, once per process and option, about keys of `options` that are not options of `what`
+ * (a typo such as `timeoutMs` would otherwise be ignored silently). `known` is typed by its caller with
+ * `satisfies Record<keyof Options, true>` so it cannot drift from the interface.
+ *
+ * @example
+ * warnUnknownOptions('RemoteVerdictProvider', options, KNOWN_REMOTE_OPTIONS);
+ */
+export function warnUnknownOptions(
+  what: string,
+  options: unknown,
+  known: Readonly<Record<string, true>>,
+): void {
+  if (options === null || typeof options !== 'object') return;
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(known, key)) continue;
+    const id = `${what}\u0000${key}`;
+    if (warnedUnknown.has(id)) continue;
+    warnedUnknown.add(id);
+    diag.warn(
+      `@bulwark/agent-sdk: ${what}: unknown option "${key}" is ignored (options: ${Object.keys(known).join(', ')})`,
+    );
+  }
+}
+
+/** Option names of {@link AgentSessionOptions}, for {@link warnUnknownOptions}. */
+export const AGENT_SESSION_OPTION_KEYS = {
+  tenantId: true,
+  sessionId: true,
+  agentId: true,
+  agentName: true,
+  tracer: true,
+  capture: true,
+  maxAttributeBytes: true,
+  verdictContent: true,
+  maxVerdictFieldBytes: true,
+  verdictProvider: true,
+  onVerdictUnavailable: true,
+  onBlock: true,
+  onApprovalRequired: true,
+  maxQueuedEvents: true,
+} as const satisfies Record<keyof AgentSessionOptions, true>;
 
 /**
  * Collects every problem of a set of options so the error lists them all at once.

@@ -1,4 +1,10 @@
-import { semconv as sc, stableHash, type Verdict } from '@bulwark/contracts';
+import {
+  type EnforcedDecision,
+  type EnforcedSource,
+  semconv as sc,
+  stableHash,
+  type Verdict,
+} from '@bulwark/contracts';
 import type { Span } from '@opentelemetry/api';
 import type { AgentSession } from './agent-session.js';
 import type { CaptureFlags } from './content-capture.js';
@@ -53,8 +59,12 @@ function firstReason(verdict: Verdict): string {
   return `${r.message} (detector ${r.detectorId})`;
 }
 
-/** Records a verdict on the tool call's span with the `bulwark.verdict.*` attributes. */
+/**
+ * Records a verdict that arrived on the tool call's span with the `bulwark.verdict.*` attributes. A fallback
+ * is not a verdict: it is recorded by {@link recordEnforced} only.
+ */
 export function recordVerdict(session: AgentSession, span: Span, verdict: Verdict): void {
+  if (verdict.source === 'fallback') return;
   const flags: CaptureFlags = { truncated: false, redacted: false };
   const reasons = verdict.reasons.map((r) => ({
     detectorId: r.detectorId,
@@ -74,6 +84,60 @@ export function recordVerdict(session: AgentSession, span: Span, verdict: Verdic
   if (flags.redacted) setAttributesSafely(span, { [sc.ATTR_BULWARK_CAPTURE_REDACTED]: true });
 }
 
+/** `bulwark.enforced.source` of a verdict: where the decision that was applied came from. */
+export function enforcedSource(verdict: Verdict): EnforcedSource {
+  if (verdict.source !== 'fallback') return 'verdict';
+  // A provider's own fallback without a kind could not reach its backend.
+  return `fallback_${verdict.fallbackKind ?? 'unavailable'}`;
+}
+
+/**
+ * What was enforced on a decided call: on the span (`bulwark.enforced.*`) and queued for the next verdict
+ * request. `require_approval` resolves to what the approval made of it (`allow` when approved).
+ */
+export function recordEnforced(
+  session: AgentSession,
+  span: Span,
+  call: GuardedToolCall,
+  outcome: GuardOutcome,
+): void {
+  const verdict = outcome.verdict;
+  if (!verdict) return; // observe-only: nothing was decided, nothing enforced
+  safely(
+    'record enforced decision',
+    () => {
+      const source = enforcedSource(verdict);
+      const decision = !outcome.proceed
+        ? 'block'
+        : verdict.decision === 'require_approval'
+          ? 'allow'
+          : verdict.decision;
+      const why =
+        source !== 'verdict'
+          ? verdict.reasons[0]?.message
+          : !outcome.proceed && outcome.refusal !== 'blocked'
+            ? `refused: ${outcome.refusal}`
+            : undefined;
+      const enforced: EnforcedDecision = {
+        toolCallId: call.toolCallId,
+        toolName: call.toolName,
+        decision,
+        source,
+        timestampMillis: Date.now(),
+      };
+      if (source === 'verdict') enforced.verdictDecision = verdict.decision;
+      if (why !== undefined) enforced.reason = why.slice(0, 2_000);
+      setAttributesSafely(span, {
+        [sc.ATTR_BULWARK_ENFORCED_DECISION]: decision,
+        [sc.ATTR_BULWARK_ENFORCED_SOURCE]: source,
+        [sc.ATTR_BULWARK_ENFORCED_REASON]: why,
+      });
+      session.recordEnforced(enforced);
+    },
+    undefined,
+  );
+}
+
 /**
  * The inline guard: asks the session's provider about a pending tool call and applies the decision.
  * `allow`/`alert` proceed; `block` refuses; `require_approval` asks `onApprovalRequired`, bound to the tool
@@ -85,6 +149,16 @@ export function recordVerdict(session: AgentSession, span: Span, verdict: Verdic
  * if (!outcome.proceed) return { isError: true, content: [{ type: 'text', text: outcome.message }] };
  */
 export async function guardToolCall(
+  session: AgentSession,
+  span: Span,
+  call: GuardedToolCall,
+): Promise<GuardOutcome> {
+  const outcome = await decideToolCall(session, span, call);
+  recordEnforced(session, span, call, outcome);
+  return outcome;
+}
+
+async function decideToolCall(
   session: AgentSession,
   span: Span,
   call: GuardedToolCall,
@@ -114,6 +188,7 @@ export async function guardToolCall(
       session.onVerdictUnavailable,
       `guard failed: ${err instanceof Error ? err.message : String(err)}`,
       0,
+      'error',
     );
   }
   if (verdict) recordVerdict(session, span, verdict);
@@ -183,6 +258,7 @@ export async function guardToolCall(
         'block',
         'arguments changed',
         0,
+        'error',
       );
     return refuse(
       'arguments_changed',

@@ -235,6 +235,48 @@ describe('instrumentMcpClient against a real McpServer', () => {
     expect(span.attributes[sc.ATTR_BULWARK_VERDICT_DECISION]).toBe('alert');
   });
 
+  it('records what it enforced on each span and carries it in the next verdict request', async () => {
+    const decisions: Record<string, 'allow' | 'alert' | 'block' | 'require_approval'> = {
+      read_inbox: 'alert',
+      send_email: 'block',
+      pay: 'require_approval',
+      wire: 'require_approval',
+    };
+    const provider = new RecordingVerdictProvider((r) => decisions[r.toolCall.toolName] ?? 'allow');
+    const { client } = await connectedPair(tracing, {
+      verdictProvider: provider,
+      onApprovalRequired: async (req) => req.toolName === 'pay',
+    });
+    for (const name of ['read_inbox', 'send_email', 'pay', 'wire', 'list_files'])
+      await client.callTool({ name, arguments: { to: 'x@y.z' } });
+    const enforcedOf = (name: string) => {
+      const span = byName(tracing.spans(), `tools/call ${name}`).find((x) => x.kind === SpanKind.CLIENT)!;
+      return [
+        span.attributes[sc.ATTR_BULWARK_ENFORCED_DECISION],
+        span.attributes[sc.ATTR_BULWARK_ENFORCED_SOURCE],
+        span.attributes[sc.ATTR_BULWARK_VERDICT_DECISION],
+      ];
+    };
+    expect(enforcedOf('read_inbox')).toEqual(['alert', 'verdict', 'alert']);
+    expect(enforcedOf('send_email')).toEqual(['block', 'verdict', 'block']);
+    expect(enforcedOf('pay')).toEqual(['allow', 'verdict', 'require_approval']);
+    expect(enforcedOf('wire')).toEqual(['block', 'verdict', 'require_approval']);
+    // Request n carries what was enforced on call n-1: the record never depends on a verdict alone.
+    const carried = provider.requests.map((r) => r.enforced?.map((e) => [e.toolName, e.decision]) ?? []);
+    expect(carried).toEqual([
+      [],
+      [['read_inbox', 'alert']],
+      [['send_email', 'block']],
+      [['pay', 'allow']],
+      [['wire', 'block']],
+    ]);
+    expect(provider.requests[4]!.enforced![0]).toMatchObject({
+      source: 'verdict',
+      verdictDecision: 'require_approval',
+      reason: 'refused: denied',
+    });
+  });
+
   describe('require_approval', () => {
     it('proceeds only after approval, bound to the tool call id and the arguments hash', async () => {
       const asked: ApprovalRequest[] = [];
@@ -379,7 +421,11 @@ describe('instrumentMcpClient against a real McpServer', () => {
     expect(textOf(result)).toContain('provider exploded');
     expect(testServer.received).toHaveLength(0);
     const span = byName(tracing.spans(), 'tools/call send_email')[0]!;
-    expect(span.attributes[sc.ATTR_BULWARK_VERDICT_SOURCE]).toBe('fallback');
+    // A fallback is not a verdict: only the enforced decision and its source are on the span.
+    expect(span.attributes[sc.ATTR_BULWARK_VERDICT_DECISION]).toBeUndefined();
+    expect(span.attributes[sc.ATTR_BULWARK_ENFORCED_DECISION]).toBe('block');
+    expect(span.attributes[sc.ATTR_BULWARK_ENFORCED_SOURCE]).toBe('fallback_error');
+    expect(String(span.attributes[sc.ATTR_BULWARK_ENFORCED_REASON])).toContain('provider exploded');
   });
 
   it("a provider that rejects or answers garbage falls back to 'allow' when configured", async () => {
@@ -410,6 +456,7 @@ describe('instrumentMcpClient against a real McpServer', () => {
     expect(testServer.received).toHaveLength(1);
     const span = byName(tracing.spans(), 'tools/call send_email').find((s) => s.kind === SpanKind.CLIENT)!;
     expect(span.attributes[sc.ATTR_BULWARK_VERDICT_DECISION]).toBeUndefined();
+    expect(span.attributes[sc.ATTR_BULWARK_ENFORCED_DECISION]).toBeUndefined();
   });
 
   it("capture: 'none' keeps content off the spans but still sends it to the provider", async () => {

@@ -98,6 +98,21 @@ describe('RemoteVerdictProvider against a local HTTP server', () => {
     expect(srv.requests[0]!.headers.authorization).toBe('Bearer secret');
   });
 
+  it('takes a base URL (path prefix kept) and normalises a full endpoint URL', async () => {
+    const paths: string[] = [];
+    const srv = await verdictServer((req, body, res) => {
+      paths.push(req.url ?? '');
+      res.writeHead(200).end(JSON.stringify(verdictFor(JSON.parse(body))));
+    });
+    closers.push(srv.close);
+    for (const url of [`${srv.url}/gw/`, `${srv.url}/v1/verdicts`, `${srv.url}/v1/traces`]) {
+      const provider = new RemoteVerdictProvider({ url }, {});
+      closers.push(() => provider.shutdown());
+      expect((await provider.decide(request)).source).toBe('remote');
+    }
+    expect(paths).toEqual(['/gw/v1/verdicts', '/v1/verdicts', '/v1/verdicts']);
+  });
+
   for (const onVerdictUnavailable of ['block', 'allow'] as const) {
     it(`a server that never answers yields a fallback '${onVerdictUnavailable}' verdict at the deadline`, async () => {
       const srv = await verdictServer(() => {
@@ -126,6 +141,7 @@ describe('RemoteVerdictProvider against a local HTTP server', () => {
     closers.push(() => provider.shutdown());
     const verdict = await provider.decide(request);
     expect(verdict.source).toBe('fallback');
+    expect(verdict.fallbackKind).toBe('timeout');
     expect(verdict.decision).toBe('block');
   });
 
@@ -144,17 +160,20 @@ describe('RemoteVerdictProvider against a local HTTP server', () => {
     const provider = new RemoteVerdictProvider({ url: srv.url, onVerdictUnavailable: 'allow' }, {});
     closers.push(() => provider.shutdown());
     const messages: string[] = [];
+    const kinds: (string | undefined)[] = [];
     for (let n = 0; n < answers.length; n++) {
       const v = await provider.decide(request);
       expect(v.source).toBe('fallback');
       expect(v.decision).toBe('allow');
       messages.push(v.reasons[0]!.message);
+      kinds.push(v.fallbackKind);
     }
     expect(messages[0]).toContain('HTTP 503');
     expect(messages[1]).toContain('not JSON');
     expect(messages[2]).toContain('invalid verdict');
     expect(messages[3]).toContain('other-call');
     expect(messages[4]).toContain('bad api key');
+    expect(kinds).toEqual(['unavailable', 'error', 'error', 'error', 'error']);
   });
 
   it('a refused connection falls back, and so does a provider that was shut down', async () => {
@@ -165,9 +184,11 @@ describe('RemoteVerdictProvider against a local HTTP server', () => {
     const v = await provider.decide(request);
     expect(v.source).toBe('fallback');
     expect(v.reasons[0]!.message).toContain('request failed');
+    expect(v.fallbackKind).toBe('unavailable');
     await provider.shutdown();
     const after = await provider.decide(request);
     expect(after.reasons[0]!.message).toContain('shut down');
+    expect(after.fallbackKind).toBe('unavailable');
   });
 
   it('rejects bad options with every problem listed', () => {
@@ -197,8 +218,13 @@ describe('an instrumented client with a RemoteVerdictProvider that times out', (
 
   for (const onVerdictUnavailable of ['block', 'allow'] as const) {
     it(`onVerdictUnavailable: '${onVerdictUnavailable}'`, async () => {
-      const srv = await verdictServer(() => {
-        /* never answers */
+      let answer = false;
+      const srv = await verdictServer((_req, body, res) => {
+        // The first request is never answered; later ones are.
+        if (answer)
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify(verdictFor(JSON.parse(body) as VerdictRequest)));
       });
       const provider = new RemoteVerdictProvider(
         { url: srv.url, timeoutMillis: 100, onVerdictUnavailable },
@@ -216,16 +242,45 @@ describe('an instrumented client with a RemoteVerdictProvider that times out', (
         const span = tracing
           .spans()
           .find((s) => s.name === 'tools/call send_email' && s.kind === SpanKind.CLIENT)!;
-        expect(span.attributes[sc.ATTR_BULWARK_VERDICT_SOURCE]).toBe('fallback');
+        // What ran (or did not) is the record: the fallback and why, no verdict decision.
+        expect(span.attributes[sc.ATTR_BULWARK_VERDICT_DECISION]).toBeUndefined();
+        expect(span.attributes[sc.ATTR_BULWARK_ENFORCED_DECISION]).toBe(onVerdictUnavailable);
+        expect(span.attributes[sc.ATTR_BULWARK_ENFORCED_SOURCE]).toBe('fallback_timeout');
+        expect(String(span.attributes[sc.ATTR_BULWARK_ENFORCED_REASON])).toContain('no answer within 100 ms');
+        // The next verdict request carries it, and the enforced decision of a verdict that arrives.
+        answer = true;
+        await client.callTool({ name: 'read_inbox', arguments: {} });
+        const second = srv.requests.at(-1)!.body;
+        expect(VerdictRequestSchema.parse(second).enforced).toEqual([
+          expect.objectContaining({
+            toolName: 'send_email',
+            decision: onVerdictUnavailable,
+            source: 'fallback_timeout',
+            reason: expect.stringContaining('no answer within 100 ms'),
+          }),
+        ]);
+        expect(second.enforced![0]!.verdictDecision).toBeUndefined();
+        const inbox = tracing
+          .spans()
+          .find((s) => s.name === 'tools/call read_inbox' && s.kind === SpanKind.CLIENT)!;
+        expect(inbox.attributes[sc.ATTR_BULWARK_VERDICT_DECISION]).toBe('allow');
+        expect(inbox.attributes[sc.ATTR_BULWARK_ENFORCED_SOURCE]).toBe('verdict');
+        expect(getAgentSession(client)!.pendingEnforced).toEqual([
+          expect.objectContaining({
+            toolName: 'read_inbox',
+            decision: 'allow',
+            source: 'verdict',
+            verdictDecision: 'allow',
+          }),
+        ]);
         if (onVerdictUnavailable === 'block') {
           expect(result.isError).toBe(true);
-          expect(testServer.received).toHaveLength(0);
-          // The events the collector never received are kept for the next request.
-          const queued = getAgentSession(client)!.events.drain();
-          expect(queued.map((e) => e.kind)).toEqual(['tool_definitions', 'tool_call']);
+          expect(testServer.received.map((r) => r.tool)).toEqual(['read_inbox']);
+          // The events the collector never received were kept for the next request.
+          expect(second.events.map((e) => e.kind)).toEqual(['tool_definitions', 'tool_call']);
         } else {
           expect(result.isError).toBeFalsy();
-          expect(testServer.received).toHaveLength(1);
+          expect(testServer.received.map((r) => r.tool)).toEqual(['send_email', 'read_inbox']);
         }
       } finally {
         await client.close();

@@ -7,7 +7,7 @@ import {
   instrumentMcpClient,
 } from '@bulwark/agent-sdk';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, DiagLogLevel, diag, propagation, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestServer } from './fixtures/test-server.js';
 
@@ -35,7 +35,8 @@ describe('createBulwarkTracerProvider', () => {
     context.disable();
     const provider = createBulwarkTracerProvider({
       serviceName: 'travel-agent',
-      url: `http://127.0.0.1:${port}/v1/traces`,
+      // The base URL, as for RemoteVerdictProvider: /v1/traces is appended.
+      url: `http://127.0.0.1:${port}`,
     });
     try {
       // The instrumentation uses the global provider when no tracer is passed.
@@ -54,6 +55,83 @@ describe('createBulwarkTracerProvider', () => {
       await provider.shutdown();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  describe('never fails the host', () => {
+    const logged: { level: string; message: string }[] = [];
+    const log = (level: string) => (message: string) => logged.push({ level, message });
+    afterEach(() => {
+      diag.disable();
+      logged.length = 0;
+    });
+    const captureDiag = () =>
+      diag.setLogger(
+        { error: log('error'), warn: log('warn'), info: () => {}, debug: () => {}, verbose: () => {} },
+        { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+      );
+
+    async function closedPort(): Promise<number> {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return port;
+    }
+
+    it('forceFlush() and shutdown() resolve within 3 s when the collector is down (diag error)', async () => {
+      captureDiag();
+      const port = await closedPort();
+      const provider = createBulwarkTracerProvider({
+        serviceName: 'agent',
+        url: `http://127.0.0.1:${port}`,
+        registerGlobal: false,
+      });
+      provider.getTracer('t').startSpan('work').end();
+      const started = Date.now();
+      await expect(provider.forceFlush()).resolves.toBeUndefined();
+      provider.getTracer('t').startSpan('more work').end();
+      await expect(provider.shutdown()).resolves.toBeUndefined();
+      const elapsed = Date.now() - started;
+      expect(elapsed).toBeLessThan(3_000);
+      expect(
+        logged.some((l) => l.level === 'error' && /forceFlush failed|shutdown failed/.test(l.message)),
+      ).toBe(true);
+    }, 10_000);
+
+    it('a collector answering 404 (wrong URL) gets a diag error saying what to fix', async () => {
+      captureDiag();
+      const server = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => res.writeHead(404).end('not found'));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const provider = createBulwarkTracerProvider({
+        serviceName: 'agent',
+        url: `http://127.0.0.1:${port}`,
+        registerGlobal: false,
+      });
+      try {
+        provider.getTracer('t').startSpan('work').end();
+        await expect(provider.forceFlush()).resolves.toBeUndefined();
+        const refused = logged.filter((l) => l.level === 'error' && l.message.includes('HTTP 404'));
+        expect(refused).toHaveLength(1);
+        expect(refused[0]!.message).toContain('base URL (e.g. http://127.0.0.1:4318)');
+      } finally {
+        await provider.shutdown();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
+    it('warns once through diag about an unknown option', async () => {
+      captureDiag();
+      const options = { serviceName: 'agent', exportTimeoutMs: 10, registerGlobal: false } as never;
+      await createBulwarkTracerProvider(options).shutdown();
+      await createBulwarkTracerProvider(options).shutdown();
+      const warned = logged.filter((l) => l.message.includes('unknown option "exportTimeoutMs"'));
+      expect(warned).toHaveLength(1);
+      expect(warned[0]!.level).toBe('warn');
+    });
   });
 
   it('rejects a missing service name with a clear error', () => {

@@ -60,6 +60,12 @@ export const ATTR_BULWARK_VERDICT_REASONS = 'bulwark.verdict.reasons';
 export const ATTR_BULWARK_VERDICT_DETECTORS = 'bulwark.verdict.detector_ids';
 export const ATTR_BULWARK_VERDICT_SOURCE = 'bulwark.verdict.source';
 export const ATTR_BULWARK_VERDICT_DECISION_MICROS = 'bulwark.verdict.decision_time_us';
+/** What the client enforced on the tool call (`allow`, `alert`, `block`), fallbacks included. */
+export const ATTR_BULWARK_ENFORCED_DECISION = 'bulwark.enforced.decision';
+/** Where the enforced decision came from: `verdict`, `fallback_timeout`, `fallback_error`, `fallback_unavailable`. */
+export const ATTR_BULWARK_ENFORCED_SOURCE = 'bulwark.enforced.source';
+/** Why a fallback was enforced, or why the call was refused despite its verdict. */
+export const ATTR_BULWARK_ENFORCED_REASON = 'bulwark.enforced.reason';
 export const ATTR_BULWARK_APPROVAL_OUTCOME = 'bulwark.approval.outcome';
 export const ATTR_BULWARK_PROVENANCE_INTEGRITY = 'bulwark.provenance.integrity';
 export const ATTR_BULWARK_PROVENANCE_CONFIDENTIALITY = 'bulwark.provenance.confidentiality';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentEventSchema } from './agent-event.js';
+import { AgentEventSchema, idString, jsonRecord, TimestampMillisSchema, textString } from './agent-event.js';
 
 export const SeveritySchema = z.enum(['info', 'low', 'medium', 'high', 'critical']);
 export type Severity = z.infer<typeof SeveritySchema>;
@@ -46,12 +46,49 @@ export type Reason = z.infer<typeof ReasonSchema>;
 
 /** The tool call the agent is about to make. */
 export const PendingToolCallSchema = z.object({
-  toolCallId: z.string().min(1).max(512),
-  toolName: z.string().min(1).max(512),
-  arguments: z.record(z.string(), z.unknown()).default({}),
-  server: z.string().max(512).optional(),
+  toolCallId: idString(512, 1),
+  toolName: idString(512, 1),
+  arguments: jsonRecord().default({}),
+  server: idString().optional(),
 });
 export type PendingToolCall = z.infer<typeof PendingToolCallSchema>;
+
+/**
+ * Where the decision a client enforced came from: a verdict that arrived, or its fallback because none did
+ * (`timeout`: no answer in time; `unavailable`: the provider could not be reached or was shut down;
+ * `error`: it answered something unusable, or threw).
+ */
+export const EnforcedSourceSchema = z.enum([
+  'verdict',
+  'fallback_timeout',
+  'fallback_error',
+  'fallback_unavailable',
+]);
+export type EnforcedSource = z.infer<typeof EnforcedSourceSchema>;
+
+/** Why a fallback verdict was made up (on `source: 'fallback'` verdicts). */
+export const FallbackKindSchema = z.enum(['timeout', 'error', 'unavailable']);
+export type FallbackKind = z.infer<typeof FallbackKindSchema>;
+
+/**
+ * What a client actually did with one tool call: `allow`/`alert` ran it, `block` refused it (a blocking
+ * verdict, a fallback, a denied approval or arguments changed after the decision). `verdictDecision` is the
+ * decision of the verdict that arrived, absent when the decision was a fallback.
+ *
+ * @example
+ * EnforcedDecisionSchema.parse({ toolCallId: 'c1', toolName: 'send_email', decision: 'block', source: 'fallback_timeout', timestampMillis: 0 });
+ */
+export const EnforcedDecisionSchema = z.object({
+  toolCallId: idString(512, 1),
+  toolName: idString(),
+  decision: DecisionSchema,
+  source: EnforcedSourceSchema,
+  verdictDecision: DecisionSchema.optional(),
+  /** Why the fallback was used, or why the call was refused despite the verdict. */
+  reason: textString(2_000).optional(),
+  timestampMillis: TimestampMillisSchema,
+});
+export type EnforcedDecision = z.infer<typeof EnforcedDecisionSchema>;
 
 /**
  * Ask for a verdict before a tool call runs.
@@ -64,13 +101,18 @@ export type PendingToolCall = z.infer<typeof PendingToolCallSchema>;
  * VerdictRequestSchema.parse({ sessionId: 's1', toolCall: { toolCallId: 'c1', toolName: 'send_money', arguments: {} } });
  */
 export const VerdictRequestSchema = z.object({
-  tenantId: z.string().min(1).max(512).optional(),
-  sessionId: z.string().min(1).max(512),
-  agentId: z.string().max(512).optional(),
+  tenantId: idString(512, 1).optional(),
+  sessionId: idString(512, 1),
+  agentId: idString().optional(),
   toolCall: PendingToolCallSchema,
   events: z.array(AgentEventSchema).max(10_000).default([]),
   /** Epoch ms of the request as the caller saw it; the engine uses it as "now". */
-  timestampMillis: z.number().finite().nonnegative().optional(),
+  timestampMillis: TimestampMillisSchema.optional(),
+  /**
+   * What the caller enforced on its earlier tool calls since its previous delivered request (fallbacks
+   * included), so the record shows what ran rather than what a late verdict said.
+   */
+  enforced: z.array(EnforcedDecisionSchema).max(10_000).optional(),
 });
 export type VerdictRequest = z.infer<typeof VerdictRequestSchema>;
 export type VerdictRequestInput = z.input<typeof VerdictRequestSchema>;
@@ -95,6 +137,8 @@ export const VerdictSchema = z.object({
   argumentsHash: z.string().optional(),
   /** Who decided: `engine`, `remote`, or `fallback` when the provider was unavailable. */
   source: z.enum(['engine', 'remote', 'fallback']).default('engine'),
+  /** On `source: 'fallback'`: why no verdict arrived. */
+  fallbackKind: FallbackKindSchema.optional(),
   timestampMillis: z.number().nonnegative(),
 });
 export type Verdict = z.infer<typeof VerdictSchema>;
