@@ -8,18 +8,35 @@ import {
   SEVERITY_RANK,
   sessionKey,
   stableHash,
+  stableStringify,
+  type ToolDefinition,
   type Verdict,
   type VerdictRequest,
 } from '@bulwark/contracts';
 import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
 import { ExfilFlowDetector } from './exfil-flow-detector.js';
 import { InjectionChainDetector } from './injection-chain-detector.js';
-import { DEFAULT_POLICY, overridesFor, type Policy, sectionsFor } from './policy.js';
+import {
+  DEFAULT_POLICY,
+  type Policy,
+  type PolicySections,
+  type ResolvedPolicy,
+  resolvePolicy,
+  sectionsFor,
+} from './policy.js';
 import { PolicyRuleDetector } from './policy-rule-detector.js';
 import { RiskyArgsDetector } from './risky-args-detector.js';
 import { SequenceAnomalyDetector } from './sequence-anomaly-detector.js';
 import { analyzeCall } from './session/analyze-call.js';
-import { DEFAULT_SESSION_LIMITS, SessionGraph, type SessionLimits } from './session/session-graph.js';
+import {
+  DEFAULT_SESSION_LIMITS,
+  SessionGraph,
+  type SessionLimits,
+  type TextAnalyzer,
+} from './session/session-graph.js';
+import { AnalysisCache, type AnalysisCacheStats } from './text/analysis-cache.js';
+import { fastHash128Hex } from './text/fast-hash.js';
+import { analyzeText } from './text/text-analysis.js';
 import { applyProfileOverride, inferToolProfile, type ToolProfile } from './tool-profile.js';
 import type { ToolLock } from './tools/tool-lock.js';
 import { ToolPoisoningDetector } from './tools/tool-poisoning-detector.js';
@@ -53,7 +70,15 @@ export interface DetectionEngineOptions {
   limits?: Partial<EngineLimits>;
   /** Monotonic clock in microseconds, used only to report decision time (injected: the engine reads no clock). */
   monotonicMicros?: () => number;
+  /**
+   * The text analysis cache. Default: one per engine with default bounds. Pass one to share it between
+   * engines in a process (entries hold no session data), or `false` to analyse every text every time.
+   */
+  analysisCache?: AnalysisCache | false;
 }
+
+/** Bound of the engine's memo tables (resolved policies, tool profiles); cleared when exceeded. */
+const MAX_MEMO_ENTRIES = 10_000;
 
 /** A verdict with the findings that explain it. */
 export interface EngineResult {
@@ -82,11 +107,20 @@ export class DetectionEngine {
   private readonly micros: () => number;
   private readonly limits: EngineLimits;
   private readonly sessions = new Map<string, SessionGraph>();
-  private readonly profiles = new Map<string, ToolProfile>();
+  private readonly profiles = new Map<string, { definition: string | undefined; profile: ToolProfile }>();
+  /** Resolved policy per tenant, server and tool, for the current policy. */
+  private readonly resolved = new Map<string, ResolvedPolicy>();
+  /** Sections per tenant, for the current policy. */
+  private readonly sections = new Map<string, PolicySections>();
+  private readonly cache: AnalysisCache | undefined;
+  private readonly analyze: TextAnalyzer;
   private currentPolicy: Policy;
 
   constructor(options: DetectionEngineOptions = {}) {
     this.currentPolicy = options.policy ?? DEFAULT_POLICY;
+    this.cache = options.analysisCache === false ? undefined : (options.analysisCache ?? new AnalysisCache());
+    const cache = this.cache;
+    this.analyze = cache ? (text, trust) => cache.analyze(text, trust) : analyzeText;
     this.detectors = options.detectors ?? [
       ...DetectionEngine.builtinDetectors(() => this.currentPolicy, options.toolLock),
       ...(options.extraDetectors ?? []),
@@ -125,6 +159,13 @@ export class DetectionEngine {
   setPolicy(policy: Policy): void {
     this.currentPolicy = policy;
     this.profiles.clear();
+    this.resolved.clear();
+    this.sections.clear();
+  }
+
+  /** Hit and miss counters of the text analysis cache (undefined when the engine runs without one). */
+  cacheStats(): AnalysisCacheStats | undefined {
+    return this.cache?.stats();
   }
 
   get detectorIds(): string[] {
@@ -210,13 +251,11 @@ export class DetectionEngine {
     eventId: string,
   ): EngineResult {
     const ctx = this.context(session, agentId, now);
-    const profile = this.profileOf(session, call);
+    const resolved = this.resolvedFor(session.tenantId, call);
+    ctx.resolvedPolicy = resolved;
+    const profile = this.profileOf(session, call, resolved);
     ctx.call = analyzeCall(session, call, profile);
-    const disabled = new Set(
-      overridesFor(this.currentPolicy, session.tenantId, call.server, call.toolName).flatMap(
-        (o) => o.disable ?? [],
-      ),
-    );
+    const disabled = resolved.disabled;
     const outcomes: Array<[Detector, DetectorOutcome]> = [];
     for (const d of this.detectors) {
       if (!d.onToolCall || disabled.has(d.id)) continue;
@@ -235,17 +274,30 @@ export class DetectionEngine {
     return { verdict: aggregate(outcomes, ctx, call, now), findings };
   }
 
-  private profileOf(session: SessionGraph, call: PendingToolCall): ToolProfile {
-    const def = session.definitions.get(call.toolName);
-    const key = `${session.tenantId}\u0000${call.server ?? ''}\u0000${call.toolName}\u0000${def ? stableHash(def) : Object.keys(call.arguments).sort().join(',')}`;
-    let p = this.profiles.get(key);
-    if (!p) {
-      p = inferToolProfile(def ?? { name: call.toolName }, Object.keys(call.arguments));
-      for (const o of overridesFor(this.currentPolicy, session.tenantId, call.server, call.toolName))
-        p = applyProfileOverride(p, o.profile);
-      if (this.profiles.size > 10_000) this.profiles.clear();
-      this.profiles.set(key, p);
+  /** One resolved policy view per (tenant, server, tool): overrides, disabled detectors, rules, sections. */
+  private resolvedFor(tenantId: string, call: PendingToolCall): ResolvedPolicy {
+    // \u0001 stands for "no server", which matches differently from an empty server name.
+    const key = `${tenantId}\u0000${call.server ?? '\u0001'}\u0000${call.toolName}`;
+    let r = this.resolved.get(key);
+    if (!r) {
+      r = resolvePolicy(this.currentPolicy, tenantId, call.server, call.toolName);
+      if (this.resolved.size >= MAX_MEMO_ENTRIES) this.resolved.clear();
+      this.resolved.set(key, r);
     }
+    return r;
+  }
+
+  private profileOf(session: SessionGraph, call: PendingToolCall, resolved: ResolvedPolicy): ToolProfile {
+    const def = session.definitions.get(call.toolName);
+    // Keyed by a fast hash of the definition; the definition text itself confirms a hit.
+    const defined = def ? definitionKey(def) : undefined;
+    const key = `${session.tenantId}\u0000${call.server ?? '\u0001'}\u0000${call.toolName}\u0000${defined ? defined.hash : Object.keys(call.arguments).sort().join(',')}`;
+    const hit = this.profiles.get(key);
+    if (hit && hit.definition === defined?.json) return hit.profile;
+    let p = inferToolProfile(def ?? { name: call.toolName }, Object.keys(call.arguments));
+    for (const o of resolved.overrides) p = applyProfileOverride(p, o.profile);
+    if (this.profiles.size >= MAX_MEMO_ENTRIES) this.profiles.clear();
+    this.profiles.set(key, { definition: defined?.json, profile: p });
     return p;
   }
 
@@ -257,7 +309,7 @@ export class DetectionEngine {
       this.sessions.set(key, s);
       return s;
     }
-    s = new SessionGraph(tenantId, sessionId, this.limits.session);
+    s = new SessionGraph(tenantId, sessionId, this.limits.session, this.analyze);
     this.sessions.set(key, s);
     if (this.sessions.size > this.limits.maxSessions) {
       const oldest = this.sessions.keys().next().value;
@@ -273,9 +325,31 @@ export class DetectionEngine {
       agentId: agentId ?? session.agentId,
       nowMillis,
       session,
-      policy: sectionsFor(this.currentPolicy, session.tenantId),
+      policy: this.sectionsOf(session.tenantId),
     };
   }
+
+  private sectionsOf(tenantId: string): PolicySections {
+    let s = this.sections.get(tenantId);
+    if (!s) {
+      s = sectionsFor(this.currentPolicy, tenantId);
+      if (this.sections.size >= MAX_MEMO_ENTRIES) this.sections.clear();
+      this.sections.set(tenantId, s);
+    }
+    return s;
+  }
+}
+
+/** Stable JSON and its fast hash per definition object (a session reuses the object for every call). */
+const definitionKeys = new WeakMap<ToolDefinition, { json: string; hash: string }>();
+function definitionKey(def: ToolDefinition): { json: string; hash: string } {
+  let k = definitionKeys.get(def);
+  if (!k) {
+    const json = stableStringify(def);
+    k = { json, hash: fastHash128Hex(json) };
+    definitionKeys.set(def, k);
+  }
+  return k;
 }
 
 function lastTimestamp(request: VerdictRequest): number {
@@ -293,7 +367,8 @@ function toFinding(
   call: PendingToolCall | undefined,
 ): Finding {
   const f: Finding = {
-    findingId: stableHash([d.id, ctx.tenantId, ctx.sessionId, eventId, index]).slice(0, 32),
+    // Unique within a session, not a secret: a fast 128-bit hash (SHA-256 stays where approvals bind arguments).
+    findingId: fastHash128Hex(JSON.stringify([d.id, ctx.tenantId, ctx.sessionId, eventId, index])),
     detectorId: d.id,
     severity: o.severity,
     decision: o.decision,

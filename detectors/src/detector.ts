@@ -1,5 +1,5 @@
 import type { AgentEvent, Decision, Evidence, PendingToolCall, Severity } from '@bulwark/contracts';
-import type { PolicySections } from './policy.js';
+import type { PolicySections, ResolvedPolicy } from './policy.js';
 import type { CallAnalysis } from './session/analyze-call.js';
 import type { GraphNode, SessionGraph } from './session/session-graph.js';
 
@@ -27,6 +27,8 @@ export interface DetectorContext {
   node?: GraphNode;
   /** Policy sections in force for this tenant. */
   policy?: PolicySections;
+  /** For `onToolCall`: the policy resolved for the call's tenant, server and tool (set by the engine). */
+  resolvedPolicy?: ResolvedPolicy;
 }
 
 /**

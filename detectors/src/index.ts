@@ -5,8 +5,23 @@ export { EngineVerdictProvider } from './engine-verdict-provider.js';
 export { DetectorsError, PolicyError, ToolLockError } from './errors.js';
 export { ExfilFlowDetector } from './exfil-flow-detector.js';
 export { InjectionChainDetector } from './injection-chain-detector.js';
-export type { Policy, PolicyInput, PolicyOverride, PolicyRule, PolicySections } from './policy.js';
-export { DEFAULT_POLICY, globMatch, overridesFor, PolicySchema, parsePolicy, sectionsFor } from './policy.js';
+export type {
+  Policy,
+  PolicyInput,
+  PolicyOverride,
+  PolicyRule,
+  PolicySections,
+  ResolvedPolicy,
+} from './policy.js';
+export {
+  DEFAULT_POLICY,
+  globMatch,
+  overridesFor,
+  PolicySchema,
+  parsePolicy,
+  resolvePolicy,
+  sectionsFor,
+} from './policy.js';
 export { PolicyRuleDetector } from './policy-rule-detector.js';
 export type { AgentDojoEvalOptions, AgentDojoEvalResult } from './replay/agentdojo-evaluator.js';
 export { evaluateAgentDojo } from './replay/agentdojo-evaluator.js';
@@ -25,6 +40,7 @@ export type {
   Integrity,
   NodeKind,
   SessionLimits,
+  TextAnalyzer,
 } from './session/session-graph.js';
 export {
   DEFAULT_SESSION_LIMITS,
@@ -32,13 +48,18 @@ export {
   joinIntegrity,
   SessionGraph,
 } from './session/session-graph.js';
+export type { AnalysisCacheLimits, AnalysisCacheStats } from './text/analysis-cache.js';
+export { AnalysisCache, DEFAULT_ANALYSIS_CACHE_LIMITS } from './text/analysis-cache.js';
 export type { ExtractedValue, ValueKind } from './text/extract-values.js';
 export { extractValues } from './text/extract-values.js';
+export { fastHash53, fastHash128Hex } from './text/fast-hash.js';
 export type { SecretMatch } from './text/find-secrets.js';
 export { findSecrets } from './text/find-secrets.js';
 export type { InjectionAssessment, InjectionLevel, InjectionSignal } from './text/injection-scorer.js';
 export { scoreInjection } from './text/injection-scorer.js';
 export { invisibleCharacters, normalizeText } from './text/normalize-text.js';
+export type { TextAnalysis, TrustClass } from './text/text-analysis.js';
+export { analyzeText } from './text/text-analysis.js';
 export type { ActionClass, UserIntent } from './text/user-intent.js';
 export { analyzeIntent } from './text/user-intent.js';
 export type { ToolProfile, ToolProfileOverride } from './tool-profile.js';

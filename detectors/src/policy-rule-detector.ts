@@ -1,6 +1,6 @@
 import type { PendingToolCall } from '@bulwark/contracts';
 import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
-import { globMatch, overridesFor, type Policy } from './policy.js';
+import { type Policy, resolvePolicy } from './policy.js';
 
 function valueAt(args: Record<string, unknown>, path: string): unknown {
   let cur: unknown = args;
@@ -28,8 +28,13 @@ export class PolicyRuleDetector implements Detector {
 
   onToolCall(call: PendingToolCall, ctx: DetectorContext): readonly DetectorOutcome[] {
     const policy = this.policy();
+    // The engine's view when it was resolved from this detector's policy; otherwise resolve here.
+    const resolved =
+      ctx.resolvedPolicy?.policy === policy
+        ? ctx.resolvedPolicy
+        : resolvePolicy(policy, ctx.tenantId, call.server, call.toolName);
     const out: DetectorOutcome[] = [];
-    for (const o of overridesFor(policy, ctx.tenantId, call.server, call.toolName)) {
+    for (const o of resolved.overrides) {
       if (!o.decision) continue;
       out.push({
         severity: o.decision === 'block' ? 'high' : 'medium',
@@ -39,14 +44,8 @@ export class PolicyRuleDetector implements Detector {
         evidence: [{ field: 'toolName', excerpt: call.toolName, note: 'policy override' }],
       });
     }
-    for (const r of policy.rules) {
+    for (const r of resolved.rules) {
       const w = r.when;
-      if (
-        !globMatch(w.tool, call.toolName) ||
-        (w.server !== undefined && !globMatch(w.server, call.server)) ||
-        !globMatch(w.tenant, ctx.tenantId)
-      )
-        continue;
       if (w.sideEffecting !== undefined && (ctx.call?.profile.sideEffecting ?? false) !== w.sideEffecting)
         continue;
       if (w.afterInjection && !(ctx.session?.injectedNodes().length ?? 0)) continue;

@@ -225,3 +225,48 @@ export function overridesFor(
       globMatch(o.tool, tool),
   );
 }
+
+/**
+ * Everything of a policy that applies to one (tenant, server, tool), resolved once: the engine keeps one per
+ * tool and policy version instead of matching the overrides and rules on every call.
+ */
+export interface ResolvedPolicy {
+  /** The policy this view was resolved from (a detector with its own policy source checks identity). */
+  readonly policy: Policy;
+  readonly sections: PolicySections;
+  /** Overrides that apply, in file order (later ones win). */
+  readonly overrides: readonly PolicyOverride[];
+  /** Detector ids the overrides switch off. */
+  readonly disabled: ReadonlySet<string>;
+  /** Rules whose `tool`, `server` and `tenant` match; their other conditions depend on the call. */
+  readonly rules: readonly PolicyRule[];
+}
+
+/**
+ * Resolves the policy for one tool call target.
+ *
+ * @example
+ * resolvePolicy(DEFAULT_POLICY, 'default', undefined, 'send_email').disabled.size; // 0
+ */
+export function resolvePolicy(
+  policy: Policy,
+  tenantId: string,
+  server: string | undefined,
+  tool: string,
+): ResolvedPolicy {
+  const overrides = overridesFor(policy, tenantId, server, tool);
+  return Object.freeze({
+    policy,
+    sections: sectionsFor(policy, tenantId),
+    overrides: Object.freeze(overrides),
+    disabled: new Set(overrides.flatMap((o) => o.disable ?? [])),
+    rules: Object.freeze(
+      policy.rules.filter(
+        (r) =>
+          globMatch(r.when.tool, tool) &&
+          (r.when.server === undefined || globMatch(r.when.server, server)) &&
+          globMatch(r.when.tenant, tenantId),
+      ),
+    ),
+  });
+}

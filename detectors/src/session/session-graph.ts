@@ -1,10 +1,8 @@
 import type { AgentEvent, ToolDefinition } from '@bulwark/contracts';
-import { BloomFilter } from '../text/bloom-filter.js';
-import { extractValues } from '../text/extract-values.js';
-import { findSecrets } from '../text/find-secrets.js';
-import { type InjectionAssessment, scoreInjection } from '../text/injection-scorer.js';
-import { forEachContentWord, normalizeText } from '../text/normalize-text.js';
-import { analyzeIntent, type UserIntent } from '../text/user-intent.js';
+import type { BloomFilter } from '../text/bloom-filter.js';
+import type { InjectionAssessment } from '../text/injection-scorer.js';
+import { analyzeText, type TextAnalysis, type TrustClass } from '../text/text-analysis.js';
+import type { UserIntent } from '../text/user-intent.js';
 
 export type Integrity = 'trusted' | 'untrusted';
 export type Confidentiality = 'public' | 'internal' | 'secret';
@@ -39,17 +37,17 @@ export interface GraphNode {
   toolCallId?: string;
   /** Identifying values (see extractValues) found in the node's text. */
   values: Set<string>;
-  /** Word fingerprint for long-text derivation. */
+  /** Word fingerprint for long-text derivation (shared with other nodes of the same text: read only). */
   words?: BloomFilter;
   wordCount: number;
   /** Present when untrusted text carries instructions. */
   injection?: InjectionAssessment;
   /** Values inside the injected directive's sentences. */
-  regionValues?: Set<string>;
+  regionValues?: ReadonlySet<string>;
   /** Short excerpts of the directive, for evidence. */
-  excerpts?: string[];
+  excerpts?: readonly string[];
   /** Secret values found in the node (normalized). */
-  secrets?: Set<string>;
+  secrets?: ReadonlySet<string>;
   /** For tool_call nodes: data-flow edges, argument path → source node indexes. */
   argumentSources?: Map<string, number[]>;
 }
@@ -77,6 +75,9 @@ export interface ValueSource {
   node: GraphNode;
 }
 
+/** Analyses a text for a trust class; the engine passes its shared `AnalysisCache`. */
+export type TextAnalyzer = (text: string, trust: TrustClass) => TextAnalysis;
+
 /**
  * The incremental provenance graph of one session: nodes in control-flow order, a value index for data-flow
  * edges (value → the earliest nodes containing it), integrity and confidentiality labels.
@@ -100,11 +101,18 @@ export class SessionGraph {
   readonly toolSequence: string[] = [];
   lastActivityMillis = 0;
   private readonly limits: SessionLimits;
+  private readonly analyze: TextAnalyzer;
 
-  constructor(tenantId: string, sessionId: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS) {
+  constructor(
+    tenantId: string,
+    sessionId: string,
+    limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+    analyze: TextAnalyzer = analyzeText,
+  ) {
     this.tenantId = tenantId;
     this.sessionId = sessionId;
     this.limits = limits;
+    this.analyze = analyze;
   }
 
   /** Whether an event id was applied already (at-least-once delivery makes duplicates normal). */
@@ -163,21 +171,24 @@ export class SessionGraph {
     if (event.agentId && !this.agentId) this.agentId = event.agentId;
     switch (event.kind) {
       case 'prompt': {
-        const norm = normalizeText(event.content);
+        const analysis = this.analyze(event.content, 'trusted');
+        const norm = analysis.normalized ?? '';
         if (this.trustedText.length < this.limits.maxTrustedChars) {
           this.trustedText = `${this.trustedText}\n${norm}`.slice(0, this.limits.maxTrustedChars);
         }
-        if (event.role === 'user' || event.role === 'developer' || event.role === 'system') {
-          const intent = analyzeIntent(event.role === 'system' ? '' : event.content);
+        // A system prompt states no intent of the user's.
+        const intent = event.role === 'user' || event.role === 'developer' ? analysis.intent : undefined;
+        if (intent) {
           for (const c of intent.classes) this.intent.classes.add(c);
           this.intent.delegated ||= intent.delegated;
         }
-        return this.addTextNode('prompt', event, event.content, 'trusted', 'internal', false);
+        return this.addTextNode('prompt', event, analysis, 'trusted', 'internal');
       }
       case 'completion': {
         for (const c of event.toolCalls) if (c.toolCallId) this.callTools.set(c.toolCallId, c.toolName);
         if (!event.content) return undefined;
-        return this.addTextNode('llm_output', event, event.content, 'untrusted', 'internal', false);
+        const analysis = this.analyze(event.content, 'model-output');
+        return this.addTextNode('llm_output', event, analysis, 'untrusted', 'internal');
       }
       case 'tool_definitions': {
         for (const t of event.tools) this.definitions.set(t.name, t);
@@ -200,17 +211,25 @@ export class SessionGraph {
       }
       case 'tool_result': {
         const toolName = event.toolName || this.callTools.get(event.toolCallId) || '';
-        const node = this.addTextNode('tool_result', event, event.content, 'untrusted', 'internal', true);
+        const analysis = this.analyze(event.content, 'untrusted-input');
+        const node = this.addTextNode('tool_result', event, analysis, 'untrusted', 'internal');
         node.toolName = toolName;
         node.toolCallId = event.toolCallId;
         return node;
       }
       case 'resource_read':
-        return this.addTextNode('resource', event, event.content, 'untrusted', 'internal', true);
+        return this.addTextNode(
+          'resource',
+          event,
+          this.analyze(event.content, 'untrusted-input'),
+          'untrusted',
+          'internal',
+        );
       case 'agent_message': {
         // What another agent sends us is untrusted input; what we send is our own output.
         const untrustedIn = event.direction === 'received';
-        return this.addTextNode('agent_message', event, event.content, 'untrusted', 'internal', untrustedIn);
+        const analysis = this.analyze(event.content, untrustedIn ? 'untrusted-input' : 'untrusted');
+        return this.addTextNode('agent_message', event, analysis, 'untrusted', 'internal');
       }
     }
   }
@@ -261,41 +280,26 @@ export class SessionGraph {
     return node;
   }
 
+  /** A node from a text's analysis: the per-text parts are shared (read only), `values` is the node's own. */
   private addTextNode(
     kind: NodeKind,
     event: { eventId: string; timestampMillis: number },
-    text: string,
+    analysis: TextAnalysis,
     integrity: Integrity,
     confidentiality: Confidentiality,
-    scan: boolean,
   ): GraphNode {
     const node = this.pushNode({ kind, event, integrity, confidentiality });
-    const values = extractValues(text);
-    for (const v of values) node.values.add(v.key);
-    const secrets = integrity === 'untrusted' ? findSecrets(text) : [];
-    if (secrets.length > 0) {
-      node.secrets = new Set(secrets.map((s) => s.value));
+    node.values = new Set(analysis.values);
+    if (analysis.secrets) {
+      node.secrets = analysis.secrets;
       node.confidentiality = joinConfidentiality(node.confidentiality, 'secret');
-      for (const s of node.secrets) node.values.add(s);
     }
-    if (integrity === 'untrusted' && text.length > 0) {
-      // Size the filter from the text length (about one word per 6 characters, ~12 bits per word).
-      const bloom = new BloomFilter(Math.min(16_384, Math.max(512, text.length * 2)));
-      node.wordCount = forEachContentWord(text, (w) => bloom.add(w));
-      if (node.wordCount > 0) node.words = bloom;
-    }
-    if (scan) {
-      const assessment = scoreInjection(text);
-      if (assessment.level !== 'none') {
-        node.injection = assessment;
-        node.regionValues = new Set();
-        for (const v of values) {
-          if (assessment.regions.some(([a, b]) => v.start >= a && v.end <= b)) node.regionValues.add(v.key);
-        }
-        node.excerpts = assessment.regions
-          .slice(0, 3)
-          .map(([a, b]) => text.slice(a, Math.min(b, a + 300)).trim());
-      }
+    if (analysis.words) node.words = analysis.words;
+    node.wordCount = analysis.wordCount;
+    if (analysis.injection) {
+      node.injection = analysis.injection;
+      if (analysis.regionValues) node.regionValues = analysis.regionValues;
+      if (analysis.excerpts) node.excerpts = analysis.excerpts;
     }
     this.index(node);
     return node;

@@ -1,0 +1,121 @@
+import { fastHash53 } from './fast-hash.js';
+import { analysisBytes, analyzeText, type TextAnalysis, type TrustClass } from './text-analysis.js';
+
+/** Bounds of the analysis cache. */
+export interface AnalysisCacheLimits {
+  /** Entries held; the least recently used is evicted beyond it. */
+  maxEntries: number;
+  /** Approximate heap bytes held (texts, values, fingerprints); the least recently used go first beyond it. */
+  maxBytes: number;
+  /** Longer texts are analysed every time and not kept (one of them would push out hundreds of others). */
+  maxTextChars: number;
+}
+
+export const DEFAULT_ANALYSIS_CACHE_LIMITS: AnalysisCacheLimits = {
+  maxEntries: 16_384,
+  maxBytes: 32 * 1024 * 1024,
+  maxTextChars: 256 * 1024,
+};
+
+/** Counters for `/metrics`. */
+export interface AnalysisCacheStats {
+  hits: number;
+  misses: number;
+  /** Texts analysed without caching (longer than `maxTextChars`); counted in `misses` too. */
+  uncached: number;
+  evictions: number;
+  entries: number;
+  bytes: number;
+}
+
+interface Entry {
+  text: string;
+  trust: TrustClass;
+  analysis: TextAnalysis;
+  bytes: number;
+}
+
+const SEED: Record<TrustClass, number> = {
+  trusted: 0x1b873593,
+  'model-output': 0x2c1b3c6d,
+  untrusted: 0x297a2d39,
+  'untrusted-input': 0x3c6ef372,
+};
+
+/**
+ * Content-addressed cache of text analyses, keyed by a fast hash of (text, trust class). Tool results,
+ * prompts and system prompts repeat across sessions and tenants; each distinct text is analysed once. A hit
+ * is confirmed by comparing the text itself, so a crafted hash collision cannot hand an injected text the
+ * analysis of a benign one. Entries hold no session data (see `TextAnalysis`) and are never mutated, so one
+ * cache may be shared by every session, tenant and engine in the process. Bounded LRU by entries and bytes.
+ *
+ * @example
+ * const cache = new AnalysisCache();
+ * cache.analyze(toolResultText, 'untrusted-input').injection?.level;
+ */
+export class AnalysisCache {
+  private readonly limits: AnalysisCacheLimits;
+  private readonly entries = new Map<number, Entry>();
+  private bytes = 0;
+  private hits = 0;
+  private misses = 0;
+  private uncached = 0;
+  private evictions = 0;
+
+  constructor(limits: Partial<AnalysisCacheLimits> = {}) {
+    this.limits = { ...DEFAULT_ANALYSIS_CACHE_LIMITS, ...limits };
+  }
+
+  /** The analysis of `text` for `trust`, from the cache or computed and kept. */
+  analyze(text: string, trust: TrustClass): TextAnalysis {
+    if (text.length > this.limits.maxTextChars) {
+      this.misses++;
+      this.uncached++;
+      return analyzeText(text, trust);
+    }
+    const key = fastHash53(text, SEED[trust]);
+    const hit = this.entries.get(key);
+    if (hit !== undefined && hit.trust === trust && hit.text === text) {
+      this.hits++;
+      // Refresh recency: Map iteration order is insertion order, so the first entry is the LRU one.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit.analysis;
+    }
+    this.misses++;
+    const analysis = analyzeText(text, trust);
+    if (hit !== undefined) this.remove(key, hit);
+    const entry: Entry = { text, trust, analysis, bytes: 2 * text.length + analysisBytes(analysis) };
+    this.entries.set(key, entry);
+    this.bytes += entry.bytes;
+    while (this.entries.size > this.limits.maxEntries || this.bytes > this.limits.maxBytes) {
+      const oldest = this.entries.entries().next().value;
+      if (!oldest) break;
+      this.remove(oldest[0], oldest[1]);
+      this.evictions++;
+    }
+    return analysis;
+  }
+
+  stats(): AnalysisCacheStats {
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      uncached: this.uncached,
+      evictions: this.evictions,
+      entries: this.entries.size,
+      bytes: this.bytes,
+    };
+  }
+
+  /** Drops every entry (the counters are kept). */
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
+  private remove(key: number, entry: Entry): void {
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+  }
+}
