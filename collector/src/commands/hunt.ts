@@ -8,6 +8,7 @@ import {
   openEventStore,
   runRetroHunt,
 } from '@bulwark/detectors/stream';
+import { checkStorePresence } from './store-presence.js';
 
 const HELP = `usage: bulwark hunt --since <time> [options]
 
@@ -27,7 +28,8 @@ options:
   --json                  print the report as JSON
   -h, --help              this text
 
-Exit codes: 0 report printed, 1 the store could not be read, 2 bad arguments, configuration or policy.`;
+Exit codes: 0 report printed, 1 the store could not be read, 2 bad arguments, configuration or policy, or no
+event store at --data-dir / --database (nothing is created).`;
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -147,6 +149,12 @@ export async function run(argv: string[], io: HuntIo = {}): Promise<number> {
       `bulwark hunt: invalid arguments:\n${issues.map((i) => `  - ${i}`).join('\n')}\n\nRun \`bulwark hunt --help\` for the options.`,
     );
     return 2;
+  }
+
+  const presence = await checkStorePresence(storeConfig.config);
+  if (!presence.ok) {
+    err(`bulwark hunt: ${presence.message}`);
+    return presence.exitCode;
   }
 
   let store: EventStore;

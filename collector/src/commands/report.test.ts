@@ -149,8 +149,24 @@ describe('bulwark report', () => {
 
   it('refuses a chdb data directory that does not exist instead of reporting an empty store', async () => {
     const c = capture();
-    expect(await run(['--data-dir', path.join(dir, 'missing')], c.io)).toBe(2);
-    expect(c.err.join('\n')).toContain('no event store at');
+    const missing = path.join(dir, 'missing');
+    expect(await run(['--data-dir', missing, '--out', path.join(dir, 'r.html')], c.io)).toBe(2);
+    expect(c.err.join('\n')).toContain(`no event store: ${missing} does not exist`);
+    expect(c.err.join('\n')).toContain('--data-dir');
+    expect(existsSync(missing)).toBe(false);
+    expect(existsSync(path.join(dir, 'r.html'))).toBe(false);
+  });
+
+  it('refuses an existing directory that holds no store, and a database the store lacks', async () => {
+    const empty = path.join(dir, 'empty');
+    mkdirSync(empty, { recursive: true });
+    const c = capture();
+    expect(await run(['--data-dir', empty], c.io)).toBe(2);
+    expect(c.err.join('\n')).toContain(`${empty} holds no Bulwark event store`);
+    expect(existsSync(path.join(empty, 'metadata'))).toBe(false);
+    const d = capture();
+    expect(await run(['--data-dir', dataDir, '--database', 'typo'], d.io)).toBe(2);
+    expect(d.err.join('\n')).toContain('(database "typo")');
   });
 
   it('refuses a directory as --out', async () => {
@@ -168,6 +184,6 @@ describe('bulwark report', () => {
       { ...c.io, env: { BULWARK_CLICKHOUSE_REQUEST_TIMEOUT_MILLIS: '500' } },
     );
     expect(code).toBe(1);
-    expect(c.err.join('\n')).toContain('cannot open the server event store');
+    expect(c.err.join('\n')).toContain('cannot reach the ClickHouse server at http://127.0.0.1:9');
   }, 60_000);
 });

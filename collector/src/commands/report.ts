@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { generateReport } from '@bulwark/dashboards';
 import { type EventStore, loadEventStoreConfig, openEventStore } from '@bulwark/detectors/stream';
 import { parseSince } from './hunt.js';
+import { checkStorePresence } from './store-presence.js';
 
 const HELP = `usage: bulwark report [options]
 
@@ -23,7 +24,8 @@ options:
   --incidents <n>         incidents shown with their evidence (default 10)
   -h, --help              this text
 
-Exit codes: 0 report written, 1 the store could not be read or the file not written, 2 bad arguments or configuration.`;
+Exit codes: 0 report written, 1 the store could not be read or the file not written, 2 bad arguments or
+configuration, or no event store at --data-dir / --database (nothing is created).`;
 
 export interface ReportIo {
   out?: (line: string) => void;
@@ -110,17 +112,17 @@ export async function run(argv: string[], io: ReportIo = {}): Promise<number> {
   if (values.database !== undefined) storeOptions.database = values.database;
   const storeConfig = loadEventStoreConfig(storeOptions, env);
   if (!storeConfig.ok) issues.push(...storeConfig.issues);
-  else if (storeConfig.config.store === 'chdb' && !existsSync(storeConfig.config.dataDir)) {
-    // Opening would create an empty store and report nothing: almost surely the wrong directory.
-    issues.push(
-      `no event store at ${path.resolve(storeConfig.config.dataDir)}: pass --data-dir (BULWARK_DATA_DIR) of the collector, or --store server`,
-    );
-  }
   if (issues.length > 0 || !storeConfig.ok || !since.ok) {
     err(
       `bulwark report: invalid arguments:\n${issues.map((i) => `  - ${i}`).join('\n')}\n\nRun \`bulwark report --help\` for the options.`,
     );
     return 2;
+  }
+  // Opening would create an empty store and report nothing: almost surely the wrong directory or database.
+  const presence = await checkStorePresence(storeConfig.config);
+  if (!presence.ok) {
+    err(`bulwark report: ${presence.message}`);
+    return presence.exitCode;
   }
 
   let store: EventStore;
