@@ -51,6 +51,13 @@ function usage(commands: readonly CommandSpec[]): string {
   ].join('\n');
 }
 
+/** Commands under a group word (`eval` → `eval agentdojo`, `eval tools`). */
+function groupOf(word: string | undefined, commands: readonly CommandSpec[]): CommandSpec[] {
+  return commands.filter((c) => c.words.length > 1 && c.words[0] === word);
+}
+
+const HELP_FLAGS = new Set(['--help', '-h', 'help']);
+
 function find(
   argv: string[],
   commands: readonly CommandSpec[],
@@ -83,11 +90,25 @@ function isMissingModule(err: unknown, module: string): boolean {
  * process.exitCode = await main(['serve', '--port', '4318']);
  */
 export async function main(argv: string[], commands: readonly CommandSpec[] = COMMANDS): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || (argv[0] === 'help' && argv.length === 1)) {
     console.log(usage(commands));
     return argv.length === 0 ? EXIT_USAGE : 0;
   }
+  // `bulwark help <command>` is `bulwark <command> --help`.
+  if (argv[0] === 'help') return main([...argv.slice(1), '--help'], commands);
   const found = find(argv, commands);
+  const group = groupOf(argv[0], commands);
+  if (!found && group.length > 0) {
+    // `bulwark eval --help` (or `bulwark eval`): the group's own usage, listing its subcommands.
+    const asked = argv.length === 1 || HELP_FLAGS.has(argv[1] ?? '');
+    const text = `${usage(group).replace('usage: bulwark <command>', `usage: bulwark ${argv[0]} <command>`)}`;
+    if (asked && argv.length > 1) {
+      console.log(text);
+      return 0;
+    }
+    console.error(asked ? text : `bulwark: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${text}`);
+    return EXIT_USAGE;
+  }
   if (!found) {
     console.error(`bulwark: unknown command "${argv.join(' ')}"\n\n${usage(commands)}`);
     return EXIT_USAGE;
