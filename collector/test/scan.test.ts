@@ -265,6 +265,26 @@ describe('bulwark scan: bad input', () => {
     expect(nope.code).toBe(2);
   });
 
+  it('the table of a scan whose server failed to start says so, never "OK"', async () => {
+    const missing = join(dir, 'does-not-exist.mjs');
+    const r = await scan(`node ${missing}`, '--timeout-millis', '10000');
+    expect(r.code).toBe(2);
+    expect(r.stdout).not.toMatch(/\bOK\b/);
+    expect(r.stdout).not.toContain('No findings');
+    expect(r.stdout).toContain('ERROR: no server could be scanned (1 target(s) failed)');
+    // With one good server beside it, the failure is still the last word.
+    const both = await scan(
+      `node ${missing}`,
+      `node ${fixture('mail-server.mjs')}`,
+      '--timeout-millis',
+      '10000',
+    );
+    expect(both.code).toBe(2);
+    expect(both.stdout).toContain('Scanned 1 of 2 target(s); 1 could not be scanned');
+    expect(both.stdout).not.toMatch(/^OK/m);
+    expect(both.stdout.trim().split('\n').at(-1)).toMatch(/^ERROR: 1 of 2 target\(s\) could not be scanned/);
+  });
+
   it('exits 2 for a config file that is not an MCP config, with the reason', async () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ mcpServers: { x: { args: ['no command'] } } }));

@@ -56,7 +56,12 @@ function truncate(text: string, max: number): string {
  */
 export function formatScanTable(report: ScanReport, minSeverity: Severity = 'low'): string {
   const lines: string[] = [];
-  lines.push(`Scanned ${report.servers.length} server(s):`);
+  const targets = report.servers.length + report.errors.length;
+  lines.push(
+    report.errors.length === 0
+      ? `Scanned ${report.servers.length} server(s):`
+      : `Scanned ${report.servers.length} of ${targets} target(s); ${report.errors.length} could not be scanned:`,
+  );
   for (const s of report.servers) {
     const auth = s.unauthenticated ? '  [no authentication]' : '';
     lines.push(
@@ -66,6 +71,13 @@ export function formatScanTable(report: ScanReport, minSeverity: Severity = 'low
   for (const e of report.errors) lines.push(`  ! ${e.target}: ${e.reason}`);
   for (const w of report.warnings) lines.push(`  warning: ${w}`);
   lines.push('');
+  if (report.servers.length === 0) {
+    // Nothing was inspected: no findings table, no counts, nothing that reads like a clean result.
+    lines.push(
+      `ERROR: no server could be scanned (${report.errors.length} target(s) failed); nothing was checked`,
+    );
+    return lines.join('\n');
+  }
 
   const shown = report.findings
     .filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[minSeverity])
@@ -105,10 +117,11 @@ export function formatScanTable(report: ScanReport, minSeverity: Severity = 'low
     lines.push(
       report.lock.mode === 'pinned' ? `Pinned to ${report.lock.path}` : `Compared with ${report.lock.path}`,
     );
-  lines.push(
-    report.failed
-      ? `FAIL: findings at or above ${report.failOn}`
-      : `OK: nothing at or above ${report.failOn}`,
-  );
+  if (report.failed) lines.push(`FAIL: findings at or above ${report.failOn}`);
+  if (report.errors.length > 0)
+    lines.push(
+      `ERROR: ${report.errors.length} of ${targets} target(s) could not be scanned; the result covers only the others`,
+    );
+  else if (!report.failed) lines.push(`OK: nothing at or above ${report.failOn}`);
   return lines.join('\n');
 }
