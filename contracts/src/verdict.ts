@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentEventSchema } from './agent-event.js';
+import { AgentEventSchema, idString, jsonRecord, TimestampMillisSchema, textString } from './agent-event.js';
 
 export const SeveritySchema = z.enum(['info', 'low', 'medium', 'high', 'critical']);
 export type Severity = z.infer<typeof SeveritySchema>;
@@ -46,10 +46,10 @@ export type Reason = z.infer<typeof ReasonSchema>;
 
 /** The tool call the agent is about to make. */
 export const PendingToolCallSchema = z.object({
-  toolCallId: z.string().min(1).max(512),
-  toolName: z.string().min(1).max(512),
-  arguments: z.record(z.string(), z.unknown()).default({}),
-  server: z.string().max(512).optional(),
+  toolCallId: idString(512, 1),
+  toolName: idString(512, 1),
+  arguments: jsonRecord().default({}),
+  server: idString().optional(),
 });
 export type PendingToolCall = z.infer<typeof PendingToolCallSchema>;
 
@@ -79,14 +79,14 @@ export type FallbackKind = z.infer<typeof FallbackKindSchema>;
  * EnforcedDecisionSchema.parse({ toolCallId: 'c1', toolName: 'send_email', decision: 'block', source: 'fallback_timeout', timestampMillis: 0 });
  */
 export const EnforcedDecisionSchema = z.object({
-  toolCallId: z.string().min(1).max(512),
-  toolName: z.string().max(512),
+  toolCallId: idString(512, 1),
+  toolName: idString(),
   decision: DecisionSchema,
   source: EnforcedSourceSchema,
   verdictDecision: DecisionSchema.optional(),
   /** Why the fallback was used, or why the call was refused despite the verdict. */
-  reason: z.string().max(2_000).optional(),
-  timestampMillis: z.number().finite().nonnegative(),
+  reason: textString(2_000).optional(),
+  timestampMillis: TimestampMillisSchema,
 });
 export type EnforcedDecision = z.infer<typeof EnforcedDecisionSchema>;
 
@@ -101,13 +101,13 @@ export type EnforcedDecision = z.infer<typeof EnforcedDecisionSchema>;
  * VerdictRequestSchema.parse({ sessionId: 's1', toolCall: { toolCallId: 'c1', toolName: 'send_money', arguments: {} } });
  */
 export const VerdictRequestSchema = z.object({
-  tenantId: z.string().min(1).max(512).optional(),
-  sessionId: z.string().min(1).max(512),
-  agentId: z.string().max(512).optional(),
+  tenantId: idString(512, 1).optional(),
+  sessionId: idString(512, 1),
+  agentId: idString().optional(),
   toolCall: PendingToolCallSchema,
   events: z.array(AgentEventSchema).max(10_000).default([]),
   /** Epoch ms of the request as the caller saw it; the engine uses it as "now". */
-  timestampMillis: z.number().finite().nonnegative().optional(),
+  timestampMillis: TimestampMillisSchema.optional(),
   /**
    * What the caller enforced on its earlier tool calls since its previous delivered request (fallbacks
    * included), so the record shows what ran rather than what a late verdict said.
