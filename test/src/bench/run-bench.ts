@@ -6,6 +6,7 @@ import { agentDojoWorkload } from './agentdojo-workload.js';
 import { type BenchRow, renderTable } from './bench-table.js';
 import {
   benchDetectorThroughput,
+  benchDetectorThroughputCold,
   benchMemoryPerSession,
   benchVerdictInProcess,
   syntheticWorkload,
@@ -42,6 +43,10 @@ async function main(): Promise<number> {
   if (want('detector_events_per_s')) {
     log('running detector_events_per_s …');
     rows.push(benchDetectorThroughput(workload));
+  }
+  if (want('detector_events_per_s_cold')) {
+    log('running detector_events_per_s_cold …');
+    rows.push(benchDetectorThroughputCold(workload));
   }
   if (want('memory_per_session_kb')) {
     log('running memory_per_session_kb …');
