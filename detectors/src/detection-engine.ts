@@ -37,6 +37,7 @@ import {
 import { AnalysisCache, type AnalysisCacheStats } from './text/analysis-cache.js';
 import { fastHash128Hex } from './text/fast-hash.js';
 import { analyzeText } from './text/text-analysis.js';
+import { analyzeValue, type ValueAnalysis } from './text/value-analysis.js';
 import { applyProfileOverride, inferToolProfile, type ToolProfile } from './tool-profile.js';
 import type { ToolLock } from './tools/tool-lock.js';
 import { ToolPoisoningDetector } from './tools/tool-poisoning-detector.js';
@@ -114,6 +115,7 @@ export class DetectionEngine {
   private readonly sections = new Map<string, PolicySections>();
   private readonly cache: AnalysisCache | undefined;
   private readonly analyze: TextAnalyzer;
+  private readonly analyzeValue: (value: string) => ValueAnalysis;
   private currentPolicy: Policy;
 
   constructor(options: DetectionEngineOptions = {}) {
@@ -121,6 +123,7 @@ export class DetectionEngine {
     this.cache = options.analysisCache === false ? undefined : (options.analysisCache ?? new AnalysisCache());
     const cache = this.cache;
     this.analyze = cache ? (text, trust) => cache.analyze(text, trust) : analyzeText;
+    this.analyzeValue = cache ? (value) => cache.analyzeValue(value) : analyzeValue;
     this.detectors = options.detectors ?? [
       ...DetectionEngine.builtinDetectors(() => this.currentPolicy, options.toolLock),
       ...(options.extraDetectors ?? []),
@@ -254,7 +257,7 @@ export class DetectionEngine {
     const resolved = this.resolvedFor(session.tenantId, call);
     ctx.resolvedPolicy = resolved;
     const profile = this.profileOf(session, call, resolved);
-    ctx.call = analyzeCall(session, call, profile);
+    ctx.call = analyzeCall(session, call, profile, this.analyzeValue);
     const disabled = resolved.disabled;
     const outcomes: Array<[Detector, DetectorOutcome]> = [];
     for (const d of this.detectors) {

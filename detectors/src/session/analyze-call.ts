@@ -1,8 +1,6 @@
 import type { PendingToolCall } from '@bulwark/contracts';
-import { bloomHashes } from '../text/bloom-filter.js';
-import { extractValues, normalizeNumber } from '../text/extract-values.js';
-import { findSecrets, type SecretMatch } from '../text/find-secrets.js';
-import { contentWords, normalizeText, normalizeValue } from '../text/normalize-text.js';
+import type { SecretMatch } from '../text/find-secrets.js';
+import { analyzeValue, type ValueAnalysis } from '../text/value-analysis.js';
 import type { ToolProfile } from '../tool-profile.js';
 import {
   type Confidentiality,
@@ -53,22 +51,6 @@ function leaves(value: unknown, path: string, out: Array<[string, string]>, dept
   }
 }
 
-function keysOf(raw: string): string[] {
-  const keys = new Set<string>();
-  const trimmed = raw.trim();
-  if (trimmed.length <= 120) {
-    const n = /^-?[\d,]+(?:\.\d+)?$/.test(trimmed) ? normalizeNumber(trimmed) : undefined;
-    if (n !== undefined) keys.add(n);
-    else if (trimmed.length >= 2) {
-      const v = normalizeValue(trimmed);
-      keys.add(v);
-      if (/^[a-z]{2}\d{2}[a-z0-9 ]{10,}$/i.test(trimmed)) keys.add(trimmed.replace(/ /g, '').toLowerCase());
-    }
-  }
-  for (const v of extractValues(raw, 64)) keys.add(v.key);
-  return [...keys];
-}
-
 /**
  * Traces every argument of a pending call back to the nodes that contain its values (exact and normalized
  * matches, identifiers inside longer strings, and word overlap for copied text), and labels it.
@@ -77,19 +59,22 @@ export function analyzeCall(
   session: SessionGraph,
   call: PendingToolCall,
   profile: ToolProfile,
+  /** Derives the session-free parts of one value; the engine passes its cache. */
+  analyze: (value: string) => ValueAnalysis = analyzeValue,
 ): CallAnalysis {
   const flat: Array<[string, string]> = [];
   leaves(call.arguments, '', flat);
   const args: ArgumentFlow[] = [];
   for (const [path, value] of flat) {
-    const keys = keysOf(value);
+    const va = analyze(value);
+    const keys = [...va.keys];
     const sourceSet = new Map<number, GraphNode>();
     const trustedKeys = new Set<string>();
     for (const k of keys) {
       for (const n of session.sourcesOf(k)) sourceSet.set(n.idx, n);
       if (session.trustedMentions(k)) trustedKeys.add(k);
     }
-    const whole = normalizeValue(value);
+    const whole = va.whole;
     const trustedBacked =
       whole.length >= 2 &&
       (session.trustedMentions(whole) || (keys.length > 0 && keys.every((k) => trustedKeys.has(k))));
@@ -98,24 +83,22 @@ export function analyzeCall(
       if (n.integrity === 'untrusted' && n.kind !== 'llm_output' && n.kind !== 'tool_call')
         untrusted.set(n.idx, n);
     // Copied text: most content words of a long value present in one untrusted node.
-    if (value.length > 60) {
-      const words = [...new Set(contentWords(normalizeText(value)))].slice(0, 200).map(bloomHashes);
-      if (words.length >= MIN_OVERLAP_WORDS) {
-        let checked = 0;
-        for (let i = session.nodes.length - 1; i >= 0 && checked < 32; i--) {
-          const n = session.nodes[i]!;
-          if (!n.words || n.kind === 'llm_output' || n.integrity !== 'untrusted') continue;
-          checked++;
-          let hit = 0;
-          for (const [h1, h2] of words) if (n.words.hasHashes(h1, h2)) hit++;
-          if (hit / words.length >= OVERLAP_RATIO) untrusted.set(n.idx, n);
-        }
+    const words = va.wordHashes;
+    if (words && words.length >= MIN_OVERLAP_WORDS) {
+      let checked = 0;
+      for (let i = session.nodes.length - 1; i >= 0 && checked < 32; i--) {
+        const n = session.nodes[i]!;
+        if (!n.words || n.kind === 'llm_output' || n.integrity !== 'untrusted') continue;
+        checked++;
+        let hit = 0;
+        for (const [h1, h2] of words) if (n.words.hasHashes(h1, h2)) hit++;
+        if (hit / words.length >= OVERLAP_RATIO) untrusted.set(n.idx, n);
       }
     }
     let confidentiality: Confidentiality = 'public';
     for (const n of untrusted.values())
       confidentiality = joinConfidentiality(confidentiality, n.confidentiality);
-    const secrets = findSecrets(value);
+    const secrets = [...va.secrets];
     if (secrets.length > 0) confidentiality = 'secret';
     else {
       // A value equal to a secret seen in a result is secret even when it has no secret-like shape.

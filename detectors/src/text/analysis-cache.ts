@@ -1,5 +1,6 @@
 import { fastHash53 } from './fast-hash.js';
 import { analysisBytes, analyzeText, type TextAnalysis, type TrustClass } from './text-analysis.js';
+import { analyzeValue, type ValueAnalysis, valueAnalysisBytes } from './value-analysis.js';
 
 /** Bounds of the analysis cache. */
 export interface AnalysisCacheLimits {
@@ -28,18 +29,22 @@ export interface AnalysisCacheStats {
   bytes: number;
 }
 
+/** An argument value's analysis is kept under its own class. */
+type EntryClass = TrustClass | 'argument';
+
 interface Entry {
   text: string;
-  trust: TrustClass;
-  analysis: TextAnalysis;
+  trust: EntryClass;
+  analysis: TextAnalysis | ValueAnalysis;
   bytes: number;
 }
 
-const SEED: Record<TrustClass, number> = {
+const SEED: Record<EntryClass, number> = {
   trusted: 0x1b873593,
   'model-output': 0x2c1b3c6d,
   untrusted: 0x297a2d39,
   'untrusted-input': 0x3c6ef372,
+  argument: 0x5bd1e995,
 };
 
 /**
@@ -68,10 +73,24 @@ export class AnalysisCache {
 
   /** The analysis of `text` for `trust`, from the cache or computed and kept. */
   analyze(text: string, trust: TrustClass): TextAnalysis {
+    return this.lookup(text, trust, analyzeText, analysisBytes);
+  }
+
+  /** The analysis of one tool call argument value (see `analyzeCall`), from the cache or computed and kept. */
+  analyzeValue(value: string): ValueAnalysis {
+    return this.lookup(value, 'argument', analyzeValue, valueAnalysisBytes);
+  }
+
+  private lookup<C extends EntryClass, A extends TextAnalysis | ValueAnalysis>(
+    text: string,
+    trust: C,
+    compute: (text: string, trust: C) => A,
+    bytesOf: (a: A) => number,
+  ): A {
     if (text.length > this.limits.maxTextChars) {
       this.misses++;
       this.uncached++;
-      return analyzeText(text, trust);
+      return compute(text, trust);
     }
     const key = fastHash53(text, SEED[trust]);
     const hit = this.entries.get(key);
@@ -80,12 +99,12 @@ export class AnalysisCache {
       // Refresh recency: Map iteration order is insertion order, so the first entry is the LRU one.
       this.entries.delete(key);
       this.entries.set(key, hit);
-      return hit.analysis;
+      return hit.analysis as A;
     }
     this.misses++;
-    const analysis = analyzeText(text, trust);
+    const analysis = compute(text, trust);
     if (hit !== undefined) this.remove(key, hit);
-    const entry: Entry = { text, trust, analysis, bytes: 2 * text.length + analysisBytes(analysis) };
+    const entry: Entry = { text, trust, analysis, bytes: 2 * text.length + bytesOf(analysis) };
     this.entries.set(key, entry);
     this.bytes += entry.bytes;
     while (this.entries.size > this.limits.maxEntries || this.bytes > this.limits.maxBytes) {
