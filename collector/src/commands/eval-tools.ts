@@ -8,7 +8,8 @@ const USAGE = `usage: bulwark eval tools <file...> [--json] [--threshold <severi
 
   <file>        labelled JSONL: {"id","server","tool":{"name","description","inputSchema"},"label":"benign"|"poisoned"|"shadowing"}
   --json        print the table on stderr and one JSON object as the last stdout line:
-                {"tools","positives","precision","recall","fpr","fpr_important_wording"}
+                {"tools","positives","precision","recall","fpr","fpr_important_wording"}, plus
+                "per_tactic" when rows carry a "tactic" field (labelled cases grouped by attack tactic)
   --threshold   severity at or above which a tool counts as flagged (default high)
   --verbose     list every missed attack and every false positive`;
 
@@ -18,6 +19,8 @@ const RowSchema = z.object({
   tool: ToolDefinitionSchema.omit({ server: true }),
   label: z.enum(['benign', 'poisoned', 'shadowing']),
   source: z.string().optional(),
+  /** Attack tactic a case exercises (benign look-alikes carry the tactic they resemble). */
+  tactic: z.string().min(1).optional(),
 });
 type Row = z.infer<typeof RowSchema>;
 
@@ -45,6 +48,24 @@ const empty = (): Counts => ({
   importantBenign: 0,
   importantFp: 0,
 });
+interface TacticCounts {
+  positives: number;
+  tp: number;
+  benign: number;
+  fp: number;
+}
+
+/** Per-tactic recall, precision and false-positive rate among the look-alikes of that tactic. */
+function tacticMetrics(c: TacticCounts) {
+  return {
+    positives: c.positives,
+    benign: c.benign,
+    recall: round(ratio(c.tp, c.positives, 1)),
+    precision: round(ratio(c.tp, c.tp + c.fp, c.positives === 0 ? 1 : 0)),
+    fpr: round(ratio(c.fp, c.benign, 0)),
+  };
+}
+
 const ratio = (a: number, b: number, ifEmpty: number) => (b === 0 ? ifEmpty : a / b);
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -137,6 +158,7 @@ export async function run(argv: string[]): Promise<number> {
   const total = empty();
   const perFile: [string, Counts][] = [];
   const perLabel = new Map<string, { n: number; hit: number }>();
+  const perTactic = new Map<string, TacticCounts>();
   const misses: string[] = [];
   for (const file of parsed.positionals) {
     const read = readRows(file);
@@ -154,6 +176,17 @@ export async function run(argv: string[]): Promise<number> {
       const flagged = result.tools[i]?.positive ?? false;
       const positive = row.label !== 'benign';
       counts.tools++;
+      if (row.tactic !== undefined) {
+        const t = perTactic.get(row.tactic) ?? { positives: 0, tp: 0, benign: 0, fp: 0 };
+        if (positive) {
+          t.positives++;
+          if (flagged) t.tp++;
+        } else {
+          t.benign++;
+          if (flagged) t.fp++;
+        }
+        perTactic.set(row.tactic, t);
+      }
       if (positive) {
         counts.positives++;
         const l = perLabel.get(row.label) ?? { n: 0, hit: 0 };
@@ -207,11 +240,22 @@ export async function run(argv: string[]): Promise<number> {
     `tp ${total.tp}  fp ${total.fp}  fn ${total.fn}  tn ${total.tn}  (threshold: ${threshold.data})`,
   );
   for (const [label, l] of perLabel) lines.push(`recall on ${label}: ${l.hit}/${l.n}`);
+  const tactics = [...perTactic].sort(([a], [b]) => a.localeCompare(b));
+  for (const [tactic, t] of tactics) {
+    const x = tacticMetrics(t);
+    lines.push(
+      `tactic ${tactic}: recall ${t.tp}/${t.positives}  precision ${pct(x.precision)}  false positives ${t.fp}/${t.benign}`,
+    );
+  }
   if (v.verbose) lines.push(...misses);
   const text = lines.join('\n');
   if (v.json) {
     process.stderr.write(`${text}\n`);
-    console.log(JSON.stringify(m));
+    const json =
+      tactics.length > 0
+        ? { ...m, per_tactic: Object.fromEntries(tactics.map(([k, t]) => [k, tacticMetrics(t)])) }
+        : m;
+    console.log(JSON.stringify(json));
   } else console.log(text);
   return 0;
 }
