@@ -21,15 +21,25 @@ export { escapeHtml } from './report/escape-html.js';
 export type { ReportResult } from './report/generate-report.js';
 export { generateReport } from './report/generate-report.js';
 export type {
+  ReportBlock,
   ReportData,
   ReportDataResult,
   ReportIncident,
   ReportOptions,
+  ReportSession,
+  ReportSessionDetail,
+  ReportTimelineVerdict,
 } from './report/load-report-data.js';
-export { bucketFor, loadReportData } from './report/load-report-data.js';
-export { REPORT_DECISION_COLORS, renderReport } from './report/render-report.js';
-export type { DecisionBucketRow } from './report/report-queries.js';
+export {
+  bucketFor,
+  incidentBlocks,
+  incidentTitle,
+  loadReportData,
+  TIMELINE_LIMIT,
+} from './report/load-report-data.js';
+export { bucketLabel, REPORT_DECISION_COLORS, renderReport } from './report/render-report.js';
+export type { BlockRow, DecisionBucketRow, SessionAgentRow } from './report/report-queries.js';
 export { REPORT_QUERIES } from './report/report-queries.js';
 export type { ChartSeries, HorizontalBar, StackedBucket } from './report/svg-charts.js';
-export { formatUtc, horizontalBarChart, stackedBarChart } from './report/svg-charts.js';
+export { formatUtc, formatUtcFull, horizontalBarChart, stackedBarChart } from './report/svg-charts.js';
 export { templateVariables } from './template-variables.js';

@@ -31,6 +31,7 @@ beforeAll(async () => {
       tenantId: 'acme',
       sessionId: 's1',
       agentId: 'bot',
+      agentName: 'travel-agent',
       timestampMillis: t,
       toolCallId: 'c1',
       toolName: 'send_email',
@@ -110,6 +111,22 @@ describe('bulwark report', () => {
     expect(html).toContain('x@evil.example');
     expect(html).not.toMatch(/(src|href)="https?:/);
     expect(existsSync(`${file}.${process.pid}.tmp`)).toBe(false);
+    // The incident names the block that happened, shows the agent's name and pivots to its session.
+    expect(html).toContain('<span class="title">Blocked send_email (exfil.sensitive-flow)</span>');
+    expect(html).toContain('alert <b>Exfiltration blocked</b>');
+    expect(html).toContain('travel-agent <span class="mono" style="color:var(--muted)">bot</span>');
+    expect(html).toContain('href="#session-acme-s1"');
+    expect(html).toMatch(/id="session-acme-s1"[\s\S]*send_email/);
+    expect(html).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
+  });
+
+  it('--since 2h: 5-minute buckets, not "0-hour"', async () => {
+    const file = path.join(dir, 'report-2h.html');
+    const c = capture();
+    expect(await run(['--data-dir', dataDir, '--since', '2h', '--out', file], c.io)).toBe(0);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('Verdicts per 5-minute bucket');
+    expect(html).not.toContain('0-hour');
   });
 
   it('prints help', async () => {

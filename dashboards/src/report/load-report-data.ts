@@ -8,7 +8,7 @@ import {
   type SessionSummary,
   type StoreQuery,
 } from '@bulwark/detectors/stream';
-import { REPORT_QUERIES } from './report-queries.js';
+import { type BlockRow, REPORT_QUERIES, type SessionAgentRow } from './report-queries.js';
 
 /** What the report covers. */
 export interface ReportOptions {
@@ -25,21 +25,71 @@ export interface ReportOptions {
   sessionLimit?: number;
 }
 
+/** Blocking verdicts on one tool within an incident: the block that happened. */
+export interface ReportBlock {
+  toolName: string;
+  calls: number;
+  detectorIds: string[];
+  /** `inline` (the call was refused), `stream` or `hunt` (found after the fact). */
+  origins: string[];
+}
+
 /** An incident: the alerts of one dedup key, in their latest state, with the findings behind them. */
 export interface ReportIncident {
   dedupKey: string;
   tenantId: string;
   sessionId: string;
   agentId: string | undefined;
+  /** The agent's name from the session's events (SDK sessions often have a name and no id). */
+  agentName?: string | undefined;
   state: 'open' | 'resolved';
   severity: Severity;
+  /** What happened: the block (`Blocked send_email (exfil.sensitive-flow)`), else the alert's title. */
   title: string;
+  /** The title of the alert that was raised. */
+  alertTitle?: string;
+  /** Blocking verdicts of the session during the incident, per tool. */
+  blocks?: ReportBlock[];
   summary: string;
   detectorIds: string[];
   firstSeenMillis: number;
   lastSeenMillis: number;
   findings: Finding[];
 }
+
+/** A session with the agent's name from its events. */
+export interface ReportSession extends SessionSummary {
+  agentName?: string | undefined;
+}
+
+/** One verdict on a session's timeline. */
+export interface ReportTimelineVerdict {
+  timestampMillis: number;
+  toolName: string;
+  decision: string;
+  origin: string;
+  source: string;
+  detectorIds: string[];
+}
+
+/** A session behind a shown incident: where the incident pivots to. */
+export interface ReportSessionDetail {
+  tenantId: string;
+  sessionId: string;
+  agentId: string | undefined;
+  agentName: string | undefined;
+  firstSeenMillis: number | undefined;
+  lastSeenMillis: number | undefined;
+  events: number | undefined;
+  toolCalls: number | undefined;
+  /** Verdicts in order, the latest `TIMELINE_LIMIT` at most. */
+  verdicts: ReportTimelineVerdict[];
+  /** Older verdicts left out of `verdicts`. */
+  olderVerdicts: number;
+}
+
+/** Verdicts per session shown on its timeline. */
+export const TIMELINE_LIMIT = 100;
 
 /** Everything the report shows, already aggregated. */
 export interface ReportData {
@@ -57,11 +107,13 @@ export interface ReportData {
   topBlockedTools: BlockedToolRow[];
   /** Findings in range per severity, every severity present (zeros included). */
   findingsBySeverity: Record<Severity, number>;
-  riskiestSessions: SessionSummary[];
+  riskiestSessions: ReportSession[];
   /** The incidents shown in detail (open, worst and newest first), with their findings and evidence. */
   incidents: ReportIncident[];
   /** Every incident of the range in the same order (at most 50), without findings: the index table. */
   incidentIndex: Omit<ReportIncident, 'findings'>[];
+  /** The sessions of the shown incidents, with their verdict timeline (the incident → session pivot). */
+  sessionDetails?: ReportSessionDetail[];
   totals: {
     decisions: number;
     blocked: number;
@@ -91,6 +143,19 @@ export function bucketFor(rangeMillis: number): number {
 export function severityOfRank(rank: number): Severity {
   const found = (Object.entries(SEVERITY_RANK) as [Severity, number][]).find(([, r]) => r === rank);
   return found ? found[0] : rank > 4 ? 'critical' : 'info';
+}
+
+async function sessionAgents(
+  store: EventStore,
+  tenantId: string,
+  sessions: readonly { tenantId: string; sessionId: string }[],
+): Promise<Map<string, SessionAgentRow>> {
+  const ids = [...new Set(sessions.map((x) => x.sessionId))];
+  const out = new Map<string, SessionAgentRow>();
+  if (ids.length === 0) return out;
+  for (const r of await rows(store, REPORT_QUERIES.sessionAgents, { tenantId, sessionIds: ids }))
+    out.set(`${r.tenantId}\u0000${r.sessionId}`, r);
+  return out;
 }
 
 class QueryFailed extends Error {
@@ -127,6 +192,7 @@ function incidentsFrom(alerts: readonly AlertRecord[]): Omit<ReportIncident, 'fi
     );
     const trigger = list.find((a) => a.action === 'trigger') ?? latest;
     out.push({
+      alertTitle: trigger.title,
       dedupKey: latest.dedupKey,
       tenantId: latest.tenantId,
       sessionId: latest.sessionId,
@@ -147,6 +213,52 @@ function incidentsFrom(alerts: readonly AlertRecord[]): Omit<ReportIncident, 'fi
       SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
       b.lastSeenMillis - a.lastSeenMillis,
   );
+}
+
+const BLOCK_WINDOW_MILLIS = 300_000;
+
+/**
+ * The blocks of an incident's session while it was open (give or take the alert's batching delay): those
+ * of its detectors when any, else every block of the session in that window.
+ */
+export function incidentBlocks(
+  inc: Pick<ReportIncident, 'tenantId' | 'sessionId' | 'detectorIds' | 'firstSeenMillis' | 'lastSeenMillis'>,
+  blocks: readonly BlockRow[],
+): ReportBlock[] {
+  const inWindow = blocks.filter(
+    (b) =>
+      b.tenantId === inc.tenantId &&
+      b.sessionId === inc.sessionId &&
+      b.timestampMillis >= inc.firstSeenMillis - BLOCK_WINDOW_MILLIS &&
+      b.timestampMillis <= inc.lastSeenMillis + BLOCK_WINDOW_MILLIS,
+  );
+  const own = inWindow.filter((b) => b.detectorIds.some((d) => inc.detectorIds.includes(d)));
+  const byTool = new Map<string, ReportBlock>();
+  for (const b of own.length > 0 ? own : inWindow) {
+    const t = byTool.get(b.toolName) ?? { toolName: b.toolName, calls: 0, detectorIds: [], origins: [] };
+    t.calls++;
+    for (const d of b.detectorIds) if (!t.detectorIds.includes(d)) t.detectorIds.push(d);
+    if (!t.origins.includes(b.origin)) t.origins.push(b.origin);
+    byTool.set(b.toolName, t);
+  }
+  return [...byTool.values()];
+}
+
+/**
+ * The title of an incident: the block that happened (`Blocked send_email ×2 (exfil.sensitive-flow)`), a block
+ * found only after the fact (`Would have blocked …`), else the alert's own title.
+ *
+ * @example
+ * incidentTitle([{ toolName: 'send_email', calls: 1, detectorIds: ['exfil'], origins: ['inline'] }], 'Alert'); // 'Blocked send_email (exfil)'
+ */
+export function incidentTitle(blocks: readonly ReportBlock[], alertTitle: string): string {
+  if (blocks.length === 0) return alertTitle;
+  const inline = blocks.filter((b) => b.origins.includes('inline'));
+  const shown = inline.length > 0 ? inline : blocks;
+  const tools = shown.map((b) => `${b.toolName || '(unnamed tool)'}${b.calls > 1 ? ` ×${b.calls}` : ''}`);
+  const detectors = [...new Set(shown.flatMap((b) => b.detectorIds))];
+  const verb = inline.length > 0 ? 'Blocked' : 'Would have blocked';
+  return `${verb} ${tools.join(', ')}${detectors.length > 0 ? ` (${detectors.join(', ')})` : ''}`;
 }
 
 /**
@@ -228,7 +340,12 @@ export async function loadReportData(store: EventStore, options: ReportOptions):
       .sort((a, b) => b.blockedCalls - a.blockedCalls || a.toolName.localeCompare(b.toolName))
       .slice(0, 10);
 
+    const blocks = await rows(store, REPORT_QUERIES.blocksInRange, { ...since, untilMillis, limit: 20_000 });
     const incidentList = incidentsFrom(alerts);
+    for (const inc of incidentList) {
+      inc.blocks = incidentBlocks(inc, blocks);
+      inc.title = incidentTitle(inc.blocks, inc.alertTitle ?? inc.title);
+    }
     const shown = incidentList.slice(0, options.incidentLimit ?? 10);
     const findingsBySession = new Map<string, Promise<Finding[]>>();
     const incidents: ReportIncident[] = [];
@@ -250,6 +367,49 @@ export async function loadReportData(store: EventStore, options: ReportOptions):
       incidents.push({ ...inc, findings: findings.length > 0 ? findings : sessionFindings });
     }
 
+    // Agent names come from the events: the session aggregate only keeps the id.
+    const riskiest: ReportSession[] = atRisk.slice(0, options.sessionLimit ?? 10);
+    const incidentIndex = incidentList.slice(0, 50);
+    const agents = await sessionAgents(store, tenantId, [...riskiest, ...incidentIndex]);
+    const agentOf = (x: { tenantId: string; sessionId: string }) =>
+      agents.get(`${x.tenantId}\u0000${x.sessionId}`);
+    for (const x of [...riskiest, ...incidentIndex, ...incidents]) {
+      const a = agentOf(x);
+      x.agentId = x.agentId ?? a?.agentId;
+      x.agentName = a?.agentName;
+    }
+    const sessionDetails: ReportSessionDetail[] = [];
+    const summaries = new Map(active.map((a) => [`${a.tenantId}\u0000${a.sessionId}`, a]));
+    for (const inc of incidents) {
+      const key = `${inc.tenantId}\u0000${inc.sessionId}`;
+      if (sessionDetails.some((d) => `${d.tenantId}\u0000${d.sessionId}` === key)) continue;
+      const verdicts = await rows(store, QUERIES.sessionVerdicts, {
+        tenantId: inc.tenantId,
+        sessionId: inc.sessionId,
+      });
+      const summary = summaries.get(key);
+      const a = agentOf(inc);
+      sessionDetails.push({
+        tenantId: inc.tenantId,
+        sessionId: inc.sessionId,
+        agentId: summary?.agentId ?? a?.agentId ?? inc.agentId,
+        agentName: a?.agentName,
+        firstSeenMillis: summary?.firstSeenMillis,
+        lastSeenMillis: summary?.lastSeenMillis,
+        events: summary?.events,
+        toolCalls: summary?.toolCalls,
+        verdicts: verdicts.slice(-TIMELINE_LIMIT).map((v) => ({
+          timestampMillis: v.verdict.timestampMillis,
+          toolName: v.verdict.toolName,
+          decision: v.verdict.decision,
+          origin: v.origin,
+          source: v.verdict.source,
+          detectorIds: v.verdict.detectorIds,
+        })),
+        olderVerdicts: Math.max(0, verdicts.length - TIMELINE_LIMIT),
+      });
+    }
+
     const decisions = decisionRows.reduce((s, r) => s + r.decisions, 0);
     const blocked = decisionRows.filter((r) => r.decision === 'block').reduce((s, r) => s + r.decisions, 0);
     return {
@@ -266,9 +426,10 @@ export async function loadReportData(store: EventStore, options: ReportOptions):
         detectors,
         topBlockedTools,
         findingsBySeverity,
-        riskiestSessions: atRisk.slice(0, options.sessionLimit ?? 10),
+        riskiestSessions: riskiest,
         incidents,
-        incidentIndex: incidentList.slice(0, 50),
+        incidentIndex,
+        sessionDetails,
         totals: {
           decisions,
           blocked,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ReportData } from './load-report-data.js';
-import { renderReport } from './render-report.js';
+import { incidentBlocks, incidentTitle, type ReportData, type ReportIncident } from './load-report-data.js';
+import { bucketLabel, renderReport } from './render-report.js';
 import { horizontalBarChart, niceScale, stackedBarChart } from './svg-charts.js';
 
 const HOUR = 3_600_000;
@@ -93,6 +93,96 @@ describe('renderReport', () => {
     expect(html).toMatch(/id="incident-acme-[A-Za-z0-9_-]+"/);
   });
 
+  it('names the bucket of short ranges in minutes, never "0-hour"', () => {
+    expect(bucketLabel(300_000)).toBe('5-minute');
+    expect(bucketLabel(60_000)).toBe('1-minute');
+    expect(bucketLabel(HOUR)).toBe('1-hour');
+    expect(bucketLabel(3 * HOUR)).toBe('3-hour');
+    expect(bucketLabel(24 * HOUR)).toBe('1-day');
+    const html = renderReport(data({ untilMillis: since + 2 * HOUR, bucketMillis: 300_000 }));
+    expect(html).toContain('Verdicts per 5-minute bucket');
+    expect(html).not.toContain('0-hour');
+  });
+
+  it('shows dates with the year and times with seconds', () => {
+    const html = renderReport(data({ untilMillis: since + 24 * HOUR + 7_000 }));
+    expect(html).toContain('2025-01-31 00:00:00 → 2025-02-01 00:00:07 UTC');
+  });
+
+  it('shows the agent name, titles incidents by their block and links each incident to its session', () => {
+    const incident: ReportIncident = {
+      dedupKey: 'acme/s1',
+      tenantId: 'acme',
+      sessionId: 's1',
+      agentId: undefined,
+      agentName: 'travel-agent',
+      state: 'open',
+      severity: 'high',
+      title: 'Blocked send_email (exfil.sensitive-flow)',
+      alertTitle: 'HIGH finding in session s1',
+      summary: '',
+      detectorIds: ['exfil.sensitive-flow'],
+      firstSeenMillis: since,
+      lastSeenMillis: since + 1_000,
+      findings: [],
+    };
+    const html = renderReport(
+      data({
+        incidents: [incident],
+        incidentIndex: [incident],
+        riskiestSessions: [
+          {
+            tenantId: 'acme',
+            sessionId: 's1',
+            agentId: undefined,
+            agentName: 'travel-agent',
+            firstSeenMillis: since,
+            lastSeenMillis: since + 1_000,
+            events: 3,
+            toolCalls: 2,
+            findings: 1,
+            blockingFindings: 1,
+            maxSeverityRank: 3,
+          },
+        ],
+        sessionDetails: [
+          {
+            tenantId: 'acme',
+            sessionId: 's1',
+            agentId: undefined,
+            agentName: 'travel-agent',
+            firstSeenMillis: since,
+            lastSeenMillis: since + 1_000,
+            events: 3,
+            toolCalls: 2,
+            verdicts: [
+              {
+                timestampMillis: since + 1_000,
+                toolName: 'send_email',
+                decision: 'block',
+                origin: 'inline',
+                source: 'engine',
+                detectorIds: ['exfil.sensitive-flow'],
+              },
+            ],
+            olderVerdicts: 0,
+          },
+        ],
+      }),
+    );
+    const sessions = html.slice(
+      html.indexOf('id="riskiest-sessions"'),
+      html.indexOf('</table>', html.indexOf('id="riskiest-sessions"')),
+    );
+    expect(sessions).toContain('travel-agent');
+    expect(html).toContain('<span class="title">Blocked send_email (exfil.sensitive-flow)</span>');
+    expect(html).toContain('alert <b>HIGH finding in session s1</b>');
+    // Incident card, index and sessions table all pivot to the session section.
+    expect(html.match(/href="#session-acme-s1"/g)?.length).toBe(3);
+    expect(html).toContain('id="session-acme-s1"');
+    expect(html).toContain('Sessions behind the incidents');
+  });
+
   it('forbids every request with a Content-Security-Policy and references nothing external', () => {
     const html = renderReport(data());
     expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
@@ -124,11 +214,50 @@ describe('svg charts', () => {
       ],
     });
     expect(svg.match(/class="mark"/g)).toHaveLength(3);
-    expect(svg).toContain('<title>01-31 00:00 UTC · b: 2</title>');
+    expect(svg).toContain('<title>2025-01-31 00:00:00 UTC · b: 2</title>');
     expect(
       horizontalBarChart({ title: 'h', color: '#f00', bars: [{ label: 'x', value: 1 }] }).match(
         /class="mark"/g,
       ),
     ).toHaveLength(1);
+  });
+});
+
+describe('incident titles', () => {
+  const inc = {
+    tenantId: 't',
+    sessionId: 's',
+    detectorIds: ['exfil'],
+    firstSeenMillis: since,
+    lastSeenMillis: since + 60_000,
+  };
+  const block = (toolName: string, detectorIds: string[], origin = 'inline', at = since) => ({
+    tenantId: 't',
+    sessionId: 's',
+    toolName,
+    detectorIds,
+    origin,
+    timestampMillis: at,
+  });
+
+  it('names the blocks of the incident, its own detectors first, inside its time window', () => {
+    const blocks = incidentBlocks(inc, [
+      block('send_email', ['exfil']),
+      block('send_email', ['exfil']),
+      block('delete_file', ['other']),
+      block('post', ['exfil'], 'inline', since + 3_600_000),
+      { ...block('send_email', ['exfil']), sessionId: 'other' },
+    ]);
+    expect(blocks).toEqual([
+      { toolName: 'send_email', calls: 2, detectorIds: ['exfil'], origins: ['inline'] },
+    ]);
+    expect(incidentTitle(blocks, 'Alert')).toBe('Blocked send_email ×2 (exfil)');
+  });
+
+  it('says "Would have blocked" for blocks found only after the fact, and keeps the alert title without blocks', () => {
+    expect(incidentTitle(incidentBlocks(inc, [block('send_email', ['exfil'], 'stream')]), 'Alert')).toBe(
+      'Would have blocked send_email (exfil)',
+    );
+    expect(incidentTitle([], 'HIGH finding')).toBe('HIGH finding');
   });
 });

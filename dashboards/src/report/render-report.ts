@@ -1,7 +1,12 @@
 import { SEVERITY_RANK, type Severity } from '@bulwark/contracts';
 import { escapeHtml as h } from './escape-html.js';
-import { type ReportData, type ReportIncident, severityOfRank } from './load-report-data.js';
-import { type ChartSeries, formatUtc, horizontalBarChart, stackedBarChart } from './svg-charts.js';
+import {
+  type ReportData,
+  type ReportIncident,
+  type ReportSessionDetail,
+  severityOfRank,
+} from './load-report-data.js';
+import { type ChartSeries, formatUtcFull, horizontalBarChart, stackedBarChart } from './svg-charts.js';
 
 /** Decision colors (same order and hues as the Grafana panels). */
 export const REPORT_DECISION_COLORS: Readonly<Record<string, string>> = {
@@ -139,15 +144,58 @@ function sumSeries(buckets: ReportData['decisionBuckets'], keys: readonly string
 
 function durationLabel(millis: number): string {
   const hours = millis / 3_600_000;
+  if (hours < 1) return `${Math.max(1, Math.round(millis / 60_000))} min`;
   if (hours < 48) return `${Math.round(hours)} h`;
   return `${Math.round(hours / 24)} days`;
+}
+
+/** `5-minute`, `1-hour`, `1-day`: the chart bucket in words (short ranges get minute buckets). */
+export function bucketLabel(bucketMillis: number): string {
+  if (bucketMillis < 3_600_000) return `${Math.max(1, Math.round(bucketMillis / 60_000))}-minute`;
+  if (bucketMillis < 86_400_000) return `${Math.round(bucketMillis / 3_600_000)}-hour`;
+  return `${Math.round(bucketMillis / 86_400_000)}-day`;
+}
+
+/** The agent as a reader knows it: its name, with the id beside it when both exist and differ. */
+function agentCell(agentId: string | undefined, agentName: string | undefined): string {
+  if (agentName && agentId && agentName !== agentId)
+    return `${h(agentName)} <span class="mono" style="color:var(--muted)">${h(agentId)}</span>`;
+  return h(agentName || agentId || '-');
+}
+
+/** In-page anchor of a session section. */
+function sessionAnchor(x: { tenantId: string; sessionId: string }): string {
+  return `session-${`${x.tenantId}-${x.sessionId}`.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+/** The session id, linked to its section when the report has one. */
+function sessionLink(x: { tenantId: string; sessionId: string }, detailed: ReadonlySet<string>): string {
+  const a = sessionAnchor(x);
+  return detailed.has(a) ? `<a class="sid" href="#${h(a)}">${h(x.sessionId)}</a>` : h(x.sessionId);
+}
+
+function sessionSection(s: ReportSessionDetail): string {
+  const rows = s.verdicts
+    .map(
+      (v) =>
+        `<tr><td class="nw">${h(formatUtcFull(v.timestampMillis))}</td><td class="mono">${h(v.toolName)}</td><td>${decisionBadge(v.decision)}</td><td class="nw">${h(v.origin)}${v.source === 'fallback' ? ' · fallback' : ''}</td><td class="mono">${h(v.detectorIds.join(', ') || '-')}</td></tr>`,
+    )
+    .join('');
+  const seen =
+    s.firstSeenMillis !== undefined && s.lastSeenMillis !== undefined
+      ? ` · ${h(formatUtcFull(s.firstSeenMillis))} → ${h(formatUtcFull(s.lastSeenMillis))} UTC`
+      : '';
+  const counts = s.events !== undefined ? ` · ${n(s.events)} events, ${n(s.toolCalls ?? 0)} tool calls` : '';
+  return `<div class="card session" id="${h(sessionAnchor(s))}"><h3>Session <span class="mono">${h(s.sessionId)}</span></h3>
+<div class="desc">tenant <b>${h(s.tenantId)}</b> · agent <b>${agentCell(s.agentId, s.agentName)}</b>${seen}${counts}</div>
+${rows ? `<table><thead><tr><th>Time (UTC)</th><th>Tool</th><th>Decision</th><th>Origin</th><th>Detectors</th></tr></thead><tbody>${rows}</tbody></table>` : '<div class="none">No verdict stored for this session.</div>'}${s.olderVerdicts > 0 ? `<div class="none">${n(s.olderVerdicts)} older verdict(s) not shown.</div>` : ''}</div>`;
 }
 
 function kpi(label: string, value: string, hint: string, tone = ''): string {
   return `<div class="card kpi ${tone}"><div class="label">${h(label)}</div><div class="value">${h(value)}</div><div class="hint">${h(hint)}</div></div>`;
 }
 
-function incidentCard(inc: ReportIncident, open: boolean): string {
+function incidentCard(inc: ReportIncident, open: boolean, detailed: ReadonlySet<string>): string {
   const findings = inc.findings
     .slice()
     .sort(
@@ -167,8 +215,8 @@ function incidentCard(inc: ReportIncident, open: boolean): string {
     })
     .join('');
   return `<details class="card incident" id="incident-${h(anchor(inc))}" style="--sev:${SEVERITY_HEX[inc.severity]}"${open ? ' open' : ''}>
-<summary><div class="head"><div>${severityBadge(inc.severity)} <span class="state ${inc.state}">${inc.state}</span> <span class="title">${h(inc.title)}</span></div><div class="when">last seen ${h(formatUtc(inc.lastSeenMillis))} UTC</div></div>
-<div class="ctx">tenant <b>${h(inc.tenantId)}</b> · session <b class="mono">${h(inc.sessionId)}</b>${inc.agentId ? ` · agent <b>${h(inc.agentId)}</b>` : ''} · detectors <b>${h(inc.detectorIds.join(', ') || '-')}</b> · first seen ${h(formatUtc(inc.firstSeenMillis))} UTC</div></summary>
+<summary><div class="head"><div>${severityBadge(inc.severity)} <span class="state ${inc.state}">${inc.state}</span> <span class="title">${h(inc.title)}</span></div><div class="when">last seen ${h(formatUtcFull(inc.lastSeenMillis))} UTC</div></div>
+<div class="ctx">tenant <b>${h(inc.tenantId)}</b> · session <b class="mono">${sessionLink(inc, detailed)}</b>${inc.agentId || inc.agentName ? ` · agent <b>${agentCell(inc.agentId, inc.agentName)}</b>` : ''}${inc.alertTitle && inc.alertTitle !== inc.title ? ` · alert <b>${h(inc.alertTitle)}</b>` : ''} · detectors <b>${h(inc.detectorIds.join(', ') || '-')}</b> · first seen ${h(formatUtcFull(inc.firstSeenMillis))} UTC</div></summary>
 <div class="body">${findings || '<div class="none">No findings stored for this incident.</div>'}</div>
 </details>`;
 }
@@ -178,7 +226,7 @@ function anchor(inc: Pick<ReportIncident, 'tenantId' | 'dedupKey'>): string {
   return `${inc.tenantId}-${inc.dedupKey}`.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
-function incidentIndex(data: ReportData): string {
+function incidentIndex(data: ReportData, sessions: ReadonlySet<string>): string {
   if (data.incidentIndex.length === 0) return '<div class="card none">No incident in this range.</div>';
   const detailed = new Set(data.incidents.map(anchor));
   return `<div class="card"><table id="incident-index"><thead><tr><th>Severity</th><th>State</th><th>Incident</th><th>Tenant</th><th>Session</th><th>Agent</th><th>Detectors</th><th>Last seen (UTC)</th></tr></thead><tbody>${data.incidentIndex
@@ -186,7 +234,7 @@ function incidentIndex(data: ReportData): string {
       const title = detailed.has(anchor(i))
         ? `<a class="sid" href="#incident-${h(anchor(i))}">${h(i.title)}</a>`
         : h(i.title);
-      return `<tr><td>${severityBadge(i.severity)}</td><td><span class="state ${i.state}">${i.state}</span></td><td>${title}</td><td class="nw">${h(i.tenantId)}</td><td class="mono nw">${h(i.sessionId)}</td><td class="nw">${h(i.agentId ?? '-')}</td><td class="mono">${h(i.detectorIds.join(', '))}</td><td class="nw">${h(formatUtc(i.lastSeenMillis))}</td></tr>`;
+      return `<tr><td>${severityBadge(i.severity)}</td><td><span class="state ${i.state}">${i.state}</span></td><td>${title}</td><td class="nw">${h(i.tenantId)}</td><td class="mono nw">${sessionLink(i, sessions)}</td><td class="nw">${agentCell(i.agentId, i.agentName)}</td><td class="mono">${h(i.detectorIds.join(', '))}</td><td class="nw">${h(formatUtcFull(i.lastSeenMillis))}</td></tr>`;
     })
     .join('')}</tbody></table></div>`;
 }
@@ -212,8 +260,10 @@ export function renderReport(data: ReportData): string {
   const t = data.totals;
   const blockRate = t.decisions > 0 ? (100 * t.blocked) / t.decisions : 0;
   const scope = data.tenantId ? `tenant ${data.tenantId}` : 'all tenants';
-  const range = `${formatUtc(data.sinceMillis)} → ${formatUtc(data.untilMillis)} UTC`;
-  const bucket = durationLabel(data.bucketMillis).replace(' h', '-hour').replace(' days', '-day');
+  const range = `${formatUtcFull(data.sinceMillis)} → ${formatUtcFull(data.untilMillis)} UTC`;
+  const bucket = bucketLabel(data.bucketMillis);
+  const details = data.sessionDetails ?? [];
+  const detailed = new Set(details.map(sessionAnchor));
   // Relative risk: findings weighted by the worst severity (the same weights as the Grafana risk score).
   const risk = (s: ReportData['riskiestSessions'][number]) =>
     (s.findings + s.blockingFindings) * (2 ** s.maxSeverityRank - 1);
@@ -223,7 +273,7 @@ export function renderReport(data: ReportData): string {
     ? `<table id="riskiest-sessions"><thead><tr><th>Session</th><th>Tenant</th><th>Agent</th><th>Worst</th><th class="num">Findings</th><th class="num">Blocking</th><th class="num">Tool calls</th><th>Relative risk</th><th>Last seen (UTC)</th></tr></thead><tbody>${data.riskiestSessions
         .map((s) => {
           const sev = severityOfRank(s.maxSeverityRank);
-          return `<tr><td class="mono nw">${h(s.sessionId)}</td><td class="nw">${h(s.tenantId)}</td><td class="nw">${h(s.agentId ?? '-')}</td><td>${severityBadge(sev)}</td><td class="num">${n(s.findings)}</td><td class="num">${n(s.blockingFindings)}</td><td class="num">${n(s.toolCalls)}</td><td><div class="riskbar"><span style="width:${Math.max(4, (100 * risk(s)) / maxRisk).toFixed(0)}%;background:${SEVERITY_HEX[sev]}"></span></div></td><td class="nw">${h(formatUtc(s.lastSeenMillis))}</td></tr>`;
+          return `<tr><td class="mono nw">${sessionLink(s, detailed)}</td><td class="nw">${h(s.tenantId)}</td><td class="nw">${agentCell(s.agentId, s.agentName)}</td><td>${severityBadge(sev)}</td><td class="num">${n(s.findings)}</td><td class="num">${n(s.blockingFindings)}</td><td class="num">${n(s.toolCalls)}</td><td><div class="riskbar"><span style="width:${Math.max(4, (100 * risk(s)) / maxRisk).toFixed(0)}%;background:${SEVERITY_HEX[sev]}"></span></div></td><td class="nw">${h(formatUtcFull(s.lastSeenMillis))}</td></tr>`;
         })
         .join('')}</tbody></table>`
     : '<div class="none">No session with findings in this range.</div>';
@@ -241,7 +291,7 @@ export function renderReport(data: ReportData): string {
 <body>
 <header class="top"><div class="wrap">
 <div class="brand">${LOGO}<div><h1>${h(data.title)}</h1><div class="sub">What Bulwark decided about your agents' tool calls, and the incidents behind the blocks.</div></div></div>
-<div class="meta"><b>${h(scope)}</b> · ${h(range)} (${h(durationLabel(data.untilMillis - data.sinceMillis))})<br>Generated ${h(formatUtc(data.untilMillis))} UTC from the ${data.storeKind === 'chdb' ? 'embedded (chdb)' : 'ClickHouse server'} event store</div>
+<div class="meta"><b>${h(scope)}</b> · ${h(range)} (${h(durationLabel(data.untilMillis - data.sinceMillis))})<br>Generated ${h(formatUtcFull(data.untilMillis))} UTC from the ${data.storeKind === 'chdb' ? 'embedded (chdb)' : 'ClickHouse server'} event store</div>
 </div></header>
 <main class="wrap">
 <section class="kpis">
@@ -288,11 +338,12 @@ ${legend(detectorSeries, sumSeries(data.detectorBuckets, data.detectors))}</div>
 <div class="card">${sessions}</div>
 
 <h2>Incidents</h2>
-${incidentIndex(data)}
+${incidentIndex(data, detailed)}
 
 <h2>Latest incidents with evidence</h2>
-${data.incidents.length ? data.incidents.map((inc, i) => incidentCard(inc, i < 3)).join('\n') : '<div class="card none">No incident in this range.</div>'}
+${data.incidents.length ? data.incidents.map((inc, i) => incidentCard(inc, i < 3, detailed)).join('\n') : '<div class="card none">No incident in this range.</div>'}
 
+${details.length ? `<h2>Sessions behind the incidents</h2>\n<div class="stack">${details.map(sessionSection).join('\n')}</div>\n` : ''}
 <footer>Bulwark · self-contained report: no script, no network request. Times are UTC. Counts read the event store with de-duplication, so records delivered twice count once.</footer>
 </main>
 </body>

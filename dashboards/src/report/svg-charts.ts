@@ -43,6 +43,14 @@ export interface HorizontalBarChartOptions {
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
+/**
+ * `YYYY-MM-DD HH:MM:SS` in UTC: every date and time a reader may copy into a query or a ticket (the short
+ * `formatUtc` is for axis ticks only).
+ */
+export function formatUtcFull(millis: number): string {
+  return new Date(millis).toISOString().slice(0, 19).replace('T', ' ');
+}
+
 /** `MM-DD HH:MM` (or `HH:MM`) in UTC: the report is a static file, so it names its time zone once and sticks to it. */
 export function formatUtc(millis: number, withDate = true): string {
   const d = new Date(millis);
@@ -120,7 +128,7 @@ export function stackedBarChart(options: StackedBarChartOptions): string {
       const h = y(acc) - top;
       acc += v;
       parts.push(
-        `<rect class="mark" data-series="${escapeHtml(s.key)}" x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(h, 0.5).toFixed(1)}" fill="${escapeHtml(s.color)}"><title>${escapeHtml(`${formatUtc(b.startMillis)} UTC · ${s.label}: ${fmt(v)}`)}</title></rect>`,
+        `<rect class="mark" data-series="${escapeHtml(s.key)}" x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(h, 0.5).toFixed(1)}" fill="${escapeHtml(s.color)}"><title>${escapeHtml(`${formatUtcFull(b.startMillis)} UTC · ${s.label}: ${fmt(v)}`)}</title></rect>`,
       );
     }
     if (i % labelEvery === 0) {
