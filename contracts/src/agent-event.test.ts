@@ -7,6 +7,7 @@ import {
   MAX_TIMESTAMP_MILLIS,
   sessionKey,
   stampReceivedTime,
+  stampReceivedTimes,
 } from './agent-event.js';
 import { VerdictRequestSchema } from './verdict.js';
 
@@ -131,5 +132,30 @@ describe('stampReceivedTime', () => {
       receivedAtMillis: received,
       claimedTimestampMillis: 5,
     });
+  });
+
+  it('moves the clamped events of one request together, so their order survives', () => {
+    const events = [
+      ev(5_000),
+      ev(1_000),
+      ev(received - 1_000),
+      ev(Date.UTC(2200, 0, 1)),
+      ev(Date.UTC(2200, 0, 2)),
+    ];
+    expect(stampReceivedTimes(events, received)).toBe(4);
+    expect(events.map((e) => e.timestampMillis - received)).toEqual([
+      0,
+      -4_000,
+      -1_000,
+      0,
+      CLOCK_SKEW_BOUNDS.maxFutureMillis,
+    ]);
+    expect(events.map((e) => e.claimedTimestampMillis)).toEqual([
+      5_000,
+      1_000,
+      undefined,
+      Date.UTC(2200, 0, 1),
+      Date.UTC(2200, 0, 2),
+    ]);
   });
 });

@@ -279,30 +279,53 @@ export const CLOCK_SKEW_BOUNDS: Readonly<ClockSkewBounds> = {
 };
 
 /**
- * Stamps Bulwark's receive time on an event (in place) and clamps an implausible claimed time: a time more
- * than `maxPastMillis` before or `maxFutureMillis` after `receivedAtMillis` is kept as
- * `claimedTimestampMillis` (for display) and `timestampMillis` becomes the received time, so an agent that
+ * Stamps Bulwark's receive time on the events of one request (in place) and clamps implausible claimed
+ * times: a time more than `maxPastMillis` before or `maxFutureMillis` after `receivedAtMillis` is kept as
+ * `claimedTimestampMillis` (for display) and `timestampMillis` moves to the received time, so an agent that
  * sets its own span times can neither hide its calls before the retention window nor push them past it.
- * Returns true when the time was clamped (count it as `clock_skew`).
+ * The clamped events of a request move together (the latest past claim, and the earliest future claim,
+ * land on the received time), so their order survives a replay; none ends up beyond the bounds.
+ * Returns how many were clamped (count them as `clock_skew`).
  *
  * @example
- * const skewed = stampReceivedTime(event, Date.now()); // event.receivedAtMillis set; 1970 → now
+ * const skewed = stampReceivedTimes(events, Date.now()); // receivedAtMillis set; 1970 → now
  */
+export function stampReceivedTimes(
+  events: readonly AgentEvent[],
+  receivedAtMillis: number,
+  bounds: Readonly<ClockSkewBounds> = CLOCK_SKEW_BOUNDS,
+): number {
+  const lo = receivedAtMillis - bounds.maxPastMillis;
+  const hi = receivedAtMillis + bounds.maxFutureMillis;
+  let latestPast = Number.NEGATIVE_INFINITY;
+  let earliestFuture = Number.POSITIVE_INFINITY;
+  for (const e of events) {
+    // Whatever the sender put in Bulwark's own fields is replaced.
+    if (e.claimedTimestampMillis !== undefined) {
+      e.timestampMillis = e.claimedTimestampMillis;
+      delete e.claimedTimestampMillis;
+    }
+    e.receivedAtMillis = receivedAtMillis;
+    if (e.timestampMillis < lo) latestPast = Math.max(latestPast, e.timestampMillis);
+    else if (e.timestampMillis > hi) earliestFuture = Math.min(earliestFuture, e.timestampMillis);
+  }
+  let clamped = 0;
+  for (const e of events) {
+    const t = e.timestampMillis;
+    if (t >= lo && t <= hi) continue;
+    const shifted = t < lo ? receivedAtMillis - (latestPast - t) : receivedAtMillis + (t - earliestFuture);
+    e.claimedTimestampMillis = t;
+    e.timestampMillis = Math.min(hi, Math.max(lo, shifted));
+    clamped += 1;
+  }
+  return clamped;
+}
+
+/** {@link stampReceivedTimes} for one event: true when its time was clamped. */
 export function stampReceivedTime(
   event: AgentEvent,
   receivedAtMillis: number,
   bounds: Readonly<ClockSkewBounds> = CLOCK_SKEW_BOUNDS,
 ): boolean {
-  // Whatever the sender put in Bulwark's own fields is replaced.
-  if (event.claimedTimestampMillis !== undefined) {
-    event.timestampMillis = event.claimedTimestampMillis;
-    delete event.claimedTimestampMillis;
-  }
-  event.receivedAtMillis = receivedAtMillis;
-  const t = event.timestampMillis;
-  if (t >= receivedAtMillis - bounds.maxPastMillis && t <= receivedAtMillis + bounds.maxFutureMillis)
-    return false;
-  event.claimedTimestampMillis = t;
-  event.timestampMillis = receivedAtMillis;
-  return true;
+  return stampReceivedTimes([event], receivedAtMillis, bounds) === 1;
 }

@@ -32,6 +32,7 @@ export {
   ResourceReadEventSchema,
   sessionKey,
   stampReceivedTime,
+  stampReceivedTimes,
   TimestampMillisSchema,
   ToolAnnotationsSchema,
   ToolCallEventSchema,

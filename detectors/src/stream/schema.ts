@@ -12,7 +12,12 @@
  * duplicate insert does not change.
  *
  * Time: `timestamp_ms` (UInt64, epoch ms) is the record's own time; `event_time` (DateTime, UTC seconds) is
- * derived from it for partitions, TTL and minute buckets (DateTime64 does not exist on 18.x).
+ * derived from it for partitions and minute buckets (DateTime64 does not exist on 18.x), clamped to the
+ * received time when the record's time is implausible. `received_at_ms` / `received_time` (schema v3) are
+ * when Bulwark received the record (collector stamp, else the store's clock): retention (TTL) keys on
+ * `received_time`, so a record claiming 1970 or 2200 is neither dropped on arrival nor kept forever. Sorting
+ * keys stay on ids and the record's own time: a redelivered copy gets a new received time but must still
+ * collapse with the first.
  */
 
 export type SqlDialect = 'modern' | 'legacy';
@@ -49,11 +54,23 @@ export interface SchemaOptions {
   retentionDays: number;
 }
 
-/** One versioned, idempotent schema step. Statements use `IF NOT EXISTS` so concurrent starts are harmless. */
+/** A column a migration adds to an existing table (skipped when the table already has it). */
+export interface ColumnAddition {
+  table: string;
+  column: string;
+  /** Type and default, e.g. `UInt64 DEFAULT timestamp_ms`: old rows read the default. */
+  definition: string;
+}
+
+/**
+ * One versioned, idempotent schema step. Statements use `IF NOT EXISTS` so concurrent starts are harmless;
+ * added columns are checked against `system.columns` first (18.x has no `ADD COLUMN IF NOT EXISTS`).
+ */
 export interface Migration {
   version: number;
   name: string;
   statements(options: SchemaOptions): string[];
+  addColumns?: readonly ColumnAddition[];
 }
 
 /** Low-cardinality string column type for the dialect. */
@@ -66,14 +83,17 @@ export function ttlClause(o: SchemaOptions, column: string): string {
   return o.dialect === 'modern' ? `TTL ${column} + toIntervalDay(${Math.floor(o.retentionDays)})` : '';
 }
 
-/** Tables with retention, and the column their TTL is computed from. */
+/**
+ * Tables with retention, and the column their TTL is computed from: raw tables by received time (schema v3),
+ * so nothing accepted ages out early whatever time it claims.
+ */
 export const TTL_COLUMNS: Readonly<Record<string, string>> = {
-  [TABLES.events]: 'event_time',
-  [TABLES.toolCalls]: 'event_time',
-  [TABLES.verdicts]: 'event_time',
-  [TABLES.findings]: 'event_time',
-  [TABLES.alerts]: 'event_time',
-  [TABLES.deadLetters]: 'event_time',
+  [TABLES.events]: 'received_time',
+  [TABLES.toolCalls]: 'received_time',
+  [TABLES.verdicts]: 'received_time',
+  [TABLES.findings]: 'received_time',
+  [TABLES.alerts]: 'received_time',
+  [TABLES.deadLetters]: 'received_time',
   [TABLES.sessions]: 'event_date',
   [TABLES.decisionsPerMinute]: 'minute',
   [TABLES.blockedTools]: 'day',
@@ -353,6 +373,31 @@ export const MIGRATIONS: readonly Migration[] = [
         "WHERE decision = 'block'",
         'GROUP BY tenant_id, day, tool_name',
       ].join('\n'),
+    ],
+  },
+  {
+    version: 3,
+    name: 'received time on raw tables (retention by received time), claimed time and clock_skew on events',
+    // Retention moves to `received_time` in `alignRetention` (modern dialect), from TTL_COLUMNS.
+    statements: () => [],
+    addColumns: [
+      ...[
+        TABLES.events,
+        TABLES.toolCalls,
+        TABLES.verdicts,
+        TABLES.findings,
+        TABLES.alerts,
+        TABLES.deadLetters,
+      ].flatMap((table) => [
+        // Rows written before v3 read their own time as received time (what their TTL was keyed on).
+        { table, column: 'received_at_ms', definition: 'UInt64 DEFAULT timestamp_ms' },
+        { table, column: 'received_time', definition: 'DateTime DEFAULT event_time' },
+      ]),
+      ...[TABLES.events, TABLES.toolCalls].flatMap((table) => [
+        // The sender's own time when it was clamped (else equal to timestamp_ms), for display.
+        { table, column: 'claimed_timestamp_ms', definition: 'UInt64 DEFAULT timestamp_ms' },
+        { table, column: 'clock_skew', definition: 'UInt8 DEFAULT 0' },
+      ]),
     ],
   },
 ];

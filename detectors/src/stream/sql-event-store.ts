@@ -6,6 +6,7 @@ import type { DeadLetter, EventStore, QueryResult, VerdictRecord, WriteResult } 
 import { errorMessage, type Logger, silentLogger } from './logger.js';
 import { checkParams, inlineParams, QUERIES, type StoreQuery } from './queries.js';
 import {
+  type ColumnAddition,
   MIGRATIONS,
   type SchemaOptions,
   type SqlDialect,
@@ -128,6 +129,7 @@ export class SqlEventStore implements EventStore {
     for (const m of MIGRATIONS) {
       if (applied.has(m.version)) continue;
       for (const statement of m.statements(schema)) await this.driver.command(statement);
+      if (m.addColumns && m.addColumns.length > 0) await this.addColumns(m.addColumns);
       await this.driver.insert(TABLES.schemaMigrations, [
         { version: m.version, name: m.name, applied_at_ms: this.now() },
       ]);
@@ -140,7 +142,34 @@ export class SqlEventStore implements EventStore {
     );
   }
 
-  /** Retention is configuration, not schema: re-point each table's TTL when the configured days changed. */
+  /**
+   * Adds the columns a table lacks. Additive only (old rows read the column's default), and re-runnable: a
+   * start that died between the ALTER and the migration record skips what is already there.
+   */
+  private async addColumns(additions: readonly ColumnAddition[]): Promise<void> {
+    const existing = new Set(
+      (
+        await this.driver.select(
+          'SELECT table, name FROM system.columns WHERE database = currentDatabase()',
+          {},
+        )
+      ).map((r) => `${String(r.table)}.${String(r.name)}`),
+    );
+    const byTable = new Map<string, string[]>();
+    for (const a of additions) {
+      if (existing.has(`${a.table}.${a.column}`)) continue;
+      const list = byTable.get(a.table) ?? [];
+      list.push(`ADD COLUMN ${a.column} ${a.definition}`);
+      byTable.set(a.table, list);
+    }
+    for (const [table, clauses] of byTable)
+      await this.driver.command(`ALTER TABLE ${table} ${clauses.join(', ')}`);
+  }
+
+  /**
+   * Retention is configuration, not schema: re-point each table's TTL when the configured days or the
+   * column it keys on (`TTL_COLUMNS`) changed.
+   */
   private async alignRetention(schema: SchemaOptions): Promise<void> {
     const rows = await this.driver.select(
       'SELECT name, engine_full FROM system.tables WHERE database = currentDatabase()',
@@ -150,39 +179,54 @@ export class SqlEventStore implements EventStore {
       const name = String(r.name);
       const column = TTL_COLUMNS[name];
       if (!column) continue;
-      const m = /toIntervalDay\((\d+)\)/.exec(String(r.engine_full));
-      if (m && Number(m[1]) === Math.floor(schema.retentionDays)) continue;
+      const engine = String(r.engine_full);
+      const m = /toIntervalDay\((\d+)\)/.exec(engine);
+      const sameColumn = new RegExp(`TTL ${column} \\+`).test(engine);
+      if (m && sameColumn && Number(m[1]) === Math.floor(schema.retentionDays)) continue;
       await this.driver.command(`ALTER TABLE ${name} MODIFY ${ttlClause(schema, column)}`);
       this.log.info({ table: name, retentionDays: schema.retentionDays }, 'retention changed');
     }
   }
 
   appendEvents(events: readonly AgentEvent[]): WriteResult {
+    const storedAt = this.now();
+    const rows: Row[] = [];
     const calls: Row[] = [];
+    let skewed = 0;
     for (const e of events) {
-      const row = toolCallRow(e);
-      if (row) calls.push(row);
+      const row = eventRow(e, storedAt);
+      // Events the collector stamped were counted there; these came another way.
+      if (e.receivedAtMillis === undefined && row.clock_skew === 1) skewed += 1;
+      rows.push(row);
+      const call = toolCallRow(e, storedAt);
+      if (call) calls.push(call);
     }
-    return this.writer.add([
-      [TABLES.events, events.map(eventRow)],
+    const res = this.writer.add([
+      [TABLES.events, rows],
       [TABLES.toolCalls, calls],
     ]);
+    if (res.ok && skewed > 0) this.options.metrics?.inc('store_events_clock_skew_total', {}, skewed);
+    return res;
   }
 
   insertVerdicts(records: readonly VerdictRecord[]): WriteResult {
-    return this.writer.add([[TABLES.verdicts, records.map(verdictRow)]]);
+    const storedAt = this.now();
+    return this.writer.add([[TABLES.verdicts, records.map((r) => verdictRow(r, storedAt))]]);
   }
 
   insertFindings(findings: readonly Finding[]): WriteResult {
-    return this.writer.add([[TABLES.findings, findings.map(findingRow)]]);
+    const storedAt = this.now();
+    return this.writer.add([[TABLES.findings, findings.map((f) => findingRow(f, storedAt))]]);
   }
 
   insertAlerts(alerts: readonly Alert[]): WriteResult {
-    return this.writer.add([[TABLES.alerts, alerts.map(alertRow)]]);
+    const storedAt = this.now();
+    return this.writer.add([[TABLES.alerts, alerts.map((a) => alertRow(a, storedAt))]]);
   }
 
   insertDeadLetters(letters: readonly DeadLetter[]): WriteResult {
-    return this.writer.add([[TABLES.deadLetters, letters.map(deadLetterRow)]]);
+    const storedAt = this.now();
+    return this.writer.add([[TABLES.deadLetters, letters.map((d) => deadLetterRow(d, storedAt))]]);
   }
 
   async query<P extends Record<string, unknown>, R>(q: StoreQuery<P, R>, params: P): Promise<QueryResult<R>> {

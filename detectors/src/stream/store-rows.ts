@@ -2,10 +2,12 @@ import {
   type AgentEvent,
   AgentEventSchema,
   type Alert,
+  CLOCK_SKEW_BOUNDS,
   type Decision,
   DecisionSchema,
   EvidenceSchema,
   type Finding,
+  MAX_TIMESTAMP_MILLIS,
   ReasonSchema,
   SEVERITY_RANK,
   type Severity,
@@ -20,8 +22,53 @@ import type { WritableTable } from './schema.js';
 /** A row as sent to ClickHouse in `JSONEachRow`. */
 export type Row = Record<string, unknown>;
 
-const seconds = (millis: number) => Math.floor(millis / 1000);
-const ms = (millis: number) => Math.max(0, Math.floor(millis));
+/** Largest value of a ClickHouse `DateTime` (UInt32 seconds, 2106-02-07): beyond it 18.x silently wraps. */
+const MAX_DATETIME_SECONDS = 4_294_967_295;
+
+/** Epoch ms as a UInt64 (0 for what is not a number; never above a JS date, so `JSONEachRow` can read it). */
+const ms = (millis: number) =>
+  Number.isFinite(millis) ? Math.min(MAX_TIMESTAMP_MILLIS, Math.max(0, Math.floor(millis))) : 0;
+/** Epoch ms as a `DateTime` (seconds), within the type's range. */
+const seconds = (millis: number) => Math.min(MAX_DATETIME_SECONDS, Math.floor(ms(millis) / 1000));
+
+/** True when a record's own time is implausibly far from its received time (see `stampReceivedTime`). */
+function skewed(millis: number, receivedAtMillis: number): boolean {
+  return (
+    !Number.isFinite(millis) ||
+    millis < receivedAtMillis - CLOCK_SKEW_BOUNDS.maxPastMillis ||
+    millis > receivedAtMillis + CLOCK_SKEW_BOUNDS.maxFutureMillis
+  );
+}
+
+/**
+ * Time columns of a row: the record's own time, and the received time retention keys on. `event_time`
+ * (partitions, minute and day buckets) is the record's time unless that is implausible, then the received
+ * time; `received_time` is the later of the received and the stored time, so a record never ages out
+ * before its retention counted from when Bulwark got it.
+ */
+export function timeColumns(
+  timestampMillis: number,
+  receivedAtMillis: number | undefined,
+  storedAtMillis: number,
+): Row {
+  const received = receivedAtMillis ?? storedAtMillis;
+  return {
+    timestamp_ms: ms(timestampMillis),
+    event_time: seconds(skewed(timestampMillis, received) ? received : timestampMillis),
+    received_at_ms: ms(received),
+    received_time: seconds(Math.max(received, storedAtMillis)),
+  };
+}
+
+/** Claimed-time columns of `events` and `tool_calls`. */
+function claimedColumns(e: AgentEvent, storedAtMillis: number): Row {
+  const received = e.receivedAtMillis ?? storedAtMillis;
+  const claimed = e.claimedTimestampMillis ?? e.timestampMillis;
+  return {
+    claimed_timestamp_ms: ms(claimed),
+    clock_skew: e.claimedTimestampMillis !== undefined || skewed(e.timestampMillis, received) ? 1 : 0,
+  };
+}
 
 /**
  * Stable id of a stored verdict: the same verdict redelivered gets the same id. The decision time is left
@@ -42,8 +89,11 @@ export function maxSeverity(severities: readonly Severity[]): Severity {
   return best;
 }
 
-/** The `events` row of an event. */
-export function eventRow(e: AgentEvent): Row {
+/**
+ * The `events` row of an event. `storedAtMillis`: the store's clock, the received time of an event the
+ * collector did not stamp.
+ */
+export function eventRow(e: AgentEvent, storedAtMillis: number): Row {
   return {
     tenant_id: e.tenantId,
     session_id: e.sessionId,
@@ -56,14 +106,14 @@ export function eventRow(e: AgentEvent): Row {
     server: e.server ?? '',
     tool_name: e.kind === 'tool_call' || e.kind === 'tool_result' ? e.toolName : '',
     tool_call_id: e.kind === 'tool_call' || e.kind === 'tool_result' ? e.toolCallId : '',
-    timestamp_ms: ms(e.timestampMillis),
-    event_time: seconds(e.timestampMillis),
+    ...timeColumns(e.timestampMillis, e.receivedAtMillis, storedAtMillis),
+    ...claimedColumns(e, storedAtMillis),
     payload: JSON.stringify(e),
   };
 }
 
 /** The `tool_calls` row of a tool call event, or undefined for other kinds. */
-export function toolCallRow(e: AgentEvent): Row | undefined {
+export function toolCallRow(e: AgentEvent, storedAtMillis: number): Row | undefined {
   if (e.kind !== 'tool_call') return undefined;
   return {
     tenant_id: e.tenantId,
@@ -75,12 +125,12 @@ export function toolCallRow(e: AgentEvent): Row | undefined {
     server: e.server ?? '',
     arguments: JSON.stringify(e.arguments),
     arguments_hash: stableHash(e.arguments),
-    timestamp_ms: ms(e.timestampMillis),
-    event_time: seconds(e.timestampMillis),
+    ...timeColumns(e.timestampMillis, e.receivedAtMillis, storedAtMillis),
+    ...claimedColumns(e, storedAtMillis),
   };
 }
 
-export function verdictRow(r: VerdictRecord): Row {
+export function verdictRow(r: VerdictRecord, storedAtMillis: number): Row {
   const v = r.verdict;
   return {
     tenant_id: v.tenantId,
@@ -97,12 +147,11 @@ export function verdictRow(r: VerdictRecord): Row {
     reasons: JSON.stringify(v.reasons),
     arguments_hash: v.argumentsHash ?? '',
     decision_time_micros: ms(v.decisionTimeMicros),
-    timestamp_ms: ms(v.timestampMillis),
-    event_time: seconds(v.timestampMillis),
+    ...timeColumns(v.timestampMillis, undefined, storedAtMillis),
   };
 }
 
-export function findingRow(f: Finding): Row {
+export function findingRow(f: Finding, storedAtMillis: number): Row {
   return {
     tenant_id: f.tenantId,
     session_id: f.sessionId,
@@ -118,12 +167,11 @@ export function findingRow(f: Finding): Row {
     tool_name: f.toolName ?? '',
     server: f.server ?? '',
     evidence: JSON.stringify(f.evidence),
-    timestamp_ms: ms(f.timestampMillis),
-    event_time: seconds(f.timestampMillis),
+    ...timeColumns(f.timestampMillis, undefined, storedAtMillis),
   };
 }
 
-export function alertRow(a: Alert): Row {
+export function alertRow(a: Alert, storedAtMillis: number): Row {
   return {
     tenant_id: a.tenantId,
     session_id: a.sessionId,
@@ -139,12 +187,11 @@ export function alertRow(a: Alert): Row {
     finding_ids: a.findings.map((f) => f.findingId),
     first_seen_ms: ms(a.firstSeenMillis),
     last_seen_ms: ms(a.lastSeenMillis),
-    timestamp_ms: ms(a.lastSeenMillis),
-    event_time: seconds(a.lastSeenMillis),
+    ...timeColumns(a.lastSeenMillis, undefined, storedAtMillis),
   };
 }
 
-export function deadLetterRow(d: DeadLetter): Row {
+export function deadLetterRow(d: DeadLetter, storedAtMillis: number): Row {
   return {
     tenant_id: d.tenantId,
     dead_letter_id: d.deadLetterId,
@@ -153,8 +200,7 @@ export function deadLetterRow(d: DeadLetter): Row {
     reason: d.reason.slice(0, 4000),
     attempts: Math.max(0, Math.floor(d.attempts)),
     payload: JSON.stringify(d.payload) ?? 'null',
-    timestamp_ms: ms(d.timestampMillis),
-    event_time: seconds(d.timestampMillis),
+    ...timeColumns(d.timestampMillis, undefined, storedAtMillis),
   };
 }
 
@@ -166,16 +212,19 @@ export function storeDeadLetterRow(
   nowMillis: number,
 ): Row {
   const tenant = typeof rows[0]?.tenant_id === 'string' ? (rows[0].tenant_id as string) : 'default';
-  return deadLetterRow({
-    deadLetterId: stableHash({ table, rows }).slice(0, 32),
-    tenantId: tenant,
-    source: `store.${table}`,
-    channel: 'clickhouse',
-    reason,
-    attempts: 1,
-    payload: rows,
-    timestampMillis: nowMillis,
-  });
+  return deadLetterRow(
+    {
+      deadLetterId: stableHash({ table, rows }).slice(0, 32),
+      tenantId: tenant,
+      source: `store.${table}`,
+      channel: 'clickhouse',
+      reason,
+      attempts: 1,
+      payload: rows,
+      timestampMillis: nowMillis,
+    },
+    nowMillis,
+  );
 }
 
 // ---------------------------------------------------------------- decoding rows read back

@@ -5,6 +5,8 @@ export const STREAM_COUNTERS = {
   store_rows_rejected_total: 'Rows refused because the store buffer was full (backpressure)',
   store_flush_failures_total: 'Batch inserts that failed after retries (rows kept and retried)',
   store_rows_dead_lettered_total: 'Rows ClickHouse refused permanently, kept in dead_letters',
+  store_events_clock_skew_total:
+    'Events stored without a collector stamp whose own time was implausible (stored by received time)',
   worker_events_total: 'Events processed by the stream worker',
   worker_findings_total: 'Findings produced by the stream worker',
   worker_verdicts_total: 'After-the-fact verdicts produced by the stream worker',
