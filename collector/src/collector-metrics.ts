@@ -64,6 +64,12 @@ export class CollectorMetrics {
     help: 'Spans rejected as malformed (reported to the exporter in partialSuccess).',
     registers: [this.registry],
   });
+  readonly clockSkew = new Counter({
+    name: 'bulwark_events_clock_skew_total',
+    help: 'Events kept with their time clamped to the received time because the claimed time was implausible (too far in the past or future), by source.',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
   readonly peerForwards = new Counter({
     name: 'bulwark_collector_peer_forwards_total',
     help: 'Requests forwarded to the session owner, by kind and outcome (ok, failed, skipped_down).',

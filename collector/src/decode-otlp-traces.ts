@@ -257,10 +257,14 @@ function idToHex(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+const MAX_UINT64 = 18446744073709551615n;
+
+/** OTLP times are fixed64 nanoseconds: anything else (1e300, fractions, negatives, 21 digits) is refused. */
 function checkTime(v: unknown): string | number | undefined | false {
   if (v === undefined) return undefined;
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
-  if (typeof v === 'string' && /^\d{1,20}$/.test(v)) return v;
+  // Numbers this large are doubles (nanosecond precision already lost), but still a time.
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number(MAX_UINT64)) return v;
+  if (typeof v === 'string' && /^\d{1,20}$/.test(v) && BigInt(v) <= MAX_UINT64) return v;
   return false;
 }
 
@@ -283,7 +287,8 @@ function checkSpan(s: unknown): OtlpJsonSpan | string {
   if (s.name !== undefined && typeof s.name !== 'string') return 'name must be a string';
   const start = checkTime(s.startTimeUnixNano);
   const end = checkTime(s.endTimeUnixNano);
-  if (start === false || end === false) return 'startTimeUnixNano/endTimeUnixNano must be unsigned integers';
+  if (start === false || end === false)
+    return 'startTimeUnixNano/endTimeUnixNano must be unsigned 64-bit integers (nanoseconds since the epoch)';
   let attributes: OtlpKeyValue[] = [];
   if (s.attributes !== undefined) {
     const kvs = checkKeyValues(s.attributes, 0);

@@ -2,11 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   type AgentEvent,
+  type ClockSkewBounds,
   type EventBus,
   fromOtlpJsonSpan,
   type PublishResult,
   sessionKey,
   spanToAgentEvents,
+  stampReceivedTimes,
 } from '@bulwark/contracts';
 import type { Logger } from 'pino';
 import type { CollectorMetrics } from './collector-metrics.js';
@@ -17,7 +19,15 @@ import type { VerdictService } from './verdict-service.js';
 
 /** What became of one export request's spans. */
 export type IngestOutcome =
-  | { ok: true; events: number; rejected: number; errors: string[]; nonAgentSpans: number }
+  | {
+      ok: true;
+      events: number;
+      rejected: number;
+      errors: string[];
+      nonAgentSpans: number;
+      /** Events kept at their received time because the span's own time was implausible. */
+      clockSkewed: number;
+    }
   | { ok: false; refused: Extract<PublishResult, { ok: false }> };
 
 /** Events mapped from one export request, before they are committed. */
@@ -26,11 +36,17 @@ export interface MappedSpans {
   rejected: number;
   errors: string[];
   nonAgentSpans: number;
+  /** Events whose claimed time was out of bounds, clamped to the received time (`clock_skew`). */
+  clockSkewed: number;
 }
 
 export interface TraceIngestOptions {
   /** Tenant for spans that name none when the caller is not authenticated. */
   defaultTenantId: string;
+  /** When a span's own time counts as implausible (default `CLOCK_SKEW_BOUNDS`: 1 day back, 5 minutes ahead). */
+  clockSkew?: ClockSkewBounds;
+  /** Clock for the received time (tests). Default `Date.now`. */
+  now?: () => number;
   /** Give the event loop back after this much mapping work. Default 0.25 ms. */
   sliceMillis?: number;
 }
@@ -71,9 +87,13 @@ export class TraceIngest {
     return run;
   }
 
-  /** Maps spans to events (the contracts mapper), stamping the authenticated tenant. Yields every slice. */
+  /**
+   * Maps spans to events (the contracts mapper), stamping the authenticated tenant and the received time (a
+   * span time out of bounds is clamped to it and counted). Yields every slice.
+   */
   async map(spans: readonly DecodedSpan[], tenantId: string | undefined): Promise<MappedSpans> {
     this.metrics.spansReceived.inc(spans.length);
+    const receivedAtMillis = (this.options.now ?? Date.now)();
     const events: AgentEvent[] = [];
     const errors: string[] = [];
     let rejected = 0;
@@ -108,7 +128,10 @@ export class TraceIngest {
       }
     }
     if (rejected > 0) this.metrics.rejectedSpans.inc(rejected);
-    return { events, rejected, errors, nonAgentSpans };
+    // Retention, hunt and dashboards key on this: a span dated 1970 or 2200 is kept, at received time.
+    const clockSkewed = stampReceivedTimes(events, receivedAtMillis, this.options.clockSkew);
+    if (clockSkewed > 0) this.metrics.clockSkew.inc({ source: 'otlp' }, clockSkewed);
+    return { events, rejected, errors, nonAgentSpans, clockSkewed };
   }
 
   /**
@@ -119,7 +142,7 @@ export class TraceIngest {
     mapped: MappedSpans,
     forwardHeaders: Record<string, string | undefined>,
   ): Promise<IngestOutcome> {
-    const { events, rejected, errors, nonAgentSpans } = mapped;
+    const { events, rejected, errors, nonAgentSpans, clockSkewed } = mapped;
     if (events.length > 0) {
       if (!this.verdicts.canAccept(events.length)) {
         return {
@@ -144,7 +167,7 @@ export class TraceIngest {
       this.metrics.eventsIn.inc({ source: 'otlp' }, events.length);
       await this.applyToOwners(events, forwardHeaders);
     }
-    return { ok: true, events: events.length, rejected, errors, nonAgentSpans };
+    return { ok: true, events: events.length, rejected, errors, nonAgentSpans, clockSkewed };
   }
 
   /** Session state lives on the owner; events of sessions owned elsewhere are forwarded (ingest only). */
