@@ -284,7 +284,8 @@ export const CLOCK_SKEW_BOUNDS: Readonly<ClockSkewBounds> = {
  * `claimedTimestampMillis` (for display) and `timestampMillis` moves to the received time, so an agent that
  * sets its own span times can neither hide its calls before the retention window nor push them past it.
  * The clamped events of a request move together (the latest past claim, and the earliest future claim,
- * land on the received time), so their order survives a replay; none ends up beyond the bounds.
+ * land on the received time), so their order survives a replay; none ends up more than `maxFutureMillis`
+ * from the received time.
  * Returns how many were clamped (count them as `clock_skew`).
  *
  * @example
@@ -313,9 +314,13 @@ export function stampReceivedTimes(
   for (const e of events) {
     const t = e.timestampMillis;
     if (t >= lo && t <= hi) continue;
-    const shifted = t < lo ? receivedAtMillis - (latestPast - t) : receivedAtMillis + (t - earliestFuture);
+    // Within a few minutes of the received time (`maxFutureMillis`), so a short hunt window still finds them.
+    const window = bounds.maxFutureMillis;
     e.claimedTimestampMillis = t;
-    e.timestampMillis = Math.min(hi, Math.max(lo, shifted));
+    e.timestampMillis =
+      t < lo
+        ? Math.max(receivedAtMillis - window, receivedAtMillis - (latestPast - t))
+        : Math.min(receivedAtMillis + window, receivedAtMillis + (t - earliestFuture));
     clamped += 1;
   }
   return clamped;
