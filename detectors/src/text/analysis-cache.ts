@@ -37,6 +37,8 @@ interface Entry {
   trust: EntryClass;
   analysis: TextAnalysis | ValueAnalysis;
   bytes: number;
+  /** Hit since it last reached the front of the eviction order (CLOCK: a second chance instead of a move per hit). */
+  used: boolean;
 }
 
 const SEED: Record<EntryClass, number> = {
@@ -52,7 +54,8 @@ const SEED: Record<EntryClass, number> = {
  * prompts and system prompts repeat across sessions and tenants; each distinct text is analysed once. A hit
  * is confirmed by comparing the text itself, so a crafted hash collision cannot hand an injected text the
  * analysis of a benign one. Entries hold no session data (see `TextAnalysis`) and are never mutated, so one
- * cache may be shared by every session, tenant and engine in the process. Bounded LRU by entries and bytes.
+ * cache may be shared by every session, tenant and engine in the process. Bounded by entries and bytes, least
+ * recently used first (CLOCK approximation).
  *
  * @example
  * const cache = new AnalysisCache();
@@ -96,23 +99,16 @@ export class AnalysisCache {
     const hit = this.entries.get(key);
     if (hit !== undefined && hit.trust === trust && hit.text === text) {
       this.hits++;
-      // Refresh recency: Map iteration order is insertion order, so the first entry is the LRU one.
-      this.entries.delete(key);
-      this.entries.set(key, hit);
+      hit.used = true;
       return hit.analysis as A;
     }
     this.misses++;
     const analysis = compute(text, trust);
     if (hit !== undefined) this.remove(key, hit);
-    const entry: Entry = { text, trust, analysis, bytes: 2 * text.length + bytesOf(analysis) };
+    const entry: Entry = { text, trust, analysis, bytes: 2 * text.length + bytesOf(analysis), used: false };
     this.entries.set(key, entry);
     this.bytes += entry.bytes;
-    while (this.entries.size > this.limits.maxEntries || this.bytes > this.limits.maxBytes) {
-      const oldest = this.entries.entries().next().value;
-      if (!oldest) break;
-      this.remove(oldest[0], oldest[1]);
-      this.evictions++;
-    }
+    this.evict();
     return analysis;
   }
 
@@ -131,6 +127,29 @@ export class AnalysisCache {
   clear(): void {
     this.entries.clear();
     this.bytes = 0;
+  }
+
+  /**
+   * Approximate LRU (CLOCK): Map order is insertion order; an entry hit since it was (re)inserted goes to the
+   * back once more instead of out, so hits cost a flag, not a Map move.
+   */
+  private evict(): void {
+    let spared = 0;
+    while (this.entries.size > this.limits.maxEntries || this.bytes > this.limits.maxBytes) {
+      const oldest = this.entries.entries().next().value;
+      if (!oldest) break;
+      const [key, entry] = oldest;
+      // Every entry spared once already: the rest of the order is as fresh as it gets, evict plainly.
+      if (entry.used && spared < this.entries.size) {
+        entry.used = false;
+        this.entries.delete(key);
+        this.entries.set(key, entry);
+        spared++;
+        continue;
+      }
+      this.remove(key, entry);
+      this.evictions++;
+    }
   }
 
   private remove(key: number, entry: Entry): void {
