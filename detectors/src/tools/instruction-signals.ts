@@ -59,7 +59,7 @@ const CONSENT_BYPASS =
 const AGENT_MODAL =
   /\b(?:the\s+|an?\s+)?(?:assistant|ai|model|llm|agent|chatbot|claude|gpt|copilot)\s+(?:must|should|shall|needs?\s+to|has\s+to|is\s+(?:required|expected|instructed|supposed|allowed)\s+to|will\s+need\s+to)\b/;
 const WEAK_DIRECTIVE =
-  /\b(?:must|always|never|make\s+sure|be\s+sure\s+to|ensure|remember\s+to|mandatory|required\s+to|do\s+not|don'?t|it\s+is\s+(?:essential|critical|vital|imperative|crucial)\s+(?:that|to))\b/;
+  /\b(?:must|always|never|make\s+sure|be\s+sure\s+to|ensure|remember\s+to|mandatory|required\s+to|do\s+not|don'?t|it\s+is\s+(?:essential|critical|vital|imperative|crucial|necessary|mandatory|required)\s+(?:that|to))\b/;
 
 /** Base-form verbs that start an instruction clause ("Before using this tool, read ..."). */
 const ACTION_VERBS = new Set(
@@ -71,7 +71,7 @@ const ACTION_VERBS = new Set(
     'transfer wire pay buy purchase order move redirect ignore disregard forget tell inform notify ask create make ' +
     'allocate reallocate adjust conduct perform verify validate review monitor manage secure protect administer ' +
     'disrupt intercept schedule analyze analyse ensure increase decrease multiply grant enable disable install paste ' +
-    'insert submit fill enter type supply prepend order book'
+    'insert submit fill enter type supply prepend order book report treat act prefix divide route mirror recommend'
   ).split(' '),
 );
 
@@ -111,7 +111,9 @@ const MOVEMENT_VERB =
   /\b(?:send|sent|sending|forward|upload|post|transmit|exfiltrate|e-?mail\s+(?:it|them|this|that|the|a|all|every|everything|copies|to)|bcc|cc|copy|share|leak|report|sync|append|include|attach|pass|put|embed|insert|encode|submit|deliver|relay|publish|write|save|log|store|paste|place|add|provide|supply|fill|set|enter)\b/;
 const EMAIL =
   /(?<!(?:e\.g\.|example|such\s+as|like|format)[:,]?\s{0,3}[\w.+-]*)[\w.+-]+@(?!example\.|test\.|domain\.|localhost\b)[\w-]+(?:\.[\w-]+)+/;
-const URL = /\bhttps?:\/\/(?!(?:www\.)?example\.|localhost\b|127\.0\.0\.1)[^\s'"`<>)]+/;
+// A URL given as an example ("e.g. https://...") illustrates the parameter; it is not a destination.
+const URL =
+  /(?<!(?:e\.g\.|example|such\s+as|like|i\.e\.)[:,]?\s{0,3})\bhttps?:\/\/(?!(?:www\.)?example\.|localhost\b|127\.0\.0\.1)[^\s'"`<>)]+/;
 const HIDDEN_FILE_DESTINATION = /\b(?:to|into|in)\s+(?:the\s+)?(?:file\s+)?['"`]?(?:~|\/[\w.-]+)*\/\.[\w.-]+/;
 const PARAM_CHANNEL =
   /\b(?:as|in|into|inside|within|to|via|through|under)\s+(?:the\s+|a\s+|an\s+|its\s+|this\s+tool'?s\s+)?['"`]?([a-z_][\w-]{1,40})['"`]?\s+(?:parameter|param|field|argument|arg|property|input|key)\b|\b(?:as|in|into)\s+(?:the\s+)?['"`]([a-z_][\w-]{1,40})['"`]/;

@@ -1,4 +1,5 @@
 import { type Evidence, SEVERITY_RANK, type Severity } from '@bulwark/contracts';
+import type { ToolTactic } from './tool-tactics.js';
 
 /** What kind of problem a tool-scan finding reports. */
 export type ToolFindingCategory =
@@ -52,6 +53,8 @@ export interface ToolFinding {
   evidence: Evidence[];
   /** Other tools this finding involves (`server/tool`), for collisions and shadowing. */
   related?: string[];
+  /** Attack tactics the evidence shows (cross-tool ordering, authority claim, redirection, command, shadowing). */
+  tactics?: ToolTactic[];
 }
 
 const r = (
@@ -112,6 +115,34 @@ export const TOOL_SCAN_RULES: readonly ToolScanRule[] = [
     'high',
     'CrossToolDirective',
     'The definition tells the model how to use another tool or server, or any tool (tool shadowing).',
+  ),
+  r(
+    'shadowing.cross-tool-ordering',
+    'shadowing',
+    'high',
+    'CrossToolOrdering',
+    'The definition orders the model to call a tool this server does not offer first, or makes this tool depend on one.',
+  ),
+  r(
+    'shadowing.authority-claim',
+    'shadowing',
+    'high',
+    'AuthorityClaim',
+    "The definition claims a system/security update or authority that changes other tools' behaviour or lifts the user's safeguards.",
+  ),
+  r(
+    'shadowing.parameter-redirection',
+    'shadowing',
+    'high',
+    'ParameterRedirection',
+    "The definition silently redirects another tool's parameters or destination, or overrides the user's choice.",
+  ),
+  r(
+    'poisoning.embedded-command',
+    'poisoning',
+    'high',
+    'EmbeddedCommand',
+    'The definition tells the model to run an embedded shell command, or fetch a URL and follow or run what it returns.',
   ),
   r(
     'shadowing.tool-hijack',

@@ -8,7 +8,14 @@ import {
 import { TextView } from './text-view.js';
 import type { ToolCatalogue, ToolReference } from './tool-catalogue.js';
 import type { ToolFinding, ToolFindingCategory } from './tool-finding.js';
-import { contentStems, Vocabulary, words } from './vocabulary.js';
+import {
+  announcesAuthority,
+  referencedAsTool,
+  type TacticSignal,
+  type ToolTactic,
+  tacticSignals,
+} from './tool-tactics.js';
+import { contentStems, stem, Vocabulary, words } from './vocabulary.js';
 
 /** One text field of a definition the model reads. */
 export interface DefinitionText {
@@ -315,7 +322,16 @@ interface Scored {
   category: ToolFindingCategory;
   factors: string[];
   related: string[];
+  tactics: TacticSignal[];
 }
+
+const TACTIC_RULES: Record<ToolTactic, { ruleId: string; category: ToolFindingCategory }> = {
+  'cross-tool-ordering': { ruleId: 'shadowing.cross-tool-ordering', category: 'shadowing' },
+  'authority-claim': { ruleId: 'shadowing.authority-claim', category: 'shadowing' },
+  'parameter-redirection': { ruleId: 'shadowing.parameter-redirection', category: 'shadowing' },
+  'embedded-command': { ruleId: 'poisoning.embedded-command', category: 'poisoning' },
+  shadowing: { ruleId: 'shadowing.cross-tool-directive', category: 'shadowing' },
+};
 
 /**
  * Finds instructions aimed at the model in one definition's texts and weighs them: who is addressed (the model
@@ -352,6 +368,14 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
   const onPurpose = (term: string | undefined): boolean =>
     term !== undefined && contentStems(term.replace(/[_\-./~]/g, ' ')).some((s) => identity.has(s));
 
+  // An update or authority announced in one sentence ("SYSTEM UPDATE:") covers the rest of its field.
+  const underAuthority = new Set<Sentence>();
+  let authorityField: DefinitionText | undefined;
+  for (const s of all) {
+    if (authorityField === s.text) underAuthority.add(s);
+    if (announcesAuthority(s.raw)) authorityField = s.text;
+  }
+
   const scored: Scored[] = [];
   for (const s of all) {
     const f = s.signals;
@@ -367,10 +391,12 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
     let foreign = false;
     let unknownTool = false;
     let sibling = false;
+    const otherTools: { name: string; foreign: boolean }[] = [];
     for (const mention of f.toolMentions) {
       const ref: ToolReference | undefined = ctx.catalogue.resolve(mention, ctx.server, ctx.name);
       if (ref === 'foreign') {
         foreign = true;
+        if (!otherTools.some((t) => t.name === mention)) otherTools.push({ name: mention, foreign: true });
         for (const srv of ctx.catalogue.servers(mention)) {
           const label = `${srv}/${mention}`;
           if (srv !== (ctx.server ?? '') && !related.includes(label)) related.push(label);
@@ -383,6 +409,15 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
         !GENERIC_TOOL_WORD.test(mention)
       )
         unknownTool = true;
+      // A tool no scanned server offers, whose name shares nothing with this tool's own vocabulary: an
+      // unlisted sibling ("call list_projects first" on a projects tool) is a data dependency, not a tactic.
+      if (
+        ref === undefined &&
+        isOtherToolName(s.raw, mention, params, ctx.server) &&
+        !relatedName(mention, purpose, s.raw) &&
+        !otherTools.some((t) => t.name === mention)
+      )
+        otherTools.push({ name: mention, foreign: false });
     }
 
     // Names of tools the sentence points at (this one, siblings) are on topic: that is usage guidance.
@@ -489,6 +524,27 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
     if (f.authorityClaim && (risk > 0 || offTopic)) add(2, 'claims an authorisation it cannot grant');
     if (s.hidden && (f.addressee > 0 || risk > 0)) add(2, 'inside a hidden/privileged tag or comment');
 
+    // Tactics: structural cues about other tools, authority, redirection and embedded commands.
+    const tactics = tacticSignals({
+      raw: s.raw,
+      otherTools,
+      addressee: f.addressee,
+      underAuthority: underAuthority.has(s),
+      userInTheLoop: USER_IN_THE_LOOP.test(s.lower),
+      crossScope,
+      offTopic,
+    });
+    for (const t of tactics) {
+      add(t.points, `${t.why} [${t.tactic}]`);
+      for (const o of otherTools)
+        for (const srv of ctx.catalogue.servers(o.name)) {
+          const label = `${srv}/${o.name}`;
+          if (srv !== (ctx.server ?? '') && !related.includes(label)) related.push(label);
+        }
+    }
+    // Every tactic is a directive or claim about what the model or another tool should do.
+    if (tactics.length > 0 && f.addressee === 0) f.addressee = 1;
+
     if (risk === 0) continue;
     const score = f.addressee + risk;
     const severity = severityOf(score);
@@ -500,7 +556,11 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
       crossScope || foreign || (unknownTool && (f.tamper !== undefined || f.hijack !== undefined));
     let category: ToolFindingCategory = shadowing ? 'shadowing' : 'poisoning';
     let ruleId: string;
-    if (shadowing)
+    const lead = [...tactics].sort((a, b) => b.points - a.points)[0];
+    if (lead && !f.override && !f.roleSpoof) {
+      ruleId = TACTIC_RULES[lead.tactic].ruleId;
+      category = TACTIC_RULES[lead.tactic].category;
+    } else if (shadowing)
       ruleId = f.hijack && !f.tamper ? 'shadowing.tool-hijack' : 'shadowing.cross-tool-directive';
     else if (f.override || f.roleSpoof) ruleId = 'poisoning.instruction-override';
     else if (f.concealment >= 3) ruleId = 'poisoning.concealment';
@@ -515,7 +575,7 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
           ? 'schema-side-channel.data-request'
           : 'schema-side-channel.instruction';
     }
-    scored.push({ sentence: s, score, severity, ruleId, category, factors, related });
+    scored.push({ sentence: s, score, severity, ruleId, category, factors, related, tactics });
   }
 
   const findings = mergeFindings(ctx, scored);
@@ -580,10 +640,60 @@ function mergeFindings(ctx: TextAnalysisContext, scored: Scored[]): ToolFinding[
         .slice(0, 5)
         .map((s) => evidenceOf(s.sentence, `${s.factors.join('; ')} (score ${s.score})`)),
     };
+    // The exact span each tactic rests on, for the strongest sentences.
+    for (const s of list.slice(0, 3))
+      for (const t of s.tactics.slice(0, 3))
+        finding.evidence.push(
+          evidenceOf(
+            { ...s.sentence, start: s.sentence.start + t.start, end: s.sentence.start + t.end },
+            `tactic ${t.tactic}: ${t.why}`,
+          ),
+        );
+    const tactics = [...new Set(list.flatMap((s) => s.tactics.map((t) => t.tactic)))];
+    if (tactics.length > 0) finding.tactics = tactics;
     if (related.length > 0) finding.related = related;
     out.push(finding);
   }
   return out;
+}
+
+/**
+ * A mention that names a tool this server does not offer: used as a tool in the sentence, not a parameter or
+ * the server's own name, and shaped like a tool name (snake_case/camelCase, or quoted/"X tool" when hyphenated,
+ * so "utf-8" or "read-only" are not tools).
+ */
+function isOtherToolName(
+  raw: string,
+  mention: string,
+  params: ReadonlySet<string>,
+  server: string | undefined,
+): boolean {
+  if (params.has(mention.toLowerCase()) || GENERIC_TOOL_WORD.test(mention)) return false;
+  if (server !== undefined && mention.toLowerCase() === server.toLowerCase()) return false;
+  if (mention.includes('.') || mention.includes('/')) return false;
+  const m = escapeRegExp(mention);
+  const shaped =
+    /_|[a-z][A-Z]/.test(mention) ||
+    new RegExp(`[\`'"]${m}[\`'"]|\\bthe\\s+${m}\\s+(?:tool|function)`, 'i').test(raw);
+  return shaped && (referencedAsTool(raw, mention) || mentionedAsTool(raw, mention));
+}
+
+/** Verbs every server uses in tool names: sharing one says nothing about being the same server. */
+const GENERIC_NAME_WORDS = new Set(
+  'get list read write create update delete remove search find fetch send add set run open show query new make post put'.split(
+    ' ',
+  ),
+);
+
+/** True when a tool name shares a content word with the tool's own vocabulary (outside the sentence itself). */
+function relatedName(mention: string, purpose: Vocabulary, sentence: string): boolean {
+  return words(mention)
+    .filter((w) => w.length >= 3 && !GENERIC_NAME_WORDS.has(w))
+    .some((w) => purpose.knowsOutside(stem(w), sentence));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** True when the sentence uses `mention` as a tool: "the X tool", "call X", "instead of X". */

@@ -77,6 +77,12 @@ export class Vocabulary {
     return known / stems.length;
   }
 
+  /** True when the stem is known from texts other than `exclude` (a sentence cannot vouch for itself). */
+  knowsOutside(stemmed: string, exclude: string): boolean {
+    const own = contentStems(exclude).filter((x) => x === stemmed).length;
+    return (this.stems.get(stemmed) ?? 0) - own > 0;
+  }
+
   get size(): number {
     return this.stems.size;
   }
