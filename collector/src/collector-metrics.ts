@@ -87,6 +87,28 @@ export class CollectorMetrics {
     help: '1 while the event bus accepts records, else 0.',
     registers: [this.registry],
   });
+  readonly shed = new Counter({
+    name: 'bulwark_collector_shed_total',
+    help: 'Requests refused with 429/503 + Retry-After to shed load, by route and reason (tenant_busy, overloaded, expired, too_many_connections, bus_backpressure, bus_unavailable, bus_closed).',
+    labelNames: ['route', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly verdictLimitRejections = new Counter({
+    name: 'bulwark_collector_verdict_limit_rejections_total',
+    help: 'Verdict requests refused at the edge for breaking a bound, by code (too_deep, too_many_events, value_too_large).',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly verdictsInFlight = new Gauge({
+    name: 'bulwark_collector_verdicts_in_flight',
+    help: 'Verdict requests being read, queued or decided (at scrape time).',
+    registers: [this.registry],
+  });
+  readonly openConnections = new Gauge({
+    name: 'bulwark_collector_open_connections',
+    help: 'Open client connections (at scrape time).',
+    registers: [this.registry],
+  });
   readonly passthroughErrors = new Counter({
     name: 'bulwark_collector_passthrough_errors_total',
     help: 'Requests that could not be forwarded to BULWARK_PASSTHROUGH_URL.',

@@ -86,6 +86,34 @@ export const CollectorConfigSchema = z
     ingestSliceMillis: z.number().min(0.05).max(1_000).default(0.25),
     /** Exported events accepted but not yet applied to session state; beyond it /v1/traces answers 429. */
     maxPendingEvents: z.number().int().min(1).max(10_000_000).default(100_000),
+    /** Events one verdict request may carry; more answers 413 (the SDK sends at most 1 000 by default). */
+    maxVerdictEvents: z.number().int().min(1).max(10_000).default(1_000),
+    /** Largest string value (UTF-8 bytes) in a verdict request: a tool-call argument or an event's text. */
+    maxVerdictValueBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * MiB)
+      .default(MiB),
+    /**
+     * Deepest nesting (levels) of a JSON body on the Bulwark routes; deeper answers 400. At most 1 000, the
+     * depth contracts' stableHash accepts.
+     */
+    maxJsonDepth: z.number().int().min(8).max(1_000).default(64),
+    /** Verdict requests of one tenant being read, queued or decided; beyond it that tenant gets 429. */
+    maxQueuedVerdictsPerTenant: z.number().int().min(1).max(1_000_000).default(64),
+    /** Verdict requests being read, queued or decided over all tenants; beyond it 503. */
+    maxInFlightVerdicts: z.number().int().min(1).max(1_000_000).default(1_024),
+    /** A verdict request still waiting for its turn after this long answers 503 (its caller gave up). */
+    verdictQueueTimeoutMillis: millis.default(1_000),
+    /** Open client connections; requests on connections beyond it answer 503 and the connection is closed. */
+    maxConnections: z.number().int().min(1).max(1_000_000).default(1_024),
+    /** Time a client has to send the request headers (node:http `headersTimeout`). */
+    headersTimeoutMillis: millis.default(10_000),
+    /** Time a client has to send the whole request (node:http `requestTimeout`). */
+    requestTimeoutMillis: millis.default(30_000),
+    /** Longest pause between two chunks of a request body before the request is answered 408 and closed. */
+    bodyIdleTimeoutMillis: millis.default(10_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /**
      * `bulwark serve` also runs the stream worker (events → detectors → event store, alerts). Default true: one
@@ -148,6 +176,16 @@ export const COLLECTOR_ENV: Readonly<Record<keyof CollectorConfig, { env: string
   shutdownTimeoutMillis: { env: 'BULWARK_SHUTDOWN_TIMEOUT_MILLIS', kind: 'number' },
   ingestSliceMillis: { env: 'BULWARK_INGEST_SLICE_MILLIS', kind: 'number' },
   maxPendingEvents: { env: 'BULWARK_MAX_PENDING_EVENTS', kind: 'number' },
+  maxVerdictEvents: { env: 'BULWARK_MAX_VERDICT_EVENTS', kind: 'number' },
+  maxVerdictValueBytes: { env: 'BULWARK_MAX_VERDICT_VALUE_BYTES', kind: 'number' },
+  maxJsonDepth: { env: 'BULWARK_MAX_JSON_DEPTH', kind: 'number' },
+  maxQueuedVerdictsPerTenant: { env: 'BULWARK_MAX_QUEUED_VERDICTS_PER_TENANT', kind: 'number' },
+  maxInFlightVerdicts: { env: 'BULWARK_MAX_IN_FLIGHT_VERDICTS', kind: 'number' },
+  verdictQueueTimeoutMillis: { env: 'BULWARK_VERDICT_QUEUE_TIMEOUT_MILLIS', kind: 'number' },
+  maxConnections: { env: 'BULWARK_MAX_CONNECTIONS', kind: 'number' },
+  headersTimeoutMillis: { env: 'BULWARK_HEADERS_TIMEOUT_MILLIS', kind: 'number' },
+  requestTimeoutMillis: { env: 'BULWARK_REQUEST_TIMEOUT_MILLIS', kind: 'number' },
+  bodyIdleTimeoutMillis: { env: 'BULWARK_BODY_IDLE_TIMEOUT_MILLIS', kind: 'number' },
   logLevel: { env: 'BULWARK_LOG_LEVEL', kind: 'string' },
   worker: { env: 'BULWARK_WORKER', kind: 'boolean' },
   policyFile: { env: 'BULWARK_POLICY_FILE', kind: 'string' },
@@ -308,6 +346,14 @@ export function loadCollectorConfig(
       `${label('apiKeys')}: host ${c.host} is not loopback, so credentials are required: set BULWARK_API_KEYS or BULWARK_JWKS_FILE (or BULWARK_ALLOW_UNAUTHENTICATED=true to serve without, not recommended)`,
     );
   }
+  if (c.headersTimeoutMillis > c.requestTimeoutMillis)
+    issues.push(
+      `${label('headersTimeoutMillis')}: must not exceed requestTimeoutMillis=${c.requestTimeoutMillis} (the whole request includes its headers)`,
+    );
+  if (c.maxQueuedVerdictsPerTenant > c.maxInFlightVerdicts)
+    issues.push(
+      `${label('maxQueuedVerdictsPerTenant')}: must not exceed maxInFlightVerdicts=${c.maxInFlightVerdicts}`,
+    );
   if (c.peers.length > 0) {
     const normalized: string[] = [];
     for (const p of c.peers) {

@@ -10,6 +10,7 @@ const GRPC_CODE: Record<number, number> = {
   404: 5, // NOT_FOUND
   405: 12, // UNIMPLEMENTED
   413: 8, // RESOURCE_EXHAUSTED
+  408: 4, // DEADLINE_EXCEEDED
   415: 3,
   429: 8,
   500: 13, // INTERNAL

@@ -10,14 +10,20 @@ export interface BodyLimits {
   maxBodyBytes: number;
   /** Bytes after decompression. */
   maxDecompressedBytes: number;
+  /** Longest pause between two chunks of the body; past it the read answers 408. Default: no bound. */
+  bodyIdleTimeoutMillis?: number;
 }
 
 /** The request body, decompressed, or the HTTP status and message that say why not. */
-export type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 413 | 415; message: string };
+export type BodyResult =
+  | { ok: true; body: Buffer }
+  | { ok: false; status: 400 | 408 | 413 | 415; message: string };
 
 /** After an early 413 the rest of the body is read and thrown away (so the client sees the answer), up to this. */
 const DISCARD_MAX_BYTES = 128 * 1024 * 1024;
 const DISCARD_MAX_MILLIS = 15_000;
+/** A client still sending past the discard bounds gets a half-close (it can read our answer), then this long. */
+const LINGER_MILLIS = 2_000;
 
 /**
  * Reads a request body within `maxBodyBytes`, then undoes `Content-Encoding: gzip|deflate` within
@@ -45,7 +51,7 @@ export async function readBody(req: IncomingMessage, limits: BodyLimits): Promis
     discardRest(req);
     return tooLarge(limits.maxBodyBytes, `Content-Length ${declared}`);
   }
-  const raw = await collect(req, limits.maxBodyBytes);
+  const raw = await collect(req, limits.maxBodyBytes, limits.bodyIdleTimeoutMillis);
   if (!raw.ok) return raw;
   if (encoding === 'identity' || encoding === '') return raw;
   try {
@@ -73,14 +79,28 @@ function tooLarge(max: number, what: string): BodyResult {
   return { ok: false, status: 413, message: `${what} exceeds maxBodyBytes=${max}: send smaller batches` };
 }
 
-function collect(req: IncomingMessage, max: number): Promise<BodyResult> {
+function collect(req: IncomingMessage, max: number, idleMillis: number | undefined): Promise<BodyResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      if (idleMillis === undefined) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        chunks.length = 0;
+        finish({
+          ok: false,
+          status: 408,
+          message: `no body data for bodyIdleTimeoutMillis=${idleMillis}: send the body without pauses`,
+        });
+      }, idleMillis);
+    };
     const finish = (r: BodyResult) => {
       if (settled) return;
       settled = true;
+      clearTimeout(idle);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
@@ -88,6 +108,7 @@ function collect(req: IncomingMessage, max: number): Promise<BodyResult> {
       resolve(r);
     };
     const onData = (chunk: Buffer) => {
+      armIdle();
       size += chunk.length;
       if (size > max) {
         chunks.length = 0;
@@ -106,21 +127,32 @@ function collect(req: IncomingMessage, max: number): Promise<BodyResult> {
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('aborted', onAborted);
+    armIdle();
   });
 }
 
 /**
- * Reads and drops what is left of a refused body so the client gets our answer instead of a reset; a
- * client that keeps sending past the bounds is cut off.
+ * Reads and drops what is left of a refused body so the client gets our answer instead of a reset (closing
+ * a socket the client is still writing to makes its kernel drop the unread answer: EPIPE/ECONNRESET). The
+ * connection stays usable. A client that keeps sending past the bounds gets a lingering close: our side is
+ * half-closed (the answer and a FIN reach it), reading goes on briefly, then the socket is destroyed.
  */
 export function discardRest(req: IncomingMessage): void {
   if (req.complete || req.destroyed) return;
   let dropped = 0;
-  const timer = setTimeout(() => req.destroy(), DISCARD_MAX_MILLIS);
+  let lingering = false;
+  const linger = () => {
+    if (lingering) return;
+    lingering = true;
+    clearTimeout(timer);
+    req.socket.end();
+    setTimeout(() => req.destroy(), LINGER_MILLIS).unref();
+  };
+  const timer = setTimeout(linger, DISCARD_MAX_MILLIS);
   timer.unref();
   req.on('data', (chunk: Buffer) => {
     dropped += chunk.length;
-    if (dropped > DISCARD_MAX_BYTES) req.destroy();
+    if (dropped > DISCARD_MAX_BYTES) linger();
   });
   req.once('close', () => clearTimeout(timer));
   req.resume();

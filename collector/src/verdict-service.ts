@@ -5,6 +5,7 @@ import {
   type BusTopic,
   type EventBus,
   type Finding,
+  type PublishResult,
   sessionKey,
   type Verdict,
   type VerdictRequest,
@@ -20,6 +21,26 @@ export interface VerdictServiceOptions {
   maxPendingEvents?: number;
 }
 
+/** A verdict, or the bus refusal that kept it from being recorded (the caller answers 429/503 + Retry-After). */
+export type DecideOutcome =
+  | { ok: true; verdict: Verdict }
+  | { ok: false; refused: Extract<PublishResult, { ok: false }> };
+
+/** Tracks one time slice of work; `yield` lets the event loop run other requests before the next slice. */
+class Slicer {
+  private deadline: number;
+  constructor(private readonly sliceMillis: number) {
+    this.deadline = performance.now() + sliceMillis;
+  }
+  due(): boolean {
+    return performance.now() >= this.deadline;
+  }
+  async yield(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.deadline = performance.now() + this.sliceMillis;
+  }
+}
+
 interface Pending {
   events: AgentEvent[];
   next: number;
@@ -29,13 +50,14 @@ interface Pending {
  * Holds the session state (the detectors engine) of the sessions this instance owns and answers verdicts
  * from it. Exported events are applied in the background in small time slices, so a busy ingest never holds
  * a verdict back for long; before deciding, a verdict first applies whatever is still pending for its own
- * session, so it never misses an event that arrived before it. Verdicts and findings go to the bus after the
- * answer is computed; a bus that refuses them never delays or fails a verdict (the refusal is counted).
+ * session, so it never misses an event that arrived before it. A verdict's findings and the verdict itself
+ * go to the bus before the answer; a bus that refuses them turns the verdict into a refusal (the caller
+ * answers 429/503 + Retry-After) instead of an answer missing from the audit trail.
  *
  * @example
  * const service = new VerdictService(new DetectionEngine(), bus, metrics, logger);
  * service.enqueue(events);
- * const verdict = service.decide(request);
+ * const out = await service.decide(request); // { ok: true, verdict } or { ok: false, refused }
  */
 export class VerdictService {
   private readonly sliceMillis: number;
@@ -86,21 +108,64 @@ export class VerdictService {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Decides on a tool call; throws only if the engine itself throws (the caller answers 500). */
-  decide(request: VerdictRequest): Verdict {
-    this.applySession(sessionKey(request.tenantId ?? 'default', request.sessionId));
-    const { verdict, findings } = this.engine.decide(request);
-    const key = sessionKey(verdict.tenantId, verdict.sessionId);
-    // After the answer is written (the caller responds synchronously after this returns).
-    queueMicrotask(() => {
-      this.publish('verdicts', [{ key, value: verdict }]);
-      if (findings.length > 0)
-        this.publish(
-          'findings',
-          findings.map((f) => ({ key, value: f })),
-        );
-    });
-    return verdict;
+  /**
+   * Decides on a tool call. The request's events (and what is still pending for its session) are applied in
+   * slices of `sliceMillis`, yielding the event loop between slices, so a large request delays other
+   * verdicts by one slice at a time, not by its whole cost. Each event is applied once (the engine is
+   * idempotent by event id), so the cost is proportional to the request, never to the session's history.
+   * The findings and the verdict are published before the answer: a bus that refuses them gets the caller
+   * a refusal to answer 503/429 + Retry-After, so an answered verdict is never missing from the audit trail.
+   * Throws only if the engine itself throws while deciding (the caller answers 500).
+   */
+  async decide(request: VerdictRequest): Promise<DecideOutcome> {
+    const tenantId = request.tenantId ?? 'default';
+    const key = sessionKey(tenantId, request.sessionId);
+    const slicer = new Slicer(this.sliceMillis);
+    const findings: Finding[] = [];
+    const late: Verdict[] = [];
+    const pending = this.pending.get(key);
+    if (pending) {
+      // Taken out of the background drain: this request applies them, in order, before its own events.
+      this.pending.delete(key);
+      for (; pending.next < pending.events.length; pending.next += 1) {
+        this.apply(pending.events[pending.next]!, findings, late);
+        this.pendingCount -= 1;
+        if (slicer.due()) await slicer.yield();
+      }
+      this.notifyIfIdle();
+    }
+    for (const ev of request.events) {
+      // Events travel with the request's tenant and session: a caller cannot write into another session.
+      const scoped =
+        ev.tenantId === tenantId && ev.sessionId === request.sessionId
+          ? ev
+          : { ...ev, tenantId, sessionId: request.sessionId };
+      try {
+        // A request's own tool_call events were decided inline already: only their findings count.
+        for (const f of this.engine.ingest(scoped).findings) findings.push(f);
+      } catch (err) {
+        this.metrics.dropped.inc({ reason: 'engine_ingest_error' });
+        this.logger.error({ err, eventId: ev.eventId, kind: ev.kind }, 'engine failed to ingest an event');
+      }
+      if (slicer.due()) await slicer.yield();
+    }
+    const decided = this.engine.decide({ ...request, events: [] });
+    const verdict = decided.verdict;
+    const vkey = sessionKey(verdict.tenantId, verdict.sessionId);
+    for (const f of decided.findings) findings.push(f);
+    if (late.length > 0)
+      this.publish(
+        'verdicts',
+        late.map((v) => ({ key: sessionKey(v.tenantId, v.sessionId), value: v })),
+      );
+    if (findings.length > 0) {
+      const records = findings.map((f) => ({ key: sessionKey(f.tenantId, f.sessionId), value: f }));
+      const res = await this.publishChecked('findings', records);
+      if (!res.ok) return { ok: false, refused: res };
+    }
+    const res = await this.publishChecked('verdicts', [{ key: vkey, value: verdict }]);
+    if (!res.ok) return { ok: false, refused: res };
+    return { ok: true, verdict };
   }
 
   private readonly drainSlice = (): void => {
@@ -121,22 +186,12 @@ export class VerdictService {
     if (this.pendingCount > 0) setImmediate(this.drainSlice);
     else {
       this.draining = false;
-      for (const w of this.idleWaiters.splice(0)) w();
+      this.notifyIfIdle();
     }
   };
 
-  /** Applies what is pending for one session, now. */
-  private applySession(key: string): void {
-    const p = this.pending.get(key);
-    if (!p) return;
-    this.pending.delete(key);
-    const findings: Finding[] = [];
-    const late: Verdict[] = [];
-    for (; p.next < p.events.length; p.next += 1) {
-      this.apply(p.events[p.next]!, findings, late);
-      this.pendingCount -= 1;
-    }
-    this.publishResults(findings, late);
+  private notifyIfIdle(): void {
+    if (this.pendingCount === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private apply(ev: AgentEvent, findings: Finding[], late: Verdict[]): void {
@@ -164,6 +219,20 @@ export class VerdictService {
         late.map((v) => ({ key: sessionKey(v.tenantId, v.sessionId), value: v })),
       );
     }
+  }
+
+  /** Publishes and reports the outcome; a refusal is counted (produce errors, and shed: not dropped). */
+  private async publishChecked<T>(topic: BusTopic, records: BusRecord<T>[]): Promise<PublishResult> {
+    let res: PublishResult;
+    try {
+      res = await this.bus.publish(topic, records);
+    } catch (err) {
+      this.logger.error({ err, topic }, 'event bus publish failed');
+      res = { ok: false, reason: 'unavailable', retryAfterMillis: 1_000, message: (err as Error).message };
+    }
+    if (res.ok) this.metrics.eventsOut.inc({ topic }, res.count);
+    else this.metrics.produceErrors.inc({ topic, reason: res.reason }, records.length);
+    return res;
   }
 
   private publish<T>(topic: BusTopic, records: BusRecord<T>[]): void {
