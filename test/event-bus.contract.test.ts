@@ -1,14 +1,15 @@
 import { InProcessEventBus, KafkaEventBus } from '@bulwark/detectors/stream';
 import { describe, it } from 'vitest';
 import { describeEventBusContract, tcpReachable } from './src/event-bus-contract-suite.js';
+import { kafkaHostPort } from './src/services.js';
 
 describeEventBusContract('InProcessEventBus', {
   durable: false,
   open: async (_namespace, options) => new InProcessEventBus({ ...options, flushTimeoutMillis: 5_000 }),
 });
 
-const KAFKA_HOST = '127.0.0.1';
-const KAFKA_PORT = 9092;
+// The broker scripts/kafka.mjs runs (BULWARK_KAFKA_PORT) or BULWARK_KAFKA_BROKERS, never an assumed 9092.
+const { host: KAFKA_HOST, port: KAFKA_PORT } = kafkaHostPort();
 const kafkaUp = await tcpReachable(KAFKA_HOST, KAFKA_PORT);
 
 if (kafkaUp || process.env.CI) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ChdbEventStore, ClickHouseServerEventStore } from '@bulwark/detectors/stream';
 import { afterAll, describe, it } from 'vitest';
 import { eventStoreContractSuite } from './src/event-store-contract-suite.js';
+import { clickhouseUrl } from './src/services.js';
 
 // chdb: always available (a dependency). One data directory per process, one database per test.
 const dataDir = mkdtempSync(path.join(tmpdir(), 'bulwark-contract-'));
@@ -15,8 +16,9 @@ eventStoreContractSuite({
   supportsTtl: true,
 });
 
-// ClickHouse server: the one `node scripts/clickhouse.mjs start` runs (18.16 from Debian), or BULWARK_CLICKHOUSE_URL.
-const url = process.env.BULWARK_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
+// ClickHouse server: the one `node scripts/clickhouse.mjs start` runs (18.16 from Debian, its
+// BULWARK_CLICKHOUSE_HTTP_PORT), or BULWARK_CLICKHOUSE_URL.
+const url = clickhouseUrl();
 async function serverUp(): Promise<boolean> {
   try {
     const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2000) });

@@ -16,9 +16,11 @@ import {
 } from '../detectors/test/fixtures/sample-records.js';
 import { PagerDutyReceiver } from '../detectors/test/receivers/pagerduty-receiver.js';
 import { WebhookReceiver } from '../detectors/test/receivers/webhook-receiver.js';
+import { kafkaBroker } from './src/services.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-const BROKER = process.env.BULWARK_KAFKA_BROKERS ?? '127.0.0.1:9092';
+// The broker scripts/kafka.mjs runs (BULWARK_KAFKA_PORT) or BULWARK_KAFKA_BROKERS.
+const BROKER = kafkaBroker();
 
 function tcpUp(hostPort: string): Promise<boolean> {
   const [host, port] = hostPort.split(':');

@@ -6,22 +6,37 @@ import { promisify } from 'node:util';
 import type { AgentEvent } from '@bulwark/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kafkaHostPort } from '../../test/src/services.js';
 import type { RunningCollector } from '../src/index.js';
 import { http, otlpRequest, postJson, startTestCollector, toolCallSpan, waitFor } from './helpers.js';
 
-// Runs against the real broker of scripts/kafka.mjs on 127.0.0.1:9092. Without one the tests are skipped
-// with the reason, except under CI where they fail.
-const HOST = '127.0.0.1';
-const PORT = 9092;
+// Runs against the real broker of scripts/kafka.mjs, on the port its config says (BULWARK_KAFKA_PORT, or
+// BULWARK_KAFKA_BROKERS), never an assumed 9092. Without one the tests are skipped with the reason,
+// except under CI where they fail.
+const { host: HOST, port: PORT } = kafkaHostPort();
 const BROKER = `${HOST}:${PORT}`;
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const run = promisify(execFile);
+
+// Deadlines are generous (a busy 2-core machine starts the JVM broker in tens of seconds, not 2.5 s) but
+// bounded, and every wait ends on a signal (a log line, a port, /readyz, a refused request, the topic's
+// high watermarks), never on a fixed sleep.
+const BROKER_START_MILLIS = 150_000;
+const BROKER_STOP_MILLIS = 60_000;
+const BUS_READY_MILLIS = 120_000;
+const READ_TOPIC_MILLIS = 120_000;
 
 async function kafkaScript(cmd: 'start' | 'stop' | 'status'): Promise<{ code: number; out: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['scripts/kafka.mjs', cmd], {
       cwd: REPO,
-      timeout: 110_000,
+      // The script's own deadlines, inside this process's: it kills a half-started broker itself.
+      env: {
+        ...process.env,
+        BULWARK_KAFKA_START_TIMEOUT_MS: String(BROKER_START_MILLIS),
+        BULWARK_KAFKA_STOP_TIMEOUT_MS: String(BROKER_STOP_MILLIS / 2),
+      },
+      timeout: BROKER_START_MILLIS + 30_000,
     });
     return { code: 0, out: stdout + stderr };
   } catch (err) {
@@ -48,36 +63,48 @@ const up = await brokerReachable();
 const managed = up && (await kafkaScript('status')).code === 0;
 const CI = Boolean(process.env.CI);
 
-/** Every event on `topic`, read with a plain kafkajs consumer (independent of the bus under test). */
+/**
+ * Every record on `topic` up to its high watermarks at call time, read with a plain kafkajs consumer
+ * (independent of the bus under test). Call it after the producer flushed: the watermarks then cover every
+ * acknowledged record, so reading to them (not to an expected count plus a grace sleep) sees duplicates too.
+ */
 async function readTopic(
   topic: string,
-  expected: number,
   timeoutMillis: number,
 ): Promise<{ key: string; event: AgentEvent }[]> {
   const kafka = new Kafka({ clientId: 'bulwark-it-reader', brokers: [BROKER], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<number, bigint>();
+  try {
+    for (const p of await admin.fetchTopicOffsets(topic)) ends.set(p.partition, BigInt(p.high));
+  } finally {
+    await admin.disconnect();
+  }
+  const next = new Map<number, bigint>();
+  const caughtUp = () => [...ends].every(([p, high]) => high === 0n || (next.get(p) ?? 0n) >= high);
   const consumer = kafka.consumer({
     groupId: `reader-${randomBytes(4).toString('hex')}`,
     maxWaitTimeInMs: 100,
   });
   const out: { key: string; event: AgentEvent }[] = [];
   await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      out.push({
-        key: message.key?.toString() ?? '',
-        event: JSON.parse(message.value!.toString()) as AgentEvent,
-      });
-    },
-  });
   try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        next.set(partition, BigInt(message.offset) + 1n);
+        out.push({
+          key: message.key?.toString() ?? '',
+          event: JSON.parse(message.value!.toString()) as AgentEvent,
+        });
+      },
+    });
     await waitFor(
-      () => out.length >= expected,
+      caughtUp,
       timeoutMillis,
-      `${expected} records on ${topic} (have ${out.length})`,
+      `the high watermarks of ${topic} (${[...ends].map(([p, h]) => `${p}:${next.get(p) ?? 0n}/${h}`).join(' ')})`,
     );
-    // A short grace period to catch duplicates beyond the expected count.
-    await new Promise((r) => setTimeout(r, 500));
   } finally {
     await consumer.disconnect();
   }
@@ -113,40 +140,47 @@ if (!up && !CI) {
         busMaxBufferedRecords: 200_000,
         ...topics,
       });
-      await waitFor(() => collector.bus.isReady(), 30_000, 'Kafka bus ready');
-    }, 60_000);
+      await waitFor(() => collector.bus.isReady(), BUS_READY_MILLIS, 'Kafka bus ready');
+    }, BUS_READY_MILLIS + 30_000);
     afterAll(async () => {
       await collector?.close();
     }, 60_000);
 
-    it('publishes the events of posted spans keyed by session, in order per session', async () => {
-      const sessions = ['ord-a', 'ord-b', 'ord-c'];
-      const perSession = 40;
-      const posted = new Map<string, string[]>(sessions.map((s) => [s, []]));
-      for (let i = 0; i < perSession; i += 1) {
-        const spans = sessions.map((s) => {
-          const id = `${s}-${String(i).padStart(4, '0')}`;
-          posted.get(s)!.push(id);
-          return toolCallSpan(s, id);
-        });
-        const res = await postJson(`${collector.url}/v1/traces`, otlpRequest(spans));
-        expect(res.status).toBe(200);
-      }
-      await collector.bus.forceFlush();
-      const got = await readTopic(topics.kafkaTopicEvents, sessions.length * perSession, 60_000);
-      for (const s of sessions) {
-        const mine = got.filter((r) => r.event.sessionId === s);
-        expect(new Set(mine.map((r) => r.key))).toEqual(new Set([`default\u0000${s}`]));
-        const firsts = mine.map((r) => r.event.eventId).filter((id, i, all) => all.indexOf(id) === i);
-        expect(firsts).toEqual(posted.get(s));
-      }
-    }, 120_000);
+    it(
+      'publishes the events of posted spans keyed by session, in order per session',
+      async () => {
+        const sessions = ['ord-a', 'ord-b', 'ord-c'];
+        const perSession = 40;
+        const posted = new Map<string, string[]>(sessions.map((s) => [s, []]));
+        for (let i = 0; i < perSession; i += 1) {
+          const spans = sessions.map((s) => {
+            const id = `${s}-${String(i).padStart(4, '0')}`;
+            posted.get(s)!.push(id);
+            return toolCallSpan(s, id);
+          });
+          const res = await postJson(`${collector.url}/v1/traces`, otlpRequest(spans));
+          expect(res.status).toBe(200);
+        }
+        await collector.bus.forceFlush();
+        const got = await readTopic(topics.kafkaTopicEvents, READ_TOPIC_MILLIS);
+        expect(new Set(got.map((r) => r.event.eventId)).size).toBe(sessions.length * perSession);
+        for (const s of sessions) {
+          const mine = got.filter((r) => r.event.sessionId === s);
+          expect(new Set(mine.map((r) => r.key))).toEqual(new Set([`default\u0000${s}`]));
+          const firsts = mine.map((r) => r.event.eventId).filter((id, i, all) => all.indexOf(id) === i);
+          expect(firsts).toEqual(posted.get(s));
+        }
+      },
+      READ_TOPIC_MILLIS + 60_000,
+    );
 
     it.skipIf(!managed && !CI)(
       'delivers every acknowledged span across a broker stop and restart; /readyz is false meanwhile',
       async () => {
         if (!managed)
-          throw new Error('CI: the broker on 9092 is not managed by scripts/kafka.mjs, cannot stop/start it');
+          throw new Error(
+            `CI: the broker on ${BROKER} is not managed by scripts/kafka.mjs, cannot stop/start it`,
+          );
         const outageNs = `${ns}o`;
         const outageTopics = topicsFor(outageNs);
         const c = await startTestCollector({
@@ -180,12 +214,12 @@ if (!up && !CI) {
         })();
         const readiness: number[] = [];
         try {
-          await waitFor(() => c.bus.isReady(), 30_000, 'Kafka bus ready');
-          await waitFor(() => acknowledged.size >= 100, 20_000, 'some spans acknowledged before the outage');
+          await waitFor(() => c.bus.isReady(), BUS_READY_MILLIS, 'Kafka bus ready');
+          await waitFor(() => acknowledged.size >= 100, 60_000, 'some spans acknowledged before the outage');
 
           const stopped = await kafkaScript('stop');
           expect(stopped.code, stopped.out).toBe(0);
-          const downDeadline = Date.now() + 30_000;
+          const downDeadline = Date.now() + BROKER_STOP_MILLIS;
           for (;;) {
             const r = await http(`${c.url}/readyz`);
             readiness.push(r.status);
@@ -196,16 +230,23 @@ if (!up && !CI) {
           // The process stays up and keeps answering while the broker is gone.
           expect((await http(`${c.url}/healthz`)).status).toBe(200);
           const duringOutage = acknowledged.size;
-          await new Promise((r) => setTimeout(r, 1_000));
+          // Keep sending into the outage until the collector is seen buffering or refusing (the signal that
+          // the outage reached the intake), instead of a fixed pause.
+          const refusedBefore = refused.length;
+          await waitFor(
+            () => refused.length > refusedBefore || acknowledged.size >= duringOutage + 100,
+            BROKER_STOP_MILLIS,
+            'spans sent into the outage (buffered or refused)',
+          );
 
           const started = await kafkaScript('start');
           expect(started.code, started.out).toBe(0);
-          await waitFor(() => c.bus.isReady(), 60_000, 'Kafka bus ready again');
+          await waitFor(() => c.bus.isReady(), BUS_READY_MILLIS, 'Kafka bus ready again');
           expect((await http(`${c.url}/readyz`)).status).toBe(200);
           const afterRestart = acknowledged.size;
           await waitFor(
             () => acknowledged.size >= afterRestart + 50,
-            20_000,
+            60_000,
             'spans acknowledged after the restart',
           );
           sending = false;
@@ -215,7 +256,7 @@ if (!up && !CI) {
             `outage run: ${acknowledged.size} spans acknowledged (${duringOutage} before the stop), ${refused.length} requests refused (${[...new Set(refused)].join(',') || 'none'})`,
           );
 
-          const got = await readTopic(outageTopics.kafkaTopicEvents, acknowledged.size, 60_000);
+          const got = await readTopic(outageTopics.kafkaTopicEvents, READ_TOPIC_MILLIS);
           const delivered = new Set(got.map((r) => r.event.eventId));
           const missing = [...acknowledged].filter((id) => !delivered.has(id));
           expect(missing).toEqual([]);
@@ -229,7 +270,8 @@ if (!up && !CI) {
           await c.close();
         }
       },
-      120_000,
+      // Bounded: every phase above has its own deadline; under load the sum of the typical times is ~2 min.
+      420_000,
     );
   });
 }

@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ChdbEventStore, ClickHouseServerEventStore, type EventStore } from '@bulwark/detectors/stream';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clickhouseUrl } from '../../test/src/services.js';
 import { generateReport } from '../src/report/generate-report.js';
 import { type SeedResult, seedStore } from './seed-store.js';
 
@@ -193,8 +194,9 @@ browserSuite(
   },
 );
 
-// The same report from a ClickHouse server (the legacy 18.16 one scripts/clickhouse.mjs runs, or BULWARK_CLICKHOUSE_URL).
-const serverUrl = process.env.BULWARK_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
+// The same report from a ClickHouse server (the legacy 18.16 one scripts/clickhouse.mjs runs on its
+// BULWARK_CLICKHOUSE_HTTP_PORT, or BULWARK_CLICKHOUSE_URL).
+const serverUrl = clickhouseUrl();
 async function serverUp(): Promise<boolean> {
   try {
     return (await fetch(`${serverUrl}/ping`, { signal: AbortSignal.timeout(2000) })).ok;
