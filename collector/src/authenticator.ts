@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
+import { isSafeId } from '@bulwark/contracts';
 import {
   createLocalJWKSet,
   type JSONWebKeySet,
@@ -183,6 +184,14 @@ export class Authenticator {
     const tenant = payload[this.tenantClaim];
     if (typeof tenant !== 'string' || tenant === '' || tenant.length > 512) {
       return fail(403, 'no_tenant', `the token has no "${this.tenantClaim}" claim naming the tenant`);
+    }
+    // NUL separates tenant and session in keys: a tenant claim with control characters could alias another.
+    if (!isSafeId(tenant)) {
+      return fail(
+        403,
+        'invalid_tenant',
+        `the token's "${this.tenantClaim}" claim contains control characters or lone surrogates`,
+      );
     }
     const principal: Principal = { tenantId: tenant, method: 'jwt' };
     if (typeof payload.sub === 'string') principal.subject = payload.sub;

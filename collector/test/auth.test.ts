@@ -203,6 +203,13 @@ describe('multi-tenant JWTs', () => {
     expect(errorCode(b.json)).toBe('token_lifetime_too_long');
   });
 
+  it('refuses a tenant claim with control characters (NUL separates tenant and session in keys)', async () => {
+    const t = await sign({ tenant: 'acme\u0000other' });
+    const res = await postJson(`${c.url}/v1/verdicts`, verdictBody('s'), bearer(t));
+    expect(res.status).toBe(403);
+    expect(errorCode(res.json)).toBe('invalid_tenant');
+  });
+
   it('refuses a token signed by another key (401) and one naming no tenant (403)', async () => {
     const forged = await postJson(
       `${c.url}/v1/verdicts`,
