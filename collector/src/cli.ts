@@ -32,6 +32,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'measure tool-description (poisoning / rug-pull) detection',
   },
   { words: ['scan'], module: 'scan', summary: 'scan MCP servers and their tool definitions' },
+  { words: ['proxy'], module: 'proxy', summary: 'MCP proxy a host runs in place of a server (stdio, HTTP)' },
   { words: ['hunt'], module: 'hunt', summary: 'search stored events and findings' },
   { words: ['report'], module: 'report', summary: 'write a report of findings and alerts' },
 ];
