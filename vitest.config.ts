@@ -21,6 +21,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    reporters: ['default'],
+    // The second one prints why each skipped test was skipped (a missing broker, server, browser, data set).
+    reporters: ['default', './test/src/vitest/skip-reasons-reporter.ts'],
   },
 });
