@@ -70,6 +70,7 @@ async function agent(page: string, verdictProvider: VerdictProvider) {
   return {
     client,
     received,
+    session,
     close: async () => {
       await client.close();
       await verdictProvider.shutdown();
@@ -95,7 +96,7 @@ describe.each(PROVIDERS)('agent SDK + %s, end to end over a real MCP server', (_
   });
 
   it('lets the benign flow through', async () => {
-    const { client, received, close } = await agent(
+    const { client, received, session, close } = await agent(
       'Markets were calm today; the index rose 0.2%.',
       provider(),
     );
@@ -106,6 +107,11 @@ describe.each(PROVIDERS)('agent SDK + %s, end to end over a real MCP server', (_
     });
     expect(res.isError).toBeFalsy();
     expect(received.map((r) => r.tool)).toEqual(['fetch_page', 'send_email']);
+    // What was enforced on fetch_page went with the send_email request (a refused request would keep it);
+    // send_email's waits for the next one.
+    expect(session.pendingEnforced).toEqual([
+      expect.objectContaining({ toolName: 'send_email', decision: 'allow', source: 'verdict' }),
+    ]);
     await close();
   });
 });
