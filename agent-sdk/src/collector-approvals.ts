@@ -1,18 +1,31 @@
 import { type ApprovalStatus, approvalId } from '@bulwark/contracts';
 import { diag } from '@opentelemetry/api';
 import { Pool } from 'undici';
-import { DEFAULT_VERDICT_URL } from './remote-verdict-provider.js';
-import { type ApprovalHandler, type ApprovalRequest, OptionChecker } from './session-options.js';
+import { collectorEndpoint, DEFAULT_COLLECTOR_URL } from './collector-url.js';
+import {
+  type ApprovalHandler,
+  type ApprovalRequest,
+  OptionChecker,
+  warnUnknownOptions,
+} from './session-options.js';
 
 /** Options of {@link CollectorApprovals}. */
 export interface CollectorApprovalsOptions {
-  /** The collector's base URL. Env `BULWARK_VERDICT_URL` (its origin). Default `http://127.0.0.1:4318`. */
+  /**
+   * The collector's base URL, as for `RemoteVerdictProvider` (`/v1/approvals/wait` is appended). Env
+   * `BULWARK_VERDICT_URL`. Default `http://127.0.0.1:4318`.
+   */
   url?: string;
   /** How long a call waits for a human before it is refused, ms. Default 300 000 (the worker's default). */
   timeoutMillis?: number;
   /** Extra headers (API key). Env `BULWARK_API_KEY` adds `authorization: Bearer <key>`. */
   headers?: Record<string, string>;
 }
+
+const OPTION_KEYS = { url: true, timeoutMillis: true, headers: true } as const satisfies Record<
+  keyof CollectorApprovalsOptions,
+  true
+>;
 
 const POLL_MILLIS = 25_000;
 const RETRY_MILLIS = 1_000;
@@ -29,6 +42,7 @@ const RETRY_MILLIS = 1_000;
  */
 export class CollectorApprovals {
   readonly origin: string;
+  private readonly waitPath: string;
   readonly timeoutMillis: number;
   private readonly headers: Record<string, string>;
   private readonly pool: Pool;
@@ -39,8 +53,13 @@ export class CollectorApprovals {
     options: CollectorApprovalsOptions = {},
     env: Record<string, string | undefined> = process.env,
   ) {
+    warnUnknownOptions('CollectorApprovals', options, OPTION_KEYS);
     const c = new OptionChecker('CollectorApprovals options', env);
-    const url = c.url('url', options.url, 'BULWARK_VERDICT_URL') ?? new URL(DEFAULT_VERDICT_URL);
+    const url = collectorEndpoint(
+      c.url('url', options.url, 'BULWARK_VERDICT_URL') ?? new URL(DEFAULT_COLLECTOR_URL),
+      '/v1/approvals/wait',
+    );
+    this.waitPath = url.pathname + url.search;
     this.timeoutMillis = c.int('timeoutMillis', options.timeoutMillis, undefined, 1, 86_400_000, 300_000);
     c.throwIfInvalid();
     this.origin = url.origin;
@@ -80,7 +99,7 @@ export class CollectorApprovals {
     this.polls.add(abort);
     try {
       const res = await this.pool.request({
-        path: '/v1/approvals/wait',
+        path: this.waitPath,
         method: 'POST',
         headers: this.headers,
         body: JSON.stringify({ approvalId: id, waitMillis }),

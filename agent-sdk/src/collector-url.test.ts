@@ -28,4 +28,13 @@ describe('collectorEndpoint', () => {
       'http://h/p/v1/traces',
     );
   });
+
+  it('builds the approvals wait URL on the same base, keeping a prefix', () => {
+    expect(collectorEndpoint(new URL('https://gw.example/bulwark'), '/v1/approvals/wait').href).toBe(
+      'https://gw.example/bulwark/v1/approvals/wait',
+    );
+    expect(collectorEndpoint(new URL('http://h:4318/v1/verdicts'), '/v1/approvals/wait').href).toBe(
+      'http://h:4318/v1/approvals/wait',
+    );
+  });
 });

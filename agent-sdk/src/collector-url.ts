@@ -2,9 +2,15 @@
 export const DEFAULT_COLLECTOR_URL = 'http://127.0.0.1:4318';
 
 /** Endpoint paths of a Bulwark collector (OTLP/HTTP traces and the verdict API). */
-export type CollectorPath = '/v1/traces' | '/v1/verdicts';
+export type CollectorPath = '/v1/traces' | '/v1/verdicts' | '/v1/approvals/wait';
 
-const ENDPOINT_PATHS: readonly CollectorPath[] = ['/v1/traces', '/v1/verdicts'];
+// Longest first: `/v1/approvals/wait` before `/v1/approvals`.
+const ENDPOINT_PATHS: readonly string[] = [
+  '/v1/approvals/wait',
+  '/v1/approvals',
+  '/v1/traces',
+  '/v1/verdicts',
+];
 
 /**
  * The one URL rule of the SDK: options take the collector's base URL (any path prefix kept, e.g. behind a
