@@ -1,4 +1,10 @@
-import type { AgentEvent, Evidence, PendingToolCall } from '@bulwark/contracts';
+import {
+  type AgentEvent,
+  DECISION_RANK,
+  type Evidence,
+  type PendingToolCall,
+  SEVERITY_RANK,
+} from '@bulwark/contracts';
 import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
 import { DEFAULT_POLICY } from './policy.js';
 import type { ArgumentFlow } from './session/analyze-call.js';
@@ -66,6 +72,21 @@ function chainHits(
   return hits;
 }
 
+/** The strictest outcome (decision, then severity; the first of equals), as a one-element list. */
+function strictest(outcomes: readonly DetectorOutcome[]): DetectorOutcome[] {
+  let best: DetectorOutcome | undefined;
+  for (const o of outcomes) {
+    if (
+      !best ||
+      DECISION_RANK[o.decision] > DECISION_RANK[best.decision] ||
+      (DECISION_RANK[o.decision] === DECISION_RANK[best.decision] &&
+        SEVERITY_RANK[o.severity] > SEVERITY_RANK[best.severity])
+    )
+      best = o;
+  }
+  return best ? [best] : [];
+}
+
 /**
  * `injection.chain`: untrusted content carrying instructions addressed to the agent, followed by a side
  * effect whose arguments (or very occurrence) derive from that content rather than from the user's request.
@@ -115,6 +136,9 @@ export class InjectionChainDetector implements Detector {
     const actsOutward = profile.sideEffecting || profile.fetchesUrl;
     if (!actsOutward) return [];
 
+    // Every injected node is judged and the strictest outcome wins: a later, weaker directive (or a result
+    // that merely looks imperative) must not wash out an earlier strong one.
+    const outcomes: DetectorOutcome[] = [];
     for (const node of [...injected].reverse()) {
       const hits = chainHits(analysis.args, node);
       if (hits.length === 0) continue;
@@ -138,48 +162,43 @@ export class InjectionChainDetector implements Detector {
         })),
       ];
       if (session.intent.delegated && !strong && (structured || identifierHit)) {
-        return [
-          {
-            severity: 'high',
-            decision: policy.delegatedChain,
-            title: 'Delegated content introduces a new destination',
-            message: `${call.toolName} uses ${hits.map((h) => `${h.arg.path}=${h.key}`).join(', ')} taken from instructions in ${node.kind}${node.toolName ? ` of ${node.toolName}` : ''}; the user delegated to that content, so a human confirms`,
-            evidence,
-          },
-        ];
+        outcomes.push({
+          severity: 'high',
+          decision: policy.delegatedChain,
+          title: 'Delegated content introduces a new destination',
+          message: `${call.toolName} uses ${hits.map((h) => `${h.arg.path}=${h.key}`).join(', ')} taken from instructions in ${node.kind}${node.toolName ? ` of ${node.toolName}` : ''}; the user delegated to that content, so a human confirms`,
+          evidence,
+        });
+        continue;
       }
       if (strong || structured) {
-        return [
-          {
-            severity: 'critical',
-            decision: policy.chain,
-            title: 'Injected instructions drive this tool call',
-            message: `${call.toolName} uses ${hits.map((h) => `${h.arg.path}=${h.key}`).join(', ')} from instructions injected in ${node.kind}${node.toolName ? ` of ${node.toolName}` : ''}`,
-            evidence,
-          },
-        ];
+        outcomes.push({
+          severity: 'critical',
+          decision: policy.chain,
+          title: 'Injected instructions drive this tool call',
+          message: `${call.toolName} uses ${hits.map((h) => `${h.arg.path}=${h.key}`).join(', ')} from instructions injected in ${node.kind}${node.toolName ? ` of ${node.toolName}` : ''}`,
+          evidence,
+        });
+        continue;
       }
       const asked = classesOf(profile).some((c) => session.intent.classes.has(c));
       if (session.intent.delegated || asked) {
-        return [
-          {
-            severity: 'medium',
-            decision: 'alert',
-            title: 'Call uses values from imperative untrusted text the user delegated to',
-            message: `${call.toolName} uses values from imperative text in ${node.kind}; allowed because the user ${session.intent.delegated ? 'delegated to the content' : 'asked for this kind of action'}`,
-            evidence,
-          },
-        ];
-      }
-      return [
-        {
-          severity: 'high',
-          decision: policy.weakChain,
-          title: 'Untrusted instructions drive an action the user did not ask for',
-          message: `${call.toolName} uses ${hits.map((h) => `${h.arg.path}=${h.key}`).join(', ')} from imperative text in ${node.kind}${node.toolName ? ` of ${node.toolName}` : ''}; the user asked for no such action`,
+        outcomes.push({
+          severity: 'medium',
+          decision: 'alert',
+          title: 'Call uses values from imperative untrusted text the user delegated to',
+          message: `${call.toolName} uses values from imperative text in ${node.kind}; allowed because the user ${session.intent.delegated ? 'delegated to the content' : 'asked for this kind of action'}`,
           evidence,
-        },
-      ];
+        });
+        continue;
+      }
+      outcomes.push({
+        severity: 'high',
+        decision: policy.weakChain,
+        title: 'Untrusted instructions drive an action the user did not ask for',
+        message: `${call.toolName} uses ${hits.map((h) => `${h.arg.path}=${h.key}`).join(', ')} from imperative text in ${node.kind}${node.toolName ? ` of ${node.toolName}` : ''}; the user asked for no such action`,
+        evidence,
+      });
     }
 
     const strongNodes = injected.filter((n) => n.injection?.level === 'strong');
@@ -200,28 +219,24 @@ export class InjectionChainDetector implements Detector {
       !session.intent.delegated
     ) {
       const first = structuredNodes[0]!;
-      return [
-        {
-          severity: 'high',
-          decision: policy.quarantineStructured,
-          title: 'Side effect after a directive planted in untrusted content',
-          message: `${call.toolName} would run after a directive with a target (${[...new Set(first.injection?.signals.map((s) => s.family))].join(', ')}) was planted in ${first.kind}${first.toolName ? ` of ${first.toolName}` : ''}; a human confirms`,
-          evidence: structuredNodes.slice(0, 3).map(sourceEvidence),
-        },
-      ];
+      outcomes.push({
+        severity: 'high',
+        decision: policy.quarantineStructured,
+        title: 'Side effect after a directive planted in untrusted content',
+        message: `${call.toolName} would run after a directive with a target (${[...new Set(first.injection?.signals.map((s) => s.family))].join(', ')}) was planted in ${first.kind}${first.toolName ? ` of ${first.toolName}` : ''}; a human confirms`,
+        evidence: structuredNodes.slice(0, 3).map(sourceEvidence),
+      });
     }
     if (strongNodes.length > 0 && (profile.sideEffecting || untrustedFetch)) {
       const first = strongNodes[0]!;
-      return [
-        {
-          severity: 'high',
-          decision: policy.quarantine,
-          title: 'Side effect in a session compromised by injected instructions',
-          message: `${call.toolName} would run after instructions addressed to the agent were injected through ${first.kind}${first.toolName ? ` of ${first.toolName}` : ''}; the session's control flow can no longer be trusted`,
-          evidence: strongNodes.slice(0, 3).map(sourceEvidence),
-        },
-      ];
+      outcomes.push({
+        severity: 'high',
+        decision: policy.quarantine,
+        title: 'Side effect in a session compromised by injected instructions',
+        message: `${call.toolName} would run after instructions addressed to the agent were injected through ${first.kind}${first.toolName ? ` of ${first.toolName}` : ''}; the session's control flow can no longer be trusted`,
+        evidence: strongNodes.slice(0, 3).map(sourceEvidence),
+      });
     }
-    return [];
+    return strictest(outcomes);
   }
 }

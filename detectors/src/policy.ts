@@ -35,12 +35,24 @@ const SectionsShape = {
       secretToTrustedDestination: Decision.default('alert'),
       /** Internal data (read from private tools) flows to a destination taken from untrusted content. */
       internalToUntrustedDestination: Decision.default('alert'),
+      /**
+       * Personal data (government id, passport, card or bank account number, date of birth, home address,
+       * phone) flows to a destination taken from untrusted content: the exfiltration of a user's identity.
+       */
+      personalToUntrustedDestination: Decision.default('block'),
+      /** Personal data flows to a destination the user did not give and no content supplied either. */
+      personalToUnknownDestination: Decision.default('alert'),
+      /** Personal data flows to a destination the user named (their own request): allowed, no finding. */
+      personalToTrustedDestination: Decision.default('allow'),
     })
     .strict()
     .default({
       secret: 'block',
       secretToTrustedDestination: 'alert',
       internalToUntrustedDestination: 'alert',
+      personalToUntrustedDestination: 'block',
+      personalToUnknownDestination: 'alert',
+      personalToTrustedDestination: 'allow',
     }),
   args: z
     .object({ risky: Decision.default('block') })

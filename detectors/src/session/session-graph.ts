@@ -1,11 +1,14 @@
 import type { AgentEvent, ToolDefinition } from '@bulwark/contracts';
 import type { BloomFilter } from '../text/bloom-filter.js';
 import type { InjectionAssessment } from '../text/injection-scorer.js';
+import type { PersonalDataKind } from '../text/personal-data.js';
+import { echoPattern, isRepeatedPrompt, maskPromptEchoes } from '../text/prompt-repeat.js';
 import { analyzeText, type TextAnalysis, type TrustClass } from '../text/text-analysis.js';
 import type { UserIntent } from '../text/user-intent.js';
 
 export type Integrity = 'trusted' | 'untrusted';
-export type Confidentiality = 'public' | 'internal' | 'secret';
+/** `personal`: personal data (ids, passport, card and account numbers, birth dates, home addresses, phones). */
+export type Confidentiality = 'public' | 'internal' | 'personal' | 'secret';
 export type NodeKind =
   | 'prompt'
   | 'llm_output'
@@ -15,7 +18,7 @@ export type NodeKind =
   | 'resource'
   | 'agent_message';
 
-const CONF_RANK: Record<Confidentiality, number> = { public: 0, internal: 1, secret: 2 };
+const CONF_RANK: Record<Confidentiality, number> = { public: 0, internal: 1, personal: 2, secret: 3 };
 /** Lattice join of confidentiality labels: the more confidential wins. */
 export function joinConfidentiality(a: Confidentiality, b: Confidentiality): Confidentiality {
   return CONF_RANK[a] >= CONF_RANK[b] ? a : b;
@@ -48,6 +51,8 @@ export interface GraphNode {
   excerpts?: readonly string[];
   /** Secret values found in the node (normalized). */
   secrets?: ReadonlySet<string>;
+  /** Personal data found in the node: compact value key → kind (shared with the text's analysis: read only). */
+  personal?: ReadonlyMap<string, PersonalDataKind>;
   /** For tool_call nodes: data-flow edges, argument path → source node indexes. */
   argumentSources?: Map<string, number[]>;
 }
@@ -102,6 +107,9 @@ export class SessionGraph {
   lastActivityMillis = 0;
   private readonly limits: SessionLimits;
   private readonly analyze: TextAnalyzer;
+  /** The user's own requests (bounded), to recognise a restated task and its echo in tool results. */
+  private readonly userPrompts: string[] = [];
+  private readonly echoPatterns: RegExp[] = [];
 
   constructor(
     tenantId: string,
@@ -172,6 +180,15 @@ export class SessionGraph {
     switch (event.kind) {
       case 'prompt': {
         const analysis = this.analyze(event.content, 'trusted');
+        // A restated task (repeat-prompt / sandwich pipelines) adds no intent: it neither authorises what an
+        // injected directive asked for nor clears anything; the node stays for provenance.
+        if (event.role === 'user' && isRepeatedPrompt(event.content, this.userPrompts))
+          return this.addTextNode('prompt', event, analysis, 'trusted', 'internal');
+        if (event.role === 'user' && this.userPrompts.length < 8) {
+          this.userPrompts.push(event.content.slice(0, 4_000));
+          const echo = echoPattern(event.content);
+          if (echo) this.echoPatterns.push(echo);
+        }
         const norm = analysis.normalized ?? '';
         if (this.trustedText.length < this.limits.maxTrustedChars) {
           this.trustedText = `${this.trustedText}\n${norm}`.slice(0, this.limits.maxTrustedChars);
@@ -211,7 +228,7 @@ export class SessionGraph {
       }
       case 'tool_result': {
         const toolName = event.toolName || this.callTools.get(event.toolCallId) || '';
-        const analysis = this.analyze(event.content, 'untrusted-input');
+        const analysis = this.analyze(this.withoutEchoes(event.content), 'untrusted-input');
         const node = this.addTextNode('tool_result', event, analysis, 'untrusted', 'internal');
         node.toolName = toolName;
         node.toolCallId = event.toolCallId;
@@ -221,14 +238,16 @@ export class SessionGraph {
         return this.addTextNode(
           'resource',
           event,
-          this.analyze(event.content, 'untrusted-input'),
+          this.analyze(this.withoutEchoes(event.content), 'untrusted-input'),
           'untrusted',
           'internal',
         );
       case 'agent_message': {
         // What another agent sends us is untrusted input; what we send is our own output.
         const untrustedIn = event.direction === 'received';
-        const analysis = this.analyze(event.content, untrustedIn ? 'untrusted-input' : 'untrusted');
+        const analysis = untrustedIn
+          ? this.analyze(this.withoutEchoes(event.content), 'untrusted-input')
+          : this.analyze(event.content, 'untrusted');
         return this.addTextNode('agent_message', event, analysis, 'untrusted', 'internal');
       }
     }
@@ -280,6 +299,11 @@ export class SessionGraph {
     return node;
   }
 
+  /** Content with the pipeline's restatements of the user's request blanked (see `maskPromptEchoes`). */
+  private withoutEchoes(text: string): string {
+    return this.echoPatterns.length === 0 ? text : maskPromptEchoes(text, this.echoPatterns);
+  }
+
   /** A node from a text's analysis: the per-text parts are shared (read only), `values` is the node's own. */
   private addTextNode(
     kind: NodeKind,
@@ -293,6 +317,10 @@ export class SessionGraph {
     if (analysis.secrets) {
       node.secrets = analysis.secrets;
       node.confidentiality = joinConfidentiality(node.confidentiality, 'secret');
+    }
+    if (analysis.personal) {
+      node.personal = analysis.personal;
+      node.confidentiality = joinConfidentiality(node.confidentiality, 'personal');
     }
     if (analysis.words) node.words = analysis.words;
     node.wordCount = analysis.wordCount;

@@ -1,0 +1,223 @@
+/**
+ * Personal data by shape, checksum and context: government ids, passport numbers, payment card numbers
+ * (Luhn), bank accounts (IBAN mod-97, or account numbers a context word names), dates of birth, home
+ * addresses and phone numbers. Used to label values read from tool results `personal` and to recognise
+ * them again in outbound arguments.
+ *
+ * Shapes alone are ambiguous (a 9-digit number, a date, a street), so every kind except a checksummed IBAN
+ * or card, or a dashed social-security number, needs a context word right before the value: a field name
+ * (`passport_number:`, `dateOfBirth=`) or a phrase ("my passport number is", "born on"). Public places'
+ * addresses and phone numbers ("address: 12 Main Street" of a restaurant) carry no personal context and
+ * stay unlabelled.
+ */
+
+export type PersonalDataKind =
+  | 'government-id'
+  | 'passport'
+  | 'card-number'
+  | 'bank-account'
+  | 'date-of-birth'
+  | 'home-address'
+  | 'phone';
+
+export interface PersonalDataMatch {
+  kind: PersonalDataKind;
+  /** Compact key: lower case, letters and digits only (see `personalDataKey`). */
+  key: string;
+  start: number;
+  end: number;
+  /** What made the match: `checksum`, `format` or `context`. */
+  basis: 'checksum' | 'format' | 'context';
+}
+
+/** Lower case, letters and digits only: `4111-1111 1111 1111` and `4111111111111111` agree. */
+export function personalDataKey(value: string): string {
+  return value.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** Luhn checksum of a digit string. */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return digits.length > 0 && sum % 10 === 0;
+}
+
+/** ISO 13616 IBAN check: move the first four characters to the end, letters to numbers, mod 97 = 1. */
+export function ibanValid(iban: string): boolean {
+  const s = iban.replace(/\s+/g, '').toUpperCase();
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(s)) return false;
+  const r = s.slice(4) + s.slice(0, 4);
+  let rem = 0;
+  for (const ch of r) {
+    const c = ch.charCodeAt(0);
+    const v = c >= 65 ? String(c - 55) : ch;
+    for (const dch of v) rem = (rem * 10 + (dch.charCodeAt(0) - 48)) % 97;
+  }
+  return rem === 1;
+}
+
+// Context right before a value: the phrase, then at most a few separators and filler words.
+const GAP = String.raw`(?:[\s"'\x60*_]*(?:[:=#]|-|is|was|are|no\.?|nr\.?|num(?:ber)?|on|at|of|reads|:)?[\s"'\x60*_]*){1,3}`;
+const ctx = (phrase: string) => new RegExp(`(?:${phrase})${GAP}$`, 'i');
+
+/** Context phrases per kind, matched (case-insensitively) against the text just before a candidate value. */
+const CONTEXT: Readonly<Record<PersonalDataKind, RegExp>> = {
+  'government-id': ctx(
+    String.raw`\b(?:national|citizen(?:ship)?|identity|identification|personal|government|state|tax(?:payer)?|social\s+security|social\s+insurance|driver'?s?|driving)\s*(?:id|identification|card|licen[cs]e|number|no|code)(?:\s*(?:number|no|card|code))?|\bid\s*(?:number|no|card|code)|\b(?:ssn|sin|nin|tin|nino|nhs\s*number|aadhaar|cpf|dni|nie|nif|pesel|bsn)|\blicen[cs]e\s*(?:number|no)`,
+  ),
+  passport: ctx(String.raw`\bpassport(?:\s*(?:number|no|id|code|#))?`),
+  'card-number': ctx(
+    String.raw`\b(?:credit|debit|payment|bank|visa|master\s*card|amex|american\s+express|discover)?\s*card(?:\s*(?:number|no|details|#|ending(?:\s+in)?))?|\b(?:cc|pan)(?:\s*(?:number|no))?|\b(?:visa|mastercard|amex)`,
+  ),
+  'bank-account': ctx(
+    String.raw`\b(?:bank\s*)?(?:account|acct|a\/c)(?:\s*(?:number|no|#|id))?|\biban|\brouting(?:\s*number)?|\bsort\s*code|\bbsb`,
+  ),
+  'date-of-birth': ctx(
+    String.raw`\b(?:date\s*of\s*birth|birth\s*date|birthdate|birthday|dob|d\.o\.b\.?|born(?:\s+(?:on|in))?)`,
+  ),
+  'home-address': ctx(
+    String.raw`\b(?:home|residential|residence|personal|private|postal|mailing|billing|shipping|delivery|street)\s*(?:address|addr)?|\bmy\s+address|\b(?:lives?|living|resides?|residing)\s+(?:at|in)|\baddress\s+of\s+residence`,
+  ),
+  phone: ctx(
+    String.raw`\b(?:(?:mobile|cell|cellular|home|personal|private|contact|tele)?\s*phone|mobile|cell|tel|telephone|whats\s*app|sms)(?:\s*(?:number|no|#))?`,
+  ),
+};
+
+/** Field names are written `passport_number`, `dateOfBirth`, `ID-number`: read them as words. */
+function contextWindow(text: string, start: number): string {
+  let a = Math.max(0, start - 48);
+  // The context belongs to the same line (a key and its value, or one sentence).
+  const nl = text.lastIndexOf('\n', start - 1);
+  if (nl >= a) a = nl + 1;
+  return text
+    .slice(a, start)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ');
+}
+
+function hasContext(text: string, start: number, kind: PersonalDataKind): boolean {
+  return CONTEXT[kind].test(contextWindow(text, start));
+}
+
+const STREET_SUFFIX = (
+  'street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|parkway|pkwy|' +
+  'highway|hwy|square|sq|close|crescent|alley|strasse|straße|str|weg|gasse|platz|rue|via|calle|avenida|laan|vej|gatan'
+)
+  .split('|')
+  .flatMap((w) => [w, w[0]!.toUpperCase() + w.slice(1)])
+  .join('|');
+// Names are capitalised; the suffix may be glued to the name ("Hauptstraße 5") or follow it.
+const ADDRESS = new RegExp(
+  String.raw`\b\d{1,5}[a-z]?\s+(?:[A-Z][\w'.-]*\s+){1,4}(?:${STREET_SUFFIX})\b\.?|\b(?:[A-Z][\w'.-]*\s+){0,3}[A-Z][\w'-]*(?:${STREET_SUFFIX})\.?\s+\d{1,5}[a-z]?\b|\b(?:[A-Z][\w'.-]*\s+){1,3}(?:${STREET_SUFFIX})\.?\s+\d{1,5}[a-z]?\b`,
+  'g',
+);
+const DATE =
+  /\b(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})\b/gi;
+/** Digit runs with single separators (cards, accounts, phones, ids). */
+const DIGIT_RUN = /(?<![\w-])\+?(?:\(\d{1,4}\)\s?)?\d(?:[ .-]?\d){5,22}(?![\w-])/g;
+/** Alphanumeric codes with at least one digit (passports, ids, licences). */
+const CODE = /(?<![\w-])(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|-(?=[A-Z0-9])){4,19}(?![\w-])/gi;
+const IBAN_RUN = /(?<![\w])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?(?![\w])/g;
+const SSN = /^(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}$/;
+
+/** Cheap literal gate: texts without digits carry none of these kinds. */
+const HAS_DIGIT = /\d/;
+
+/**
+ * Finds personal data in `text` (at most `limit` matches, first `maxChars` characters).
+ *
+ * @example
+ * findPersonalData('passport_number: HGK137803').map((m) => m.kind); // ['passport']
+ * findPersonalData('Card: 4111 1111 1111 1111').map((m) => m.basis); // ['checksum']
+ */
+export function findPersonalData(text: string, limit = 64, maxChars = 100_000): PersonalDataMatch[] {
+  const s = text.length > maxChars ? text.slice(0, maxChars) : text;
+  if (!HAS_DIGIT.test(s)) return [];
+  const out: PersonalDataMatch[] = [];
+  const taken: Array<[number, number]> = [];
+  const overlaps = (a: number, b: number) => taken.some(([x, y]) => a < y && b > x);
+  const push = (kind: PersonalDataKind, raw: string, start: number, basis: PersonalDataMatch['basis']) => {
+    const end = start + raw.length;
+    const key = personalDataKey(raw);
+    if (out.length >= limit || key.length < 5 || overlaps(start, end)) return;
+    taken.push([start, end]);
+    out.push({ kind, key, start, end, basis });
+  };
+
+  IBAN_RUN.lastIndex = 0;
+  for (const m of s.matchAll(IBAN_RUN)) {
+    const compact = m[0].replace(/ /g, '');
+    if (compact.length < 15 || compact.length > 34) continue;
+    if (ibanValid(compact)) push('bank-account', m[0], m.index, 'checksum');
+    else if (hasContext(s, m.index, 'bank-account')) push('bank-account', m[0], m.index, 'context');
+  }
+
+  DATE.lastIndex = 0;
+  for (const m of s.matchAll(DATE)) {
+    if (hasContext(s, m.index, 'date-of-birth')) push('date-of-birth', m[0], m.index, 'context');
+  }
+
+  if (/[a-z]/i.test(s)) {
+    ADDRESS.lastIndex = 0;
+    for (const m of s.matchAll(ADDRESS)) {
+      if (hasContext(s, m.index, 'home-address')) push('home-address', m[0], m.index, 'context');
+    }
+  }
+
+  DIGIT_RUN.lastIndex = 0;
+  for (const m of s.matchAll(DIGIT_RUN)) {
+    const raw = m[0];
+    const digits = raw.replace(/\D/g, '');
+    const at = m.index;
+    if (SSN.test(raw)) {
+      push('government-id', raw, at, 'format');
+      continue;
+    }
+    if (digits.length >= 13 && digits.length <= 19 && !raw.startsWith('+')) {
+      const grouped = /^\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}$|^\d{4}([ -])\d{6}\2\d{5}$/.test(raw);
+      const ctxCard = hasContext(s, at, 'card-number');
+      if (luhnValid(digits) && (grouped || ctxCard)) {
+        push('card-number', raw, at, 'checksum');
+        continue;
+      }
+      if (ctxCard) {
+        push('card-number', raw, at, 'context');
+        continue;
+      }
+    }
+    if (hasContext(s, at, 'bank-account') && digits.length >= 6 && digits.length <= 18) {
+      push('bank-account', raw, at, 'context');
+      continue;
+    }
+    if (hasContext(s, at, 'passport') && digits.length >= 6 && digits.length <= 12) {
+      push('passport', raw, at, 'context');
+      continue;
+    }
+    if (hasContext(s, at, 'government-id') && digits.length >= 5 && digits.length <= 20) {
+      push('government-id', raw, at, 'context');
+      continue;
+    }
+    if (hasContext(s, at, 'phone') && digits.length >= 7 && digits.length <= 15) {
+      push('phone', raw, at, 'context');
+    }
+  }
+
+  CODE.lastIndex = 0;
+  for (const m of s.matchAll(CODE)) {
+    // Mixed letters and digits: passports and ids written as codes (digit-only runs were handled above).
+    if (!/[a-z]/i.test(m[0])) continue;
+    if (hasContext(s, m.index, 'passport')) push('passport', m[0], m.index, 'context');
+    else if (hasContext(s, m.index, 'government-id')) push('government-id', m[0], m.index, 'context');
+  }
+  return out;
+}
