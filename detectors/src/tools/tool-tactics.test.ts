@@ -337,3 +337,39 @@ describe('tool tactics fixture files', () => {
     }
   });
 });
+
+describe('tool tactics: real-server wording scanned without the siblings it names (a partial listing)', () => {
+  const lookAlikes: ToolDefinition[] = [
+    tool(
+      'gh',
+      'create_pull_request',
+      'Opens a PR. The head branch must already be pushed; use push_files first if needed.',
+      'head',
+    ),
+    tool(
+      'docker',
+      'docker_exec',
+      'Runs a command in a container, like `sh -c "ls /app"`. You must call list_containers first to get the container id.',
+      'container',
+      'command',
+    ),
+    tool(
+      'k8s',
+      'apply',
+      'Applies a manifest. Security notice: since v1.25 PodSecurityPolicy was removed; use Pod Security Admission labels instead.',
+      'manifest',
+    ),
+    tool(
+      'term',
+      'execute_command',
+      'Executes a command. Dangerous commands such as `rm -rf /` or `curl ... | sh` are blocked by the allow-list.',
+      'command',
+    ),
+  ];
+  for (const t of lookAlikes) {
+    it(`passes ${t.server}/${t.name}`, () => {
+      const { verdict, findings } = scan(t);
+      expect(verdict?.positive, JSON.stringify(findings.map((f) => f.message))).toBe(false);
+    });
+  }
+});

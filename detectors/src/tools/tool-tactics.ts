@@ -45,6 +45,9 @@ const SEQUENCING =
   /\b(?:first|before|beforehand|prior\s+to|until|(?:only\s+)?(?:after|once)\b[^.;]{0,60}?\b(?:has|have)\s+been\b|only\s+(?:works?|runs?|succeeds?)\s+(?:after|once|when|if)|step\s+(?:1|one)\b|(?:required|mandatory)\s+(?:workflow|sequence|order|steps?|first\s+step)|then\s+call|only\s+then)\b/;
 const DEPENDENCY =
   /\b(?:relies\s+on|depends\s+on|needs\s+the\s+(?:result|output|response)|requires\s+the\s+(?:result|output|response)|(?:is|are)\s+(?:initiali[sz]ed|unlocked|enabled|activated)\s+only|only\s+works|to\s+(?:operate|work|function)\s+(?:correctly|properly))\b/;
+/** "use X first if needed", "unless the user gives an id": a hedged step is guidance; an injected order is not. */
+const HEDGE =
+  /\bif\s+(?:needed|necessary|required|missing|unknown|applicable|you\s+(?:only\s+)?(?:know|have|need|don'?t\s+(?:know|have)))\b|\bunless\b|\bwhen\s+(?:needed|necessary)\b/;
 const CALL_VERB =
   /\b(?:call|calls|calling|called|invoke|invokes|invoking|invoked|run|runs|running|execute|executes|executing|executed|use|using|trigger|triggers|triggered|triggering|hand|pass)\b/;
 /** Behaviour another tool should now have: modal, change of state, or a claim that it is broken. */
@@ -73,6 +76,8 @@ const USER_OVERRIDE =
 
 const SHELL_RISK =
   /\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b|\b(?:curl|wget)\s+-|\b(?:curl|wget)\s+https?:|\biex\b|\binvoke-(?:expression|webrequest)\b|\bdownloadstring\b|\bbase64\s+(?:-d|--decode)\b|\bpython[23]?\s+-c\b|\bnode\s+-e\b|\bperl\s+-e\b|\b(?:ba)?sh\s+-c\b|\bpowershell\b|\bchmod\s+\+x\b|\$\(\s*(?:curl|wget)|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*[\w.-]+\s+\d{2,5}\b|\/bin\/(?:ba|z|da)?sh\b|\/dev\/tcp\/|\bnc\s+-e\b|\bexec\s*\(|\beval\s*\(|\brm\s+-rf\b|\bmake\s+it\s+executable\b/;
+const EXAMPLE =
+  /\b(?:e\.g\.|i\.e\.|like|such\s+as|for\s+(?:example|instance)|example:|as\s+in)\s*[`'"(]?[^`'"]*$/;
 const RUN_DIRECTIVE =
   /\b(?:run|running|execute|executing|executed|launch|launching|start|starting|type|paste|enter|pass|invoke|perform|do|submit|send|feed|give)\b/;
 const PRETEXT =
@@ -125,7 +130,7 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
   const sequencing = span(SEQUENCING, lower);
   const dependency = span(DEPENDENCY, lower);
   const ordered = sequencing !== undefined && CALL_VERB.test(lower) && input.addressee > 0;
-  if (named && (ordered || dependency)) {
+  if (named && (ordered || dependency) && !HEDGE.test(lower)) {
     push(
       'cross-tool-ordering',
       4 + (dependency && input.addressee > 0 ? 1 : 0),
@@ -166,7 +171,9 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
   // (d) A command or remote instruction the model is told to run or fetch.
   if (!input.userInTheLoop && !USER_RUNS.test(lower)) {
     const shell = span(SHELL_RISK, lower);
-    if (shell && (RUN_DIRECTIVE.test(lower) || input.addressee > 0))
+    // "like `sh -c ...`", "e.g. `curl ...`": an example of the tool's own input, not an order to run it.
+    const example = shell !== undefined && EXAMPLE.test(lower.slice(Math.max(0, shell[0] - 30), shell[0]));
+    if (shell && !example && (RUN_DIRECTIVE.test(lower) || input.addressee > 0))
       push(
         'embedded-command',
         3 + (PRETEXT.test(lower) ? 1 : 0),

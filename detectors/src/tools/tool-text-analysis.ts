@@ -414,7 +414,7 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
       if (
         ref === undefined &&
         isOtherToolName(s.raw, mention, params, ctx.server) &&
-        !relatedName(mention, purpose, s.raw) &&
+        !relatedName(mention, purpose, inPurpose.has(s) ? s.raw : '') &&
         !otherTools.some((t) => t.name === mention)
       )
         otherTools.push({ name: mention, foreign: false });
@@ -685,7 +685,10 @@ const GENERIC_NAME_WORDS = new Set(
   ),
 );
 
-/** True when a tool name shares a content word with the tool's own vocabulary (outside the sentence itself). */
+/**
+ * True when a tool name shares a content word with the tool's own vocabulary outside the sentence that names it
+ * (a sentence cannot vouch for the tool it mentions); `sentence` is '' when it never entered the vocabulary.
+ */
 function relatedName(mention: string, purpose: Vocabulary, sentence: string): boolean {
   return words(mention)
     .filter((w) => w.length >= 3 && !GENERIC_NAME_WORDS.has(w))
