@@ -91,7 +91,12 @@ function isMissingModule(err: unknown, module: string): boolean {
  * process.exitCode = await main(['serve', '--port', '4318']);
  */
 export async function main(argv: string[], commands: readonly CommandSpec[] = COMMANDS): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || (argv[0] === 'help' && argv.length === 1)) {
+  if (
+    argv.length === 0 ||
+    argv[0] === '--help' ||
+    argv[0] === '-h' ||
+    (argv[0] === 'help' && argv.length === 1)
+  ) {
     console.log(usage(commands));
     return argv.length === 0 ? EXIT_USAGE : 0;
   }
