@@ -166,7 +166,7 @@ describe('McpProxy', () => {
       params: { name: 'slow_tool', arguments: {}, _meta: { progressToken: 'tok-1' } },
     });
     const req = await server.next(requestOf('tools/call'));
-    const token = (req.params?._meta as { progressToken?: unknown }).progressToken;
+    const token = (req.params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
     expect(token).toBeDefined();
     await server.send({
       jsonrpc: '2.0',
