@@ -42,7 +42,8 @@ describe('bulwark <command> --help', () => {
       ]) {
         const io = capture();
         expect(await main(argv)).toBe(0);
-        expect(io.out()).toContain(`usage: bulwark ${words}`);
+        // stdout or stderr: `proxy` keeps stdout for MCP.
+        expect(`${io.out()}\n${io.err()}`).toContain(`usage: bulwark ${words}`);
         vi.restoreAllMocks();
       }
     }, 30_000);
