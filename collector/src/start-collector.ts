@@ -7,6 +7,7 @@ import {
   ApprovalAnswerSchema,
   ApprovalWaitSchema,
   type EventBus,
+  stampReceivedTimes,
   type VerdictRequest,
   VerdictRequestSchema,
 } from '@bulwark/contracts';
@@ -451,6 +452,10 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     for (const ev of request.events) ev.tenantId = tenantId;
     // The engine reads no clock; a caller that sent no time gets the collector's.
     request.timestampMillis ??= Date.now();
+    // Events carried in the request are kept by received time like spans are: a caller stamping 1970 or
+    // 2200 must not hide them from retention, hunt and dashboards.
+    const skewed = stampReceivedTimes(request.events, Date.now());
+    if (skewed > 0) metrics.clockSkew.inc({ source: 'verdict_request' }, skewed);
     metrics.eventsIn.inc({ source: 'verdict_request' }, request.events.length);
     const owner = peers && !forwarded ? router.ownerOf(tenantId, request.sessionId) : undefined;
     if (owner !== undefined) {

@@ -134,12 +134,14 @@ export class VerdictService {
       }
       this.notifyIfIdle();
     }
+    const carried: BusRecord<AgentEvent>[] = [];
     for (const ev of request.events) {
       // Events travel with the request's tenant and session: a caller cannot write into another session.
       const scoped =
         ev.tenantId === tenantId && ev.sessionId === request.sessionId
           ? ev
           : { ...ev, tenantId, sessionId: request.sessionId };
+      carried.push({ key, value: scoped });
       try {
         // A request's own tool_call events were decided inline already: only their findings count.
         for (const f of this.engine.ingest(scoped).findings) findings.push(f);
@@ -158,6 +160,13 @@ export class VerdictService {
         'verdicts',
         late.map((v) => ({ key: sessionKey(v.tenantId, v.sessionId), value: v })),
       );
+    // The evidence the verdict was decided on is part of the record: a client that sends its events only in
+    // verdict requests (no spans) must still find them in hunt, report and dashboards. Spans of the same
+    // events (the SDK sends both) share their ids and are stored once.
+    if (carried.length > 0) {
+      const res = await this.publishChecked('events', carried);
+      if (!res.ok) return { ok: false, refused: res };
+    }
     if (findings.length > 0) {
       const records = findings.map((f) => ({ key: sessionKey(f.tenantId, f.sessionId), value: f }));
       const res = await this.publishChecked('findings', records);

@@ -145,6 +145,32 @@ describe('collector edge: received time and validation', () => {
     expect(res.text).toMatch(message);
   });
 
+  it('keeps events carried in a verdict request at received time too, and counts them', async () => {
+    const res = await postJson(
+      verdicts(),
+      verdictBody({
+        sessionId: 's-v-skew',
+        events: [
+          {
+            kind: 'prompt',
+            eventId: 'vp-1970',
+            sessionId: 's-v-skew',
+            timestampMillis: 0,
+            role: 'user',
+            content: 'x',
+          },
+        ],
+      }),
+    );
+    expect(res.status).toBe(200);
+    await waitFor(() => published().some((e) => e.eventId === 'vp-1970'), 5_000, 'the event');
+    const e = published().find((x) => x.eventId === 'vp-1970')!;
+    expect(e.claimedTimestampMillis).toBe(0);
+    expect(Math.abs(e.timestampMillis - e.receivedAtMillis!)).toBeLessThanOrEqual(5 * 60_000);
+    const metrics = (await http(`${collector.url}/metrics`)).text;
+    expect(metricValue(metrics, 'bulwark_events_clock_skew_total', { source: 'verdict_request' })).toBe(1);
+  });
+
   it('still answers a valid verdict request', async () => {
     const res = await postJson(verdicts(), verdictBody({ timestampMillis: Date.now() }));
     expect(res.status).toBe(200);
