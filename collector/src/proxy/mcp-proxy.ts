@@ -236,9 +236,9 @@ export class McpProxy {
     await this.shutdown({ reason: 'host_closed' });
   }
 
-  private sendToHost(message: JSONRPCMessage): void {
+  private sendToHost(message: JSONRPCMessage, options?: TransportSendOptions): void {
     this.host
-      .send(message)
+      .send(message, options)
       .catch((err: Error) => this.log(`bulwark proxy: cannot write to the host: ${err.message}`));
   }
 
@@ -294,12 +294,16 @@ export class McpProxy {
     const options: Record<string, unknown> = { signal: abort.signal, timeout: NO_TIMEOUT_MILLIS };
     if (typeof hostToken === 'string' || typeof hostToken === 'number') {
       // The client gives the server its own token; progress goes back to the host under the host's.
+      // Related to the host's request: an HTTP front sends it on that request's stream.
       options.onprogress = (progress: JsonRecord) =>
-        this.sendToHost({
-          jsonrpc: '2.0',
-          method: 'notifications/progress',
-          params: { ...progress, progressToken: hostToken },
-        } as JSONRPCMessage);
+        this.sendToHost(
+          {
+            jsonrpc: '2.0',
+            method: 'notifications/progress',
+            params: { ...progress, progressToken: hostToken },
+          } as JSONRPCMessage,
+          { relatedRequestId: request.id },
+        );
     }
     const outgoing: { method: string; params?: JsonRecord } = { method: request.method };
     if (request.params !== undefined) outgoing.params = request.params as JsonRecord;
