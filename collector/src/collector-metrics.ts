@@ -104,6 +104,25 @@ export class CollectorMetrics {
     help: 'Verdict requests being read, queued or decided (at scrape time).',
     registers: [this.registry],
   });
+  private analysisCacheStats: (() => Record<string, number> | undefined) | undefined;
+  readonly analysisCache = new Gauge({
+    name: 'bulwark_engine_analysis_cache',
+    help: 'The detection engine\'s shared text-analysis cache at scrape time: stat="hits"|"misses" (cumulative since start), "evictions" (cumulative), "entries", "bytes".',
+    labelNames: ['stat'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const stats = this.analysisCacheStats?.();
+      if (!stats) return;
+      for (const stat of ['hits', 'misses', 'evictions', 'entries', 'bytes'])
+        this.analysisCache.set({ stat }, stats[stat] ?? 0);
+    },
+  });
+
+  /** Reads the engine's cache numbers at every scrape (`engine.cacheStats()`). */
+  watchAnalysisCache(stats: () => Record<string, number> | undefined): void {
+    this.analysisCacheStats = stats;
+  }
+
   readonly openConnections = new Gauge({
     name: 'bulwark_collector_open_connections',
     help: 'Open client connections (at scrape time).',

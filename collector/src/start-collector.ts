@@ -225,6 +225,10 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
 
   // ---- session state, routing, ingest
   const engine = options.engine ?? new DetectionEngine({ monotonicMicros: () => performance.now() * 1000 });
+  metrics.watchAnalysisCache(() => {
+    const stats = engine.cacheStats();
+    return stats ? { ...stats } : undefined;
+  });
   const verdicts = new VerdictService(engine, bus, metrics, logger.child({ component: 'verdicts' }), {
     sliceMillis: config.ingestSliceMillis,
     maxPendingEvents: config.maxPendingEvents,
