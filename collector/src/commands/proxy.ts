@@ -9,7 +9,14 @@ import {
   SDK_VERSION,
 } from '@bulwark/agent-sdk';
 import type { VerdictProvider } from '@bulwark/contracts';
-import { EngineVerdictProvider, type Policy, PolicyError, parsePolicy } from '@bulwark/detectors';
+import {
+  EngineVerdictProvider,
+  type Policy,
+  PolicyError,
+  parsePolicy,
+  parseToolLock,
+  type ToolLock,
+} from '@bulwark/detectors';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { hostSessionId } from '../proxy/host-session-id.js';
@@ -39,6 +46,8 @@ options:
                         require_approval verdict waits for an approver there. Default: the in-process engine,
                         which refuses require_approval (fail closed)
   --policy <file>       policy YAML for the in-process engine (default: the built-in policy)
+  --tool-lock <file>    pinned tool definitions (written by \`bulwark scan --pin\`) for the in-process
+                        engine (BULWARK_TOOL_LOCK_FILE); without it the first listing is the baseline
   --url <url>           remote Streamable HTTP MCP server (instead of a server command)
   --listen <port>       port of the Streamable HTTP front (with --url)
   --bind <address>      address of the Streamable HTTP front (default 127.0.0.1)
@@ -66,6 +75,7 @@ interface ProxyArgs {
   'agent-name'?: string;
   'verdict-url'?: string;
   policy?: string;
+  'tool-lock'?: string;
   url?: string;
   listen?: string;
   bind?: string;
@@ -114,6 +124,7 @@ export async function run(argv: string[], io: ProxyIo = {}): Promise<number> {
         'agent-name': { type: 'string' },
         'verdict-url': { type: 'string' },
         policy: { type: 'string' },
+        'tool-lock': { type: 'string' },
         url: { type: 'string' },
         listen: { type: 'string' },
         bind: { type: 'string' },
@@ -159,10 +170,21 @@ export async function run(argv: string[], io: ProxyIo = {}): Promise<number> {
     else headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
   }
   const verdictUrl = values['verdict-url'] ?? env.BULWARK_VERDICT_URL;
-  if (verdictUrl !== undefined && values.policy !== undefined)
+  const lockFile = values['tool-lock'] ?? (verdictUrl === undefined ? env.BULWARK_TOOL_LOCK_FILE : undefined);
+  if (verdictUrl !== undefined && (values.policy !== undefined || values['tool-lock'] !== undefined))
     issues.push(
-      '--policy applies to the in-process engine; with --verdict-url the collector applies its own',
+      '--policy and --tool-lock apply to the in-process engine; with --verdict-url the collector applies its own',
     );
+  let toolLock: ToolLock | undefined;
+  if (lockFile !== undefined) {
+    try {
+      const parsed = parseToolLock(await readFile(lockFile, 'utf8'));
+      if (parsed.ok) toolLock = parsed.lock;
+      else issues.push(`--tool-lock ${lockFile}: ${parsed.issues.join('; ')}`);
+    } catch (e) {
+      issues.push(`--tool-lock ${lockFile}: cannot read it: ${(e as Error).message}`);
+    }
+  }
   let policy: Policy | undefined;
   if (values.policy !== undefined) {
     try {
@@ -193,7 +215,10 @@ export async function run(argv: string[], io: ProxyIo = {}): Promise<number> {
         ...(env.BULWARK_API_KEY ? { headers: { authorization: `Bearer ${env.BULWARK_API_KEY}` } } : {}),
       });
     } else {
-      provider = new EngineVerdictProvider(policy ? { policy } : {});
+      provider = new EngineVerdictProvider({
+        ...(policy ? { policy } : {}),
+        ...(toolLock ? { toolLock } : {}),
+      });
     }
     provider = new LoggedVerdictProvider(provider, err);
     session = new AgentSession({
