@@ -12,7 +12,12 @@ import {
   VerdictRequestSchema,
 } from '@bulwark/contracts';
 import { DetectionEngine } from '@bulwark/detectors';
-import { InProcessEventBus, KafkaEventBus, type StreamMetrics } from '@bulwark/detectors/stream';
+import {
+  type EventStore,
+  InProcessEventBus,
+  KafkaEventBus,
+  type StreamMetrics,
+} from '@bulwark/detectors/stream';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ApprovalDesk } from './approval-desk.js';
@@ -26,6 +31,7 @@ import {
 } from './config.js';
 import { decodeOtlpTraces } from './decode-otlp-traces.js';
 import { CollectorListenError } from './errors.js';
+import { AnalystRoutes } from './http/analyst-routes.js';
 import { HttpReply } from './http-reply.js';
 import { IpFilter } from './ip-filter.js';
 import { PassthroughForwarder } from './passthrough-forwarder.js';
@@ -45,6 +51,8 @@ export interface CollectorWorker {
   isReady?(): boolean;
   /** Counters of the stream side, exported on `/metrics` as `bulwark_<name>`. */
   streamMetrics?: StreamMetrics;
+  /** The store the worker writes: the analyst view (`GET /`, `/api/report`, `/api/hunt`) reads it. */
+  store?: EventStore;
 }
 
 export interface StartCollectorOptions extends Partial<CollectorConfigInput> {
@@ -88,6 +96,7 @@ type Route =
   | 'healthz'
   | 'readyz'
   | 'metrics'
+  | 'analyst'
   | 'other';
 const ROUTES: Record<string, { route: Route; method: 'GET' | 'POST' }> = {
   '/v1/traces': { route: 'traces', method: 'POST' },
@@ -222,6 +231,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     throw err;
   }
   if (worker?.streamMetrics) metrics.addStreamMetrics(worker.streamMetrics);
+  const analyst = new AnalystRoutes({ store: worker?.store });
 
   // ---- session state, routing, ingest
   const engine = options.engine ?? new DetectionEngine({ monotonicMicros: () => performance.now() * 1000 });
@@ -716,10 +726,27 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     HttpReply.json(res, 200, await waiting.status);
   }
 
+  /** The analyst view: authenticated like the API, but pages answer a sign-in page instead of a JSON 401. */
+  async function handleAnalyst(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const result = await auth.authenticate(req.headers);
+    if (!result.ok) metrics.authFailures.inc({ code: result.code });
+    let body: unknown;
+    if (req.method === 'POST' && result.ok) {
+      const json = await readJson(req, res);
+      if (!json.ok) return;
+      body = json.value;
+    } else discardRest(req);
+    const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    const out = await analyst.handle({ method: req.method ?? 'GET', path, query, auth: result, body });
+    if (res.headersSent) return;
+    res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
+    res.end(req.method === 'HEAD' ? undefined : out.body);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const spec = ROUTES[path];
-    const route: Route = spec?.route ?? 'other';
+    const route: Route = spec?.route ?? (AnalystRoutes.matches(path) ? 'analyst' : 'other');
     inFlight += 1;
     res.once('close', () => {
       inFlight -= 1;
@@ -745,6 +772,10 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
           {},
           { 'retry-after': '1', connection: 'close' },
         );
+        return;
+      }
+      if (!spec && route === 'analyst') {
+        await handleAnalyst(req, res, path);
         return;
       }
       if (!spec) {
