@@ -48,8 +48,9 @@ class StubProvider implements VerdictProvider {
   async decide(request: VerdictRequest): Promise<Verdict> {
     this.requests.push(request);
     const refused = request.toolCall.toolName === 'refused_tool';
+    const ask = request.toolCall.toolName === 'asks_approval';
     return {
-      decision: refused ? 'block' : 'allow',
+      decision: refused ? 'block' : ask ? 'require_approval' : 'allow',
       reasons: refused
         ? [
             {
@@ -266,6 +267,51 @@ describe('McpProxy', () => {
     expect(kinds).toEqual(expect.arrayContaining(['tool_definitions', 'tool_call', 'tool_result']));
     const defs = provider.requests[0]!.events.find((e) => e.kind === 'tool_definitions');
     expect(defs).toMatchObject({ sessionId: 's-proxy', server: 'svc', tools: [{ name: 'allowed_tool' }] });
+  });
+
+  it('refuses require_approval without an approver (fail closed), and runs it when one approves', async () => {
+    const { host, server } = await setup();
+    await host.send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'asks_approval', arguments: {} },
+    });
+    const refused = await host.next((m) => m.id === 1);
+    expect(refused.result).toMatchObject({ isError: true });
+    expect(server.got.filter((m) => m.method === 'tools/call')).toEqual([]);
+
+    const [hostT, proxyHostT] = InMemoryTransport.createLinkedPair();
+    const [proxyUpT, serverT] = InMemoryTransport.createLinkedPair();
+    const approver = end(hostT);
+    const upstream = end(serverT);
+    const asked: string[] = [];
+    const session = new AgentSession({
+      sessionId: 's-approve',
+      verdictProvider: new StubProvider(),
+      onApprovalRequired: async (r) => {
+        asked.push(r.toolName);
+        return true;
+      },
+    });
+    const proxy = new McpProxy({ host: proxyHostT, upstream: proxyUpT, session });
+    proxies.push(proxy);
+    await proxy.start();
+    await Promise.all([hostT.start(), serverT.start()]);
+    await approver.send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'asks_approval', arguments: {} },
+    });
+    const call = await upstream.next(requestOf('tools/call'));
+    expect(asked).toEqual(['asks_approval']);
+    await upstream.send({ jsonrpc: '2.0', id: call.id!, result: { content: [] } });
+    expect(await approver.next((m) => m.id === 1)).toEqual({
+      jsonrpc: '2.0',
+      id: 1,
+      result: { content: [] },
+    });
   });
 
   it('answers every request in flight with an error when the server goes away, then closes', async () => {
