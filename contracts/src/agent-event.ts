@@ -189,11 +189,31 @@ export const ToolDefinitionsEventSchema = EventBaseSchema.extend({
   tools: z.array(ToolDefinitionSchema).max(10_000),
 });
 
+/** Decisions, as in `verdict.ts` (which imports this module: repeated here to keep the import one-way). */
+const enforcedDecision = z.enum(['allow', 'alert', 'require_approval', 'block']);
+
+/**
+ * What the client enforced on a tool call (`bulwark.enforced.*` span attributes, or the `enforced` records of
+ * a verdict request): `source` says whether it came from a verdict or from a fallback because none arrived.
+ */
+export const ToolCallEnforcementSchema = z.object({
+  decision: enforcedDecision,
+  source: z.enum(['verdict', 'fallback_timeout', 'fallback_error', 'fallback_unavailable']),
+  reason: textString(2_000).optional(),
+  /** The decision of the verdict the client acted on (absent on a fallback). */
+  verdictDecision: enforcedDecision.optional(),
+  /** The collector's own inline decision on the call, when it remembers one; set by Bulwark, never by the agent. */
+  inlineDecision: enforcedDecision.optional(),
+});
+export type ToolCallEnforcement = z.infer<typeof ToolCallEnforcementSchema>;
+
 export const ToolCallEventSchema = EventBaseSchema.extend({
   kind: z.literal('tool_call'),
   toolCallId: idString(),
   toolName: idString(512, 1),
   arguments: jsonRecord().default({}),
+  /** What the client enforced on this call, when it reported it. */
+  enforced: ToolCallEnforcementSchema.optional(),
 });
 
 export const ToolResultEventSchema = EventBaseSchema.extend({

@@ -9,6 +9,7 @@ export type {
   RequestedToolCall,
   ResourceReadEvent,
   ToolAnnotations,
+  ToolCallEnforcement,
   ToolCallEvent,
   ToolDefinition,
   ToolDefinitionsEvent,
@@ -35,6 +36,7 @@ export {
   stampReceivedTimes,
   TimestampMillisSchema,
   ToolAnnotationsSchema,
+  ToolCallEnforcementSchema,
   ToolCallEventSchema,
   ToolDefinitionSchema,
   ToolDefinitionsEventSchema,
@@ -55,6 +57,19 @@ export type {
 export { BUS_TOPICS } from './event-bus.js';
 export type { Alert, Finding } from './finding.js';
 export { AlertSchema, FindingSchema } from './finding.js';
+export type {
+  GuardrailActionType,
+  GuardrailAttributes,
+  GuardrailFinding,
+  GuardrailSpanShape,
+  GuardrailVerdictType,
+} from './guardrail-semconv.js';
+export {
+  EVENT_GEN_AI_GUARDRAIL_SECURITY_FINDING,
+  GUARDRAIL_SEMCONV_DRAFT,
+  guardrailRiskCategory,
+  verdictToGuardrailSpan,
+} from './guardrail-semconv.js';
 export type { RetryOptions } from './retry.js';
 export { backoffDelay, retry } from './retry.js';
 

@@ -20,6 +20,36 @@ function roundTrip(ev: AgentEvent, extra: Record<string, unknown> = {}): AgentEv
 }
 
 describe('spanToAgentEvents / agentEventToSpan', () => {
+  it('maps the enforced decision of a tool call span (fallbacks included); unknown values are left out', () => {
+    const call = AgentEventSchema.parse({
+      ...base,
+      kind: 'tool_call',
+      eventId: 'e1',
+      toolCallId: 'c1',
+      toolName: 'send_email',
+    });
+    const [fallback] = roundTrip(call, {
+      [sc.ATTR_BULWARK_ENFORCED_DECISION]: 'block',
+      [sc.ATTR_BULWARK_ENFORCED_SOURCE]: 'fallback_timeout',
+      [sc.ATTR_BULWARK_ENFORCED_REASON]: 'no verdict within 250 ms',
+    });
+    expect(fallback).toMatchObject({
+      kind: 'tool_call',
+      enforced: { decision: 'block', source: 'fallback_timeout', reason: 'no verdict within 250 ms' },
+    });
+    const [verdict] = roundTrip(call, {
+      [sc.ATTR_BULWARK_ENFORCED_DECISION]: 'allow',
+      [sc.ATTR_BULWARK_ENFORCED_SOURCE]: 'verdict',
+      [sc.ATTR_BULWARK_VERDICT_DECISION]: 'require_approval',
+    });
+    expect(verdict).toMatchObject({ enforced: { decision: 'allow', verdictDecision: 'require_approval' } });
+    const [odd] = roundTrip(call, {
+      [sc.ATTR_BULWARK_ENFORCED_DECISION]: 'maybe',
+      [sc.ATTR_BULWARK_ENFORCED_SOURCE]: 'verdict',
+    });
+    expect(odd).not.toHaveProperty('enforced');
+  });
+
   it('round-trips a tool call with its result on one span', () => {
     const call = AgentEventSchema.parse({
       ...base,

@@ -259,6 +259,7 @@ export function spanToAgentEvents(span: SpanLike, options: SpanMapOptions = {}):
       toolCallId,
       toolName,
       arguments: asRecord(parseJson(a[sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS])),
+      ...enforcementOf(a),
     });
     const result = a[sc.ATTR_GEN_AI_TOOL_CALL_RESULT];
     if (result !== undefined) {
@@ -292,6 +293,25 @@ export function spanToAgentEvents(span: SpanLike, options: SpanMapOptions = {}):
     events.push(parsed.data);
   }
   return { ok: true, events };
+}
+
+const DECISIONS = new Set(['allow', 'alert', 'require_approval', 'block']);
+const ENFORCED_SOURCES = new Set(['verdict', 'fallback_timeout', 'fallback_error', 'fallback_unavailable']);
+
+/**
+ * `bulwark.enforced.*` of a tool call span as the event's `enforced` field; none when the span carries
+ * none or an unknown value (the call is still mapped: the attributes are advisory).
+ */
+function enforcementOf(a: Attributes): { enforced?: Record<string, unknown> } {
+  const decision = str(a[sc.ATTR_BULWARK_ENFORCED_DECISION]);
+  const source = str(a[sc.ATTR_BULWARK_ENFORCED_SOURCE]);
+  if (!decision || !DECISIONS.has(decision) || !source || !ENFORCED_SOURCES.has(source)) return {};
+  const out: Record<string, unknown> = { decision, source };
+  const reason = str(a[sc.ATTR_BULWARK_ENFORCED_REASON]);
+  if (reason) out.reason = reason.slice(0, 2_000);
+  const verdict = str(a[sc.ATTR_BULWARK_VERDICT_DECISION]);
+  if (source === 'verdict' && verdict && DECISIONS.has(verdict)) out.verdictDecision = verdict;
+  return { enforced: out };
 }
 
 function mapChat(
