@@ -9,6 +9,7 @@ import {
   sessionKey,
   stableHash,
   stableStringify,
+  stricterDecision,
   type ToolDefinition,
   type Verdict,
   type VerdictRequest,
@@ -91,7 +92,43 @@ export interface EngineResult {
 export interface IngestResult {
   findings: Finding[];
   verdict?: Verdict;
+  /**
+   * Calls decided earlier that this event's late evidence makes stricter: the verdict they would have got.
+   * Their findings (including an `engine.late-evidence` one when the call ran) are in `findings`.
+   */
+  reevaluations?: Reevaluation[];
 }
+
+/** A call decided inline, re-checked because evidence arrived after its decision, and found stricter. */
+export interface Reevaluation {
+  verdict: Verdict;
+  /** The inline decision the call got (what the re-evaluation is stricter than). */
+  inlineDecision: Decision;
+  /** True unless the call is known not to have run (its client reported refusing it). */
+  executed: boolean;
+  agentId?: string | undefined;
+}
+
+/** Id of the finding raised when a call that ran would have been stopped on late evidence. */
+export const LATE_EVIDENCE_DETECTOR_ID = 'engine.late-evidence';
+
+/** A call decided inline, remembered so that evidence arriving later can re-check it. */
+interface DecidedCall {
+  call: PendingToolCall;
+  agentId: string | undefined;
+  inline: Decision;
+  /** The strictest decision known so far: inline, then each stricter re-evaluation. */
+  strictest: Decision;
+  /** Event time of the call: its decision time, or its tool_call event's time when that is later. */
+  atMillis: number;
+  /** The session's evidence version (`SessionGraph.version`) when last evaluated. */
+  version: number;
+  /** What the client enforced, when its tool_call event said. */
+  enforced?: Decision;
+}
+
+/** Decided calls remembered per session for re-checks (the oldest forgotten first). */
+const MAX_DECIDED_PER_SESSION = 64;
 
 /**
  * Runs every detector on each event and tool call over a per-session provenance graph and returns one
@@ -108,6 +145,8 @@ export class DetectionEngine {
   private readonly micros: () => number;
   private readonly limits: EngineLimits;
   private readonly sessions = new Map<string, SessionGraph>();
+  /** Calls decided inline, per session (dropped with the session). */
+  private readonly decided = new WeakMap<SessionGraph, Map<string, DecidedCall>>();
   private readonly profiles = new Map<string, { definition: string | undefined; profile: ToolProfile }>();
   /** Resolved policy per tenant, server and tool, for the current policy. */
   private readonly resolved = new Map<string, ResolvedPolicy>();
@@ -200,6 +239,14 @@ export class DetectionEngine {
   ingest(event: AgentEvent): IngestResult {
     const session = this.sessionFor(event.tenantId, event.sessionId);
     if (event.kind === 'tool_call') {
+      const decided = event.toolCallId ? this.decided.get(session)?.get(event.toolCallId) : undefined;
+      if (decided) {
+        // The span of a call decided inline: its time and what was enforced are known now, and evidence
+        // that arrived since its decision may change it.
+        if (event.timestampMillis > decided.atMillis) decided.atMillis = event.timestampMillis;
+        if (event.enforced) decided.enforced = event.enforced.decision;
+        return this.recheck(session, [decided]);
+      }
       // A call seen only after the fact (no inline verdict was asked): evaluate it as if asked, once.
       if (session.seen(event.eventId) || (event.toolCallId && session.seen(`call:${event.toolCallId}`)))
         return { findings: [] };
@@ -222,7 +269,66 @@ export class DetectionEngine {
       if (!d.onEvent) continue;
       for (const o of d.onEvent(event, ctx)) outcomes.push([d, o]);
     }
-    return { findings: outcomes.map(([d, o], i) => toFinding(d, o, ctx, event.eventId, i, undefined)) };
+    const findings = outcomes.map(([d, o], i) => toFinding(d, o, ctx, event.eventId, i, undefined));
+    if (!node) return { findings };
+    // Evidence older than calls already decided (a client that asked before its spans arrived).
+    const calls = this.decided.get(session);
+    const stale: DecidedCall[] = [];
+    if (calls)
+      for (const c of calls.values())
+        if (node.timestampMillis <= c.atMillis && c.strictest !== 'block') stale.push(c);
+    if (stale.length === 0) return { findings };
+    const late = this.recheck(session, stale);
+    late.findings.unshift(...findings);
+    return late;
+  }
+
+  /** The inline decision remembered for a call, if any (what the collector records beside the enforced one). */
+  inlineDecision(tenantId: string, sessionId: string, toolCallId: string): Decision | undefined {
+    const session = this.sessions.get(sessionKey(tenantId, sessionId));
+    return session ? this.decided.get(session)?.get(toolCallId)?.inline : undefined;
+  }
+
+  /**
+   * Re-runs the detectors on decided calls whose session gained evidence since, on the graph as the call
+   * saw it in event time (later events and the call's own result left out). Pure with respect to session
+   * and detector state: nothing is recorded, nothing learned. Returns a re-evaluation only when stricter
+   * than everything decided on the call so far.
+   */
+  private recheck(session: SessionGraph, calls: readonly DecidedCall[]): IngestResult {
+    const findings: Finding[] = [];
+    const reevaluations: Reevaluation[] = [];
+    for (const c of calls) {
+      if (c.version === session.version) continue;
+      c.version = session.version;
+      const view = session.viewAsOf(c.atMillis, c.call.toolCallId);
+      const ctx = this.context(view, c.agentId, c.atMillis);
+      ctx.reevaluation = true;
+      const resolved = this.resolvedFor(session.tenantId, c.call);
+      ctx.resolvedPolicy = resolved;
+      ctx.call = analyzeCall(view, c.call, this.profileOf(session, c.call, resolved), this.analyzeValue);
+      const outcomes: Array<[Detector, DetectorOutcome]> = [];
+      for (const d of this.detectors) {
+        if (!d.onToolCall || resolved.disabled.has(d.id)) continue;
+        for (const o of d.onToolCall(c.call, ctx)) outcomes.push([d, o]);
+      }
+      const at = Math.max(c.atMillis, session.lastActivityMillis);
+      const verdict = aggregate(outcomes, ctx, c.call, at);
+      if (DECISION_RANK[verdict.decision] <= DECISION_RANK[c.strictest]) continue;
+      c.strictest = verdict.decision;
+      const executed = c.enforced !== 'block' && DECISION_RANK[c.inline] <= DECISION_RANK.alert;
+      reevaluations.push({ verdict, inlineDecision: c.inline, executed, agentId: ctx.agentId });
+      const stricter = outcomes.filter(([, o]) => DECISION_RANK[o.decision] > DECISION_RANK[c.inline]);
+      const stops = verdict.decision === 'block' || verdict.decision === 'require_approval';
+      if (executed && stops) findings.push(lateEvidenceFinding(ctx, c, verdict, stricter));
+      stricter.forEach(([d, o], i) => {
+        const f = toFinding(d, o, { ...ctx, nowMillis: at }, c.call.toolCallId, i, c.call);
+        // Not the id of a finding the inline decision raised on the same call.
+        f.findingId = fastHash128Hex(JSON.stringify(['recheck', f.findingId, verdict.decision]));
+        findings.push(f);
+      });
+    }
+    return reevaluations.length > 0 ? { findings, reevaluations } : { findings };
   }
 
   /** Decides on a pending tool call after applying the request's events. */
@@ -241,9 +347,38 @@ export class DetectionEngine {
     const session = this.sessionFor(tenantId, request.sessionId);
     const now = request.timestampMillis ?? Math.max(session.lastActivityMillis, lastTimestamp(request));
     const res = this.evaluate(session, request.toolCall, request.agentId, now, request.toolCall.toolCallId);
+    this.remember(session, request.toolCall, request.agentId ?? session.agentId, res.verdict.decision, now);
     res.verdict.decisionTimeMicros = Math.max(0, this.micros() - started);
     if (extra.length > 0) res.findings.unshift(...extra);
     return res;
+  }
+
+  private remember(
+    session: SessionGraph,
+    call: PendingToolCall,
+    agentId: string | undefined,
+    decision: Decision,
+    atMillis: number,
+  ): void {
+    let calls = this.decided.get(session);
+    if (!calls) {
+      calls = new Map();
+      this.decided.set(session, calls);
+    }
+    const prev = calls.get(call.toolCallId);
+    calls.delete(call.toolCallId);
+    calls.set(call.toolCallId, {
+      call,
+      agentId,
+      inline: decision,
+      strictest: prev ? stricterDecision(prev.strictest, decision) : decision,
+      atMillis,
+      version: session.version,
+    });
+    if (calls.size > MAX_DECIDED_PER_SESSION) {
+      const oldest = calls.keys().next().value;
+      if (oldest !== undefined) calls.delete(oldest);
+    }
   }
 
   private evaluate(
@@ -353,6 +488,46 @@ function definitionKey(def: ToolDefinition): { json: string; hash: string } {
     definitionKeys.set(def, k);
   }
   return k;
+}
+
+/** The finding that makes an incident of a call that ran although late evidence says it should not have. */
+function lateEvidenceFinding(
+  ctx: DetectorContext,
+  c: DecidedCall,
+  verdict: Verdict,
+  stricter: readonly (readonly [Detector, DetectorOutcome])[],
+): Finding {
+  const blocked = verdict.decision === 'block';
+  const detectors = [...new Set(stricter.map(([d]) => d.id))];
+  const f: Finding = {
+    findingId: fastHash128Hex(
+      JSON.stringify([
+        LATE_EVIDENCE_DETECTOR_ID,
+        ctx.tenantId,
+        ctx.sessionId,
+        c.call.toolCallId,
+        verdict.decision,
+      ]),
+    ),
+    detectorId: LATE_EVIDENCE_DETECTOR_ID,
+    severity: blocked ? 'critical' : 'high',
+    decision: verdict.decision,
+    title: blocked ? 'Executed: would have been blocked' : 'Executed: would have required approval',
+    description:
+      `${c.call.toolName} ran on an inline "${c.inline}" decision; evidence that arrived after the decision ` +
+      `(spans exported after the verdict was asked) makes it ${verdict.decision}` +
+      (detectors.length > 0 ? ` (${detectors.join(', ')})` : ''),
+    tenantId: ctx.tenantId,
+    sessionId: ctx.sessionId,
+    eventId: c.call.toolCallId,
+    toolName: c.call.toolName,
+    evidence: stricter.flatMap(([, o]) => o.evidence).slice(0, 10),
+    // The call's own time: it sorts before the detectors' findings, so the incident is titled by it.
+    timestampMillis: c.atMillis,
+  };
+  if (ctx.agentId) f.agentId = ctx.agentId;
+  if (c.call.server) f.server = c.call.server;
+  return f;
 }
 
 function lastTimestamp(request: VerdictRequest): number {

@@ -29,6 +29,11 @@ export interface DetectorContext {
   policy?: PolicySections;
   /** For `onToolCall`: the policy resolved for the call's tenant, server and tool (set by the engine). */
   resolvedPolicy?: ResolvedPolicy;
+  /**
+   * For `onToolCall`: true when the engine re-checks a call decided earlier because evidence arrived late.
+   * The call already happened: detectors must not learn from it again (no state changes).
+   */
+  reevaluation?: boolean;
 }
 
 /**

@@ -1,5 +1,16 @@
-export type { DetectionEngineOptions, EngineLimits, EngineResult, IngestResult } from './detection-engine.js';
-export { aggregate, DEFAULT_ENGINE_LIMITS, DetectionEngine } from './detection-engine.js';
+export type {
+  DetectionEngineOptions,
+  EngineLimits,
+  EngineResult,
+  IngestResult,
+  Reevaluation,
+} from './detection-engine.js';
+export {
+  aggregate,
+  DEFAULT_ENGINE_LIMITS,
+  DetectionEngine,
+  LATE_EVIDENCE_DETECTOR_ID,
+} from './detection-engine.js';
 export type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
 export { EngineVerdictProvider } from './engine-verdict-provider.js';
 export { DetectorsError, PolicyError, ToolLockError } from './errors.js';

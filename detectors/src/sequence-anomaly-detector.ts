@@ -67,6 +67,8 @@ export class SequenceAnomalyDetector implements Detector {
   }
 
   onToolCall(call: PendingToolCall, ctx: DetectorContext): readonly DetectorOutcome[] {
+    // Late evidence does not change the order of calls, and the call was learned when it was decided.
+    if (ctx.reevaluation) return [];
     const policy = ctx.policy?.sequence ?? DEFAULT_POLICY.sequence;
     const key = `${ctx.tenantId}\u0000${ctx.agentId ?? ctx.session?.agentId ?? '*'}`;
     const model = this.model(key);

@@ -253,6 +253,25 @@ export class SessionGraph {
     }
   }
 
+  /** Index of the newest node, -1 when none: grows with every node added (the session's evidence version). */
+  get version(): number {
+    return this.nextIdx - 1;
+  }
+
+  /**
+   * A read-only view of the graph as a call saw it: only nodes of events at or before `timestampMillis`, and
+   * none of the call's own nodes (its call node and its result, which echoes its arguments). Shares every
+   * other structure with this graph: use it for reading only.
+   */
+  viewAsOf(timestampMillis: number, toolCallId: string): SessionGraph {
+    const view = Object.create(this) as SessionGraph;
+    const nodes = this.nodes.filter(
+      (n) => n.timestampMillis <= timestampMillis && n.toolCallId !== toolCallId,
+    );
+    Object.defineProperty(view, 'nodes', { value: nodes, enumerable: true });
+    return view;
+  }
+
   /** Records a tool call node (from a verdict request or a tool_call event), deduplicated by tool call id. */
   recordCall(
     toolCallId: string,
