@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AgentEvent, RequestedToolCall, ToolDefinition } from './agent-event.js';
 import { AgentEventSchema } from './agent-event.js';
+import { isCheckedAgentEvent } from './check-agent-event.js';
 import * as sc from './semconv.js';
 
 /** A span attribute value as OpenTelemetry allows it. */
@@ -282,6 +283,12 @@ export function spanToAgentEvents(span: SpanLike, options: SpanMapOptions = {}):
 
   const events: AgentEvent[] = [];
   for (const candidate of raw) {
+    // The mapper built these: plain checks of the same refinements, zod only when they are not enough
+    // (so a refusal still gets zod's message).
+    if (isCheckedAgentEvent(candidate)) {
+      events.push(candidate);
+      continue;
+    }
     const parsed = AgentEventSchema.safeParse(candidate);
     if (!parsed.success) {
       return {
