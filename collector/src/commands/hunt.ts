@@ -8,6 +8,7 @@ import {
   openEventStore,
   runRetroHunt,
 } from '@bulwark/detectors/stream';
+import { callServe, isStoreLocked, neitherWorks, routeFor, serveUrl } from './serve-api.js';
 import { checkStorePresence } from './store-presence.js';
 
 const HELP = `usage: bulwark hunt --since <time> [options]
@@ -26,7 +27,12 @@ options:
   --tenant <id>           only this tenant (default: all)
   --limit <n>             at most n sessions, most recent first (default 10000)
   --json                  print the report as JSON
+  --url <url>             hunt through this \`bulwark serve\` (default: the serve holding --data-dir, else
+                          BULWARK_VERDICT_URL or http://127.0.0.1:4318); API key from BULWARK_API_KEY
   -h, --help              this text
+
+While \`bulwark serve\` holds the embedded store (chdb allows one process per data directory), the hunt runs
+in serve's process through its API, with the same detectors and the --policy given here.
 
 Exit codes: 0 report printed, 1 the store could not be read, 2 bad arguments, configuration or policy, or no
 event store at --data-dir / --database (nothing is created).`;
@@ -85,6 +91,7 @@ export async function run(argv: string[], io: HuntIo = {}): Promise<number> {
     tenant?: string;
     limit?: string;
     json?: boolean;
+    url?: string;
     help?: boolean;
   };
   try {
@@ -100,6 +107,7 @@ export async function run(argv: string[], io: HuntIo = {}): Promise<number> {
         tenant: { type: 'string' },
         limit: { type: 'string' },
         json: { type: 'boolean' },
+        url: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -136,9 +144,11 @@ export async function run(argv: string[], io: HuntIo = {}): Promise<number> {
   const storeConfig = loadEventStoreConfig(storeOptions, env);
   if (!storeConfig.ok) issues.push(...storeConfig.issues);
   let policy: Policy | undefined;
+  let policyText: string | undefined;
   if (values.policy !== undefined) {
     try {
-      policy = parsePolicy(await readFile(values.policy, 'utf8'));
+      policyText = await readFile(values.policy, 'utf8');
+      policy = parsePolicy(policyText);
     } catch (e) {
       if (e instanceof PolicyError) issues.push(`--policy ${values.policy}: ${e.issues.join('; ')}`);
       else issues.push(`--policy ${values.policy}: cannot read it: ${(e as Error).message}`);
@@ -157,6 +167,30 @@ export async function run(argv: string[], io: HuntIo = {}): Promise<number> {
     return presence.exitCode;
   }
 
+  const print = (report: HuntReport) => {
+    if (values.json) out(JSON.stringify(report, null, 2));
+    else for (const line of formatReport(report)) out(line);
+    return 0;
+  };
+  const viaServe = async (route: { url: string; apiKey: string | undefined }) => {
+    const res = await callServe<{ report: HuntReport }>(route, '/api/hunt', {
+      method: 'POST',
+      body: {
+        since: new Date(sinceMillis).toISOString(),
+        limit,
+        ...(values.tenant !== undefined ? { tenant: values.tenant } : {}),
+        ...(policyText !== undefined ? { policy: policyText } : {}),
+      },
+    });
+    if (!res.ok) {
+      err(neitherWorks('hunt', storeConfig.config.dataDir, route.url, res.message));
+      return 2;
+    }
+    return print(res.value.report);
+  };
+  const route = routeFor(storeConfig.config, values.url, env);
+  if (route.via === 'serve') return viaServe(route);
+
   let store: EventStore;
   try {
     store = await openEventStore(storeConfig.config, {
@@ -164,6 +198,9 @@ export async function run(argv: string[], io: HuntIo = {}): Promise<number> {
       startRetry: { maxAttempts: 3, deadlineMillis: 5_000 },
     });
   } catch (e) {
+    // Held by a serve that left no lock file: its API is the way in.
+    if (storeConfig.config.store === 'chdb' && isStoreLocked(e))
+      return viaServe({ url: serveUrl(undefined, env), apiKey: env.BULWARK_API_KEY || undefined });
     err(`bulwark hunt: cannot open the ${storeConfig.config.store} event store: ${(e as Error).message}`);
     return 1;
   }
@@ -179,9 +216,7 @@ export async function run(argv: string[], io: HuntIo = {}): Promise<number> {
       err(`bulwark hunt: reading the store failed (${res.reason}): ${res.message}`);
       return 1;
     }
-    if (values.json) out(JSON.stringify(res.report, null, 2));
-    else for (const line of formatReport(res.report)) out(line);
-    return 0;
+    return print(res.report);
   } finally {
     await store.shutdown().catch(() => {});
   }

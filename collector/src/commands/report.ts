@@ -1,9 +1,10 @@
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateReport } from '@bulwark/dashboards';
+import { generateReport, type ReportData } from '@bulwark/dashboards';
 import { type EventStore, loadEventStoreConfig, openEventStore } from '@bulwark/detectors/stream';
 import { parseSince } from './hunt.js';
+import { callServe, isStoreLocked, neitherWorks, routeFor, serveUrl } from './serve-api.js';
 import { checkStorePresence } from './store-presence.js';
 
 const HELP = `usage: bulwark report [options]
@@ -22,7 +23,12 @@ options:
   --tenant <id>           only this tenant (default: all)
   --title <text>          report title (default "Bulwark security report")
   --incidents <n>         incidents shown with their evidence (default 10)
+  --url <url>             read through this \`bulwark serve\` (default: the serve holding --data-dir, else
+                          BULWARK_VERDICT_URL or http://127.0.0.1:4318); API key from BULWARK_API_KEY
   -h, --help              this text
+
+While \`bulwark serve\` holds the embedded store (chdb allows one process per data directory), the report is
+read through serve's API instead (its live page at / shows the same content).
 
 Exit codes: 0 report written, 1 the store could not be read or the file not written, 2 bad arguments or
 configuration, or no event store at --data-dir / --database (nothing is created).`;
@@ -44,6 +50,7 @@ type Values = {
   tenant?: string;
   title?: string;
   incidents?: string;
+  url?: string;
   help?: boolean;
 };
 
@@ -73,6 +80,7 @@ export async function run(argv: string[], io: ReportIo = {}): Promise<number> {
         tenant: { type: 'string' },
         title: { type: 'string' },
         incidents: { type: 'string' },
+        url: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -125,10 +133,48 @@ export async function run(argv: string[], io: ReportIo = {}): Promise<number> {
     return presence.exitCode;
   }
 
+  // Write then rename: a reader never sees half a report.
+  const write = (html: string, t: ReportData['totals'], through: string): number => {
+    const tmp = `${outFile}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, html);
+      renameSync(tmp, outFile);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      err(`bulwark report: cannot write ${outFile}: ${(e as Error).message}`);
+      return 1;
+    }
+    out(
+      `bulwark report: wrote ${outFile} (${t.decisions} decisions, ${t.blocked} blocked, ${t.openIncidents} open incident(s) since ${new Date(since.millis).toISOString()})${through}`,
+    );
+    return 0;
+  };
+  const viaServe = async (route: { url: string; apiKey: string | undefined; why: string }) => {
+    const q = new URLSearchParams({
+      since: new Date(since.millis).toISOString(),
+      until: new Date(now).toISOString(),
+      incidents: String(incidentLimit),
+      html: '1',
+    });
+    if (values.tenant !== undefined) q.set('tenant', values.tenant);
+    if (values.title !== undefined) q.set('title', values.title);
+    const res = await callServe<{ data: ReportData; html: string }>(route, `/api/report?${q}`);
+    if (!res.ok) {
+      err(neitherWorks('report', storeConfig.config.dataDir, route.url, res.message));
+      return 2;
+    }
+    return write(res.value.html, res.value.data.totals, ` through bulwark serve at ${route.url}`);
+  };
+  const route = routeFor(storeConfig.config, values.url, env);
+  if (route.via === 'serve') return viaServe(route);
+
   let store: EventStore;
   try {
     store = await openEventStore(storeConfig.config, { env });
   } catch (e) {
+    // Held by a serve that left no lock file: its API is the way in.
+    if (storeConfig.config.store === 'chdb' && isStoreLocked(e))
+      return viaServe({ url: serveUrl(undefined, env), apiKey: env.BULWARK_API_KEY || undefined, why: '' });
     err(`bulwark report: cannot open the ${storeConfig.config.store} event store: ${(e as Error).message}`);
     return 1;
   }
@@ -144,21 +190,7 @@ export async function run(argv: string[], io: ReportIo = {}): Promise<number> {
       err(`bulwark report: reading the store failed (${res.reason}): ${res.message}`);
       return 1;
     }
-    // Write then rename: a reader never sees half a report.
-    const tmp = `${outFile}.${process.pid}.tmp`;
-    try {
-      writeFileSync(tmp, res.html);
-      renameSync(tmp, outFile);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      err(`bulwark report: cannot write ${outFile}: ${(e as Error).message}`);
-      return 1;
-    }
-    const t = res.data.totals;
-    out(
-      `bulwark report: wrote ${outFile} (${t.decisions} decisions, ${t.blocked} blocked, ${t.openIncidents} open incident(s) since ${new Date(since.millis).toISOString()})`,
-    );
-    return 0;
+    return write(res.html, res.data.totals, '');
   } finally {
     await store.shutdown().catch(() => {});
   }

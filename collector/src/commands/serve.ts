@@ -5,6 +5,7 @@ import type { EventBus } from '@bulwark/contracts';
 import { DetectionEngine } from '@bulwark/detectors';
 import { PolicyFileWatcher, StoreError, StreamConfigError } from '@bulwark/detectors/stream';
 import { CollectorConfigError, CollectorListenError } from '../errors.js';
+import { writeServeLock } from '../serve-lock-file.js';
 import { loadServiceConfig } from '../service-config.js';
 import { createServiceLogger } from '../service-logger.js';
 import { startCollector } from '../start-collector.js';
@@ -149,6 +150,10 @@ export async function run(argv: string[]): Promise<number> {
       : `, events stored in ${service.store.clickhouseUrl}`
     : '';
   console.log(`bulwark collector listening on ${collector.url} (health: ${collector.url}/healthz)${store}`);
+  if (service.store) console.log(`bulwark serve: live analyst page at ${collector.url}/`);
+  // chdb binds its directory to this process: `bulwark report`/`hunt` read this file and use the API instead.
+  const releaseLock =
+    service.store?.store === 'chdb' ? writeServeLock(service.store.dataDir, collector.url) : () => {};
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -162,6 +167,7 @@ export async function run(argv: string[]): Promise<number> {
       collector
         .close()
         .then(() => watcher?.shutdown())
+        .finally(releaseLock)
         .then(
           () => resolve(0),
           (err: unknown) => {
