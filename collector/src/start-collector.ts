@@ -31,6 +31,9 @@ import {
 } from './config.js';
 import { decodeOtlpTraces } from './decode-otlp-traces.js';
 import { CollectorListenError } from './errors.js';
+import { GuardrailExporter, guardrailExporterConfigFromEnv } from './guardrail-exporter.js';
+import { createCollectorHookBackend } from './hooks/collector-hook-backend.js';
+import { HookRoute } from './hooks/hook-route.js';
 import { AnalystRoutes } from './http/analyst-routes.js';
 import { HttpReply } from './http-reply.js';
 import { IpFilter } from './ip-filter.js';
@@ -97,6 +100,7 @@ type Route =
   | 'readyz'
   | 'metrics'
   | 'analyst'
+  | 'hooks'
   | 'other';
 const ROUTES: Record<string, { route: Route; method: 'GET' | 'POST' }> = {
   '/v1/traces': { route: 'traces', method: 'POST' },
@@ -163,6 +167,8 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
   const configOptions: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) if (!CONFIG_KEYS_EXCLUDED.has(k)) configOptions[k] = v;
   const config = resolveCollectorConfig(configOptions, options.env ?? process.env);
+  // Off unless BULWARK_GUARDRAIL_OTLP_URL is set: every verdict the bus accepts becomes a guardrail span.
+  const guardrailConfig = guardrailExporterConfigFromEnv(options.env ?? process.env);
   const logger = options.logger ?? createServiceLogger(config.logLevel);
   const log = logger.child({ component: 'collector' });
   const metrics = new CollectorMetrics();
@@ -239,10 +245,19 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     const stats = engine.cacheStats();
     return stats ? { ...stats } : undefined;
   });
-  const verdicts = new VerdictService(engine, bus, metrics, logger.child({ component: 'verdicts' }), {
-    sliceMillis: config.ingestSliceMillis,
-    maxPendingEvents: config.maxPendingEvents,
-  });
+  const guardrails = guardrailConfig
+    ? new GuardrailExporter(guardrailConfig, logger.child({ component: 'guardrail-exporter' }))
+    : undefined;
+  const verdicts = new VerdictService(
+    engine,
+    guardrails ? guardrails.watch(bus) : bus,
+    metrics,
+    logger.child({ component: 'verdicts' }),
+    {
+      sliceMillis: config.ingestSliceMillis,
+      maxPendingEvents: config.maxPendingEvents,
+    },
+  );
   const verdictQueue = new TenantWorkQueue({
     maxPerTenant: config.maxQueuedVerdictsPerTenant,
     maxTotal: config.maxInFlightVerdicts,
@@ -263,6 +278,16 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     config.nonAgentSpans === 'passthrough' && config.passthroughUrl
       ? new PassthroughForwarder(config.passthroughUrl, metrics, logger.child({ component: 'passthrough' }))
       : undefined;
+
+  const hooks = new HookRoute({
+    backend: createCollectorHookBackend({
+      verdicts,
+      queue: verdictQueue,
+      ingest,
+      metrics,
+      logger: logger.child({ component: 'hooks' }),
+    }),
+  });
 
   let closing = false;
   let inFlight = 0;
@@ -743,10 +768,34 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     res.end(req.method === 'HEAD' ? undefined : out.body);
   }
 
+  /** `POST /v1/hooks/<agent>`: a coding agent's hook payload in, its own answer format out. */
+  async function handleHook(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (req.method !== 'POST') {
+      discardRest(req);
+      HttpReply.error(res, 405, 'method_not_allowed', `${path} accepts POST only`, {}, { allow: 'POST' });
+      return;
+    }
+    const principal = await authenticate(req, res);
+    if (!principal) return;
+    const json = await readJson(req, res);
+    if (!json.ok) return;
+    const session = req.headers['x-bulwark-session-id'];
+    const out = await hooks.handle({
+      agent: HookRoute.agentOf(path),
+      body: json.value,
+      tenantId: principal.tenantId ?? config.tenantId,
+      ...(typeof session === 'string' ? { sessionId: session } : {}),
+      query: new URL(req.url ?? '/', 'http://localhost').searchParams,
+      forwardHeaders: authHeaders(req),
+    });
+    HttpReply.json(res, out.status, out.body, out.headers ?? {});
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const spec = ROUTES[path];
-    const route: Route = spec?.route ?? (AnalystRoutes.matches(path) ? 'analyst' : 'other');
+    const route: Route =
+      spec?.route ?? (AnalystRoutes.matches(path) ? 'analyst' : HookRoute.matches(path) ? 'hooks' : 'other');
     inFlight += 1;
     res.once('close', () => {
       inFlight -= 1;
@@ -772,6 +821,10 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
           {},
           { 'retry-after': '1', connection: 'close' },
         );
+        return;
+      }
+      if (!spec && route === 'hooks') {
+        await handleHook(req, res, path);
         return;
       }
       if (!spec && route === 'analyst') {
@@ -913,6 +966,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       await stopped;
       // Findings of events still waiting to be applied go out before the bus is flushed.
       await withTimeout(verdicts.whenIdle(), config.shutdownTimeoutMillis);
+      if (guardrails) await withTimeout(guardrails.shutdown(), config.shutdownTimeoutMillis);
       await passthrough?.forceFlush();
       // Everything accepted reaches the worker before it stops (the in-process bus holds records in memory).
       if (worker) await withTimeout(bus.forceFlush(), config.shutdownTimeoutMillis);

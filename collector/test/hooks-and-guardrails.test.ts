@@ -1,0 +1,205 @@
+import { readFileSync } from 'node:fs';
+import http, { type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningCollector } from '../src/index.js';
+import { postJson, startTestCollector } from './helpers.js';
+
+const API_KEY = 'hook-test-key-0123456789abcdef';
+const auth = { authorization: `Bearer ${API_KEY}` };
+const fixture = (agent: string, name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`./fixtures/hooks/${agent}/${name}.json`, import.meta.url), 'utf8'));
+
+interface OtlpKv {
+  key: string;
+  value: Record<string, unknown>;
+}
+interface OtlpSpan {
+  name: string;
+  attributes: OtlpKv[];
+  events: { name: string; attributes: OtlpKv[] }[];
+  status: { code: number };
+}
+
+/** A local OTLP/HTTP JSON receiver: every span posted to /v1/traces. */
+async function startReceiver(): Promise<{
+  url: string;
+  spans: OtlpSpan[];
+  contentTypes: string[];
+  close(): Promise<void>;
+}> {
+  const spans: OtlpSpan[] = [];
+  const contentTypes: string[] = [];
+  const server = http.createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      contentTypes.push(String(req.headers['content-type']));
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[];
+      };
+      for (const rs of body.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/v1/traces`,
+    spans,
+    contentTypes,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+const attrs = (kvs: OtlpKv[]) =>
+  Object.fromEntries(kvs.map((kv) => [kv.key, Object.values(kv.value)[0] as unknown])) as Record<
+    string,
+    unknown
+  >;
+
+async function waitFor<T>(fn: () => T | undefined, millis = 5_000): Promise<T> {
+  const deadline = Date.now() + millis;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('POST /v1/hooks/<agent> and guardrail spans over OTLP', () => {
+  let c: RunningCollector;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    c = await startTestCollector({
+      apiKeys: [API_KEY],
+      env: { BULWARK_GUARDRAIL_OTLP_URL: receiver.url, BULWARK_GUARDRAIL_POLICY_ID: 'team-policy' },
+    });
+  });
+  afterAll(async () => {
+    await c?.close();
+    await receiver?.close();
+  });
+
+  it('is authenticated like the verdict route', async () => {
+    const res = await postJson(
+      `${c.url}/v1/hooks/claude-code`,
+      fixture('claude-code', '2-pre-tool-use-benign'),
+    );
+    expect(res.status).toBe(401);
+    const wrongMethod = await fetch(`${c.url}/v1/hooks/claude-code`, { headers: auth });
+    expect(wrongMethod.status).toBe(405);
+    const unknown = await postJson(`${c.url}/v1/hooks/nope`, {}, auth);
+    expect(unknown.status).toBe(404);
+  });
+
+  it('claude-code over HTTP: allow, record the injected result, deny the exfiltrating call', async () => {
+    const post = (name: string) =>
+      postJson(`${c.url}/v1/hooks/claude-code`, fixture('claude-code', name), auth);
+    expect((await post('1-user-prompt-submit')).json).toEqual({});
+    const benign = await post('2-pre-tool-use-benign');
+    expect(benign.status).toBe(200);
+    expect(benign.json).toMatchObject({ hookSpecificOutput: { permissionDecision: 'allow' } });
+    expect((await post('3-post-tool-use-injected')).json).toEqual({});
+    const exfil = await post('4-pre-tool-use-exfiltrating');
+    expect(exfil.status).toBe(200);
+    expect(exfil.json).toMatchObject({
+      hookSpecificOutput: {
+        hookEventName: 'PreToolUse',
+        permissionDecision: 'deny',
+        permissionDecisionReason: expect.stringContaining('[injection.chain]'),
+      },
+    });
+
+    // Both verdicts reached the OTLP receiver as draft guardrail spans, content hashed, never raw.
+    const denied = await waitFor(() =>
+      receiver.spans.find(
+        (s) => attrs(s.attributes)['gen_ai.guardrail.target.id'] === 'toolu_01VerifyInstall',
+      ),
+    );
+    const a = attrs(denied.attributes);
+    expect(a).toMatchObject({
+      'gen_ai.operation.name': 'run_guardrail',
+      'gen_ai.guardrail.component.name': 'bulwark',
+      'gen_ai.guardrail.target.type': 'input',
+      'gen_ai.guardrail.target.subtype': 'tool_call',
+      'gen_ai.guardrail.verdict.type': 'deny',
+      'gen_ai.guardrail.action.type': 'block',
+      'gen_ai.guardrail.security.policy.id': 'team-policy',
+      'gen_ai.guardrail.security.policy.rule.id': 'injection.chain',
+      'gen_ai.guardrail.security.risk.category': 'prompt_injection',
+      'gen_ai.tool.name': 'Bash',
+      'gen_ai.conversation.id': '3f2b9c1e-7a4d-4e0b-9a51-0c6d2f8e1a77',
+      'bulwark.verdict.decision': 'block',
+    });
+    expect(a['gen_ai.guardrail.security.content.input.hash']).toMatch(/^[0-9a-f]{16,}$/);
+    expect(denied.status.code).toBe(2);
+    expect(denied.events.map((e) => e.name)).toContain('gen_ai.guardrail.security.finding');
+    const allowed = receiver.spans.find(
+      (s) => attrs(s.attributes)['gen_ai.guardrail.target.id'] === 'toolu_01FetchMigrationGuide',
+    );
+    expect(allowed && attrs(allowed.attributes)['gen_ai.guardrail.verdict.type']).toBe('allow');
+    const everything = JSON.stringify(receiver.spans);
+    expect(everything).not.toContain('evil-mirror');
+    expect(everything).not.toContain('id_rsa');
+    expect(receiver.contentTypes.every((t) => t === 'application/json')).toBe(true);
+  });
+
+  it('cursor over HTTP: allow, record, deny', async () => {
+    const post = (name: string) => postJson(`${c.url}/v1/hooks/cursor`, fixture('cursor', name), auth);
+    expect((await post('1-before-submit-prompt')).json).toEqual({ continue: true });
+    expect((await post('2-before-mcp-execution-benign')).json).toMatchObject({ permission: 'allow' });
+    expect((await post('3-after-mcp-execution-injected')).json).toEqual({});
+    const exfil = await post('4-before-shell-execution-exfiltrating');
+    expect(exfil.json).toMatchObject({
+      permission: 'deny',
+      agent_message: expect.stringContaining('[injection.chain]'),
+    });
+  });
+
+  it('a verdict from /v1/verdicts is exported too', async () => {
+    const before = receiver.spans.length;
+    const res = await postJson(
+      `${c.url}/v1/verdicts`,
+      {
+        sessionId: 'plain',
+        toolCall: { toolCallId: 'v-1', toolName: 'get_weather', arguments: { city: 'Oslo' } },
+      },
+      auth,
+    );
+    expect(res.status).toBe(200);
+    await waitFor(() => (receiver.spans.length > before ? true : undefined));
+    expect(receiver.spans.some((s) => attrs(s.attributes)['gen_ai.guardrail.target.id'] === 'v-1')).toBe(
+      true,
+    );
+  });
+});
+
+describe('guardrail exporter is off by default and never blocks verdicts', () => {
+  it('answers verdicts while the OTLP endpoint is unreachable', async () => {
+    const c = await startTestCollector({
+      env: { BULWARK_GUARDRAIL_OTLP_URL: 'http://127.0.0.1:9/v1/traces' },
+    });
+    try {
+      const started = Date.now();
+      const res = await postJson(`${c.url}/v1/verdicts`, {
+        sessionId: 's',
+        toolCall: { toolCallId: 'c', toolName: 'get_weather', arguments: {} },
+      });
+      expect(res.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('refuses a bad URL with a message saying what to set', async () => {
+    await expect(startTestCollector({ env: { BULWARK_GUARDRAIL_OTLP_URL: 'ftp://x' } })).rejects.toThrow(
+      /BULWARK_GUARDRAIL_OTLP_URL.*http\(s\) URL/,
+    );
+  });
+});
