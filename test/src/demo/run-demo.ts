@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBulwarkTracerProvider } from '@bulwark/agent-sdk';
+import { readServeLock } from '@bulwark/collector';
 import { QUERIES } from '@bulwark/detectors/stream';
 import { type BulwarkStack, startBulwarkStack } from './bulwark-stack.js';
 import { type DemoServerDirs, REPO_ROOT } from './mcp-servers.js';
@@ -147,6 +148,15 @@ async function main(): Promise<number> {
   };
   mkdirSync(dirs.files);
   const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : undefined;
+  // chdb binds a data directory to one process: the demo's own collector cannot share serve's.
+  const holder = dataDir ? readServeLock(dataDir) : undefined;
+  if (holder) {
+    rmSync(work, { recursive: true, force: true });
+    process.stderr.write(
+      `demo: ${displayPath(dataDir!)} is held by a running \`bulwark serve\` (pid ${holder.pid}); the demo runs its own collector, so give it another directory (e.g. --data-dir demo-data) and watch serve's data live at ${holder.url}/\n`,
+    );
+    return 2;
+  }
 
   out('Bulwark demo: scripted agents, real MCP servers over stdio, a real collector over HTTP');
   const stack = await startBulwarkStack({ port: 0, logLevel: 'error', ...(dataDir ? { dataDir } : {}) });
@@ -212,7 +222,7 @@ async function main(): Promise<number> {
       existsSync(path.join(REPO_ROOT, 'collector', 'src', 'commands', 'report.ts'));
     const reportCmd = dataDir
       ? `npx bulwark report --data-dir ${displayPath(dataDir)} --out report.html`
-      : 'npm run demo -- --data-dir .bulwark-data, then npx bulwark report --out report.html';
+      : 'npm run demo -- --data-dir demo-data, then npx bulwark report --data-dir demo-data --out report.html';
     out(
       hasReport
         ? `  report   ${reportCmd}`
@@ -230,6 +240,9 @@ async function main(): Promise<number> {
         : compose
           ? `  grafana  docker compose -f ${displayPath(compose)} up -d --build, then http://127.0.0.1:3000 (needs Docker)`
           : `  grafana  not running here; dashboards as code in dashboards/grafana/ (${dashboards} entries) — needs Docker`,
+    );
+    out(
+      '  live     npm start, then open http://127.0.0.1:4318/ (the analyst page; `npx bulwark report` and `hunt` work alongside it)',
     );
     out(`  metrics  npm start, then curl http://127.0.0.1:4318/metrics; this run's collector said:`);
     for (const m of metrics) out(`             ${m}`);
