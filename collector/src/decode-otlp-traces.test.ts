@@ -1,3 +1,4 @@
+import { fromOtlpJsonSpan, type OtlpJsonSpan, otlpAttributes } from '@bulwark/contracts';
 import { describe, expect, it } from 'vitest';
 import { decodeOtlpTraces } from './decode-otlp-traces.js';
 import { OtlpProto } from './otlp-proto.js';
@@ -38,7 +39,7 @@ function protoBody(): Buffer {
 }
 
 describe('decodeOtlpTraces', () => {
-  it('decodes protobuf into OTLP/JSON-shaped spans with hex ids', async () => {
+  it('decodes protobuf straight into the mapper span shape with hex ids', async () => {
     const res = await decodeOtlpTraces(protoBody(), 'protobuf');
     expect(res.ok).toBe(true);
     if (!res.ok) return;
@@ -48,10 +49,11 @@ describe('decodeOtlpTraces', () => {
       traceId: traceHex,
       spanId: spanHex,
       name: 'tools/call x',
-      startTimeUnixNano: '1700000000000000000',
+      startTimeMillis: 1_700_000_000_000,
     });
     expect(d?.resource).toEqual({ 'service.name': 'agent' });
-    expect(d?.span.attributes).toContainEqual({ key: 'n', value: { intValue: '42' } });
+    expect(d?.span.resource).toBe(d?.resource);
+    expect(d?.span.attributes).toMatchObject({ 'gen_ai.tool.name': 'x', n: 42, arr: [true, 1.5] });
   });
 
   it('refuses bodies that are not an export request', async () => {
@@ -152,5 +154,122 @@ describe('decodeOtlpTraces on protobuf containers', () => {
     expect(res.spans[0]?.resource).toEqual({ 'service.name': 'late' });
     expect(res.rejected).toBe(1);
     expect(res.errors[0]).toMatch(/resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[1\]: traceId/);
+  });
+});
+
+describe('decodeOtlpTraces: protobuf, OTLP/JSON and the contracts adapter agree', () => {
+  // Every AnyValue kind, nesting, an empty value, a duplicate key, a parent id, odd times.
+  const attributes = [
+    { key: 's', value: { stringValue: 'text \u00e9 \uD83D\uDE00' } },
+    { key: 'b', value: { boolValue: true } },
+    { key: 'i', value: { intValue: '-9007199254740993' } },
+    { key: 'big', value: { intValue: '1234567890123456789' } },
+    { key: 'd', value: { doubleValue: 2.5 } },
+    { key: 'bytes', value: { bytesValue: Buffer.from([0, 1, 2, 250]).toString('base64') } },
+    {
+      key: 'arr',
+      value: {
+        arrayValue: {
+          values: [
+            { stringValue: 'a' },
+            { intValue: '7' },
+            { kvlistValue: { values: [] } },
+            {},
+            { arrayValue: { values: [] } },
+          ],
+        },
+      },
+    },
+    {
+      key: 'kv',
+      value: {
+        kvlistValue: {
+          values: [
+            { key: 'x', value: { intValue: '1' } },
+            { key: 'y', value: { arrayValue: { values: [{ boolValue: false }] } } },
+            { key: 'z', value: { kvlistValue: { values: [{ key: 'q', value: { stringValue: 'r' } }] } } },
+            { key: 'none' },
+          ],
+        },
+      },
+    },
+    { key: 'empty' },
+    { key: 'dup', value: { stringValue: 'first' } },
+    { key: 'dup', value: { stringValue: 'second' } },
+  ];
+  const jsonSpan: OtlpJsonSpan = {
+    traceId: traceHex,
+    spanId: spanHex,
+    parentSpanId: 'c7ad6b7169203331',
+    name: 'chat',
+    startTimeUnixNano: '1700000000123456789',
+    endTimeUnixNano: '18446744073709551615',
+    attributes: attributes as OtlpJsonSpan['attributes'],
+  };
+  const resourceAttrs = [{ key: 'service.name', value: { stringValue: 'svc' } }];
+
+  it('gives the same span as fromOtlpJsonSpan for both encodings', async () => {
+    const json = await decodeOtlpTraces(
+      Buffer.from(
+        JSON.stringify({
+          resourceSpans: [{ resource: { attributes: resourceAttrs }, scopeSpans: [{ spans: [jsonSpan] }] }],
+        }),
+      ),
+      'json',
+    );
+    const T = OtlpProto.ExportTraceServiceRequest;
+    const pb = await decodeOtlpTraces(
+      Buffer.from(
+        T.encode(
+          T.fromObject({
+            resourceSpans: [
+              {
+                resource: { attributes: resourceAttrs },
+                scopeSpans: [
+                  {
+                    spans: [
+                      {
+                        ...jsonSpan,
+                        traceId: Buffer.from(traceHex, 'hex'),
+                        spanId: Buffer.from(spanHex, 'hex'),
+                        parentSpanId: Buffer.from('c7ad6b7169203331', 'hex'),
+                        attributes: attributes.map((kv) =>
+                          kv.key === 'bytes'
+                            ? { key: 'bytes', value: { bytesValue: Buffer.from([0, 1, 2, 250]) } }
+                            : kv,
+                        ),
+                      },
+                    ],
+                  },
+                ],
+              },
+            ],
+          }),
+        ).finish(),
+      ),
+      'protobuf',
+    );
+    const expected = fromOtlpJsonSpan(jsonSpan, otlpAttributes(resourceAttrs));
+    expect(json.ok && json.spans[0]?.span).toEqual(expected);
+    expect(pb.ok && pb.spans[0]?.span).toEqual(expected);
+  });
+
+  it('rejects a too deeply nested protobuf attribute as one span, not the body', async () => {
+    let v: Record<string, unknown> = { stringValue: 'deep' };
+    for (let i = 0; i < 40; i += 1) v = { arrayValue: { values: [v] } };
+    const T = OtlpProto.ExportTraceServiceRequest;
+    const good = { traceId: Buffer.from(traceHex, 'hex'), spanId: Buffer.from(spanHex, 'hex'), name: 'ok' };
+    const body = Buffer.from(
+      T.encode(
+        T.fromObject({
+          resourceSpans: [
+            { scopeSpans: [{ spans: [good, { ...good, attributes: [{ key: 'k', value: v }] }] }] },
+          ],
+        }),
+      ).finish(),
+    );
+    const res = await decodeOtlpTraces(body, 'protobuf');
+    expect(res.ok && [res.spans.length, res.rejected]).toEqual([1, 1]);
+    expect(res.ok && res.errors[0]).toMatch(/spans\[1\]: attribute values nested deeper than 16/);
   });
 });

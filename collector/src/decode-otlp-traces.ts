@@ -1,13 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Attributes, OtlpJsonSpan, OtlpKeyValue } from '@bulwark/contracts';
+import type { Attributes, AttributeValue, OtlpKeyValue, SpanLike } from '@bulwark/contracts';
 import { otlpAttributes } from '@bulwark/contracts';
 import protobuf from 'protobufjs';
-import { OtlpProto } from './otlp-proto.js';
 
-/** One span of an export request, in OTLP/JSON shape, with its resource's attributes. */
+/**
+ * One span of an export request in the shape the contracts span mapper reads (hex ids, epoch milliseconds,
+ * an attribute map; `span.resource` is `resource`), decoded straight from protobuf or OTLP/JSON.
+ */
 export interface DecodedSpan {
-  span: OtlpJsonSpan;
+  span: SpanLike;
   resource: Attributes;
 }
 
@@ -31,13 +33,14 @@ const MAX_ANY_VALUE_DEPTH = 16;
 const MAX_ERRORS_KEPT = 5;
 const HEX_TRACE_ID = /^[0-9a-fA-F]{32}$/;
 const HEX_SPAN_ID = /^[0-9a-fA-F]{16}$/;
+const ZERO_ID = /^0+$/;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Decodes an OTLP/HTTP `ExportTraceServiceRequest` body (protobuf via protobufjs, or OTLP/JSON) into spans the
- * contracts span mapper reads. Never rejects: malformed bodies come back as `{ ok: false, message }`,
+ * Decodes an OTLP/HTTP `ExportTraceServiceRequest` body (protobuf, read field by field with protobufjs's
+ * Reader, or OTLP/JSON) into spans the contracts span mapper reads. Never rejects: malformed bodies come back as `{ ok: false, message }`,
  * malformed spans are counted as rejected. Protobuf is decoded span by span, yielding to the event loop
  * every `sliceMillis`.
  *
@@ -62,77 +65,209 @@ export async function decodeOtlpTraces(
 
 // ---------------------------------------------------------------- protobuf
 
-interface PbAnyValue {
-  value?: string;
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: number | { toString(): string };
-  doubleValue?: number;
-  arrayValue?: { values?: PbAnyValue[] };
-  kvlistValue?: { values?: PbKeyValue[] };
-  bytesValue?: Uint8Array;
-}
-interface PbKeyValue {
-  key: string;
-  value?: PbAnyValue | null;
-}
-interface PbSpan {
-  traceId: Uint8Array;
-  spanId: Uint8Array;
-  parentSpanId: Uint8Array;
-  name: string;
-  startTimeUnixNano: number | { toString(): string };
-  endTimeUnixNano: number | { toString(): string };
-  attributes: PbKeyValue[];
+type Reader = protobuf.Reader;
+type Int64 = number | { toNumber(): number };
+const int64ToNumber = (v: Int64) => (typeof v === 'number' ? v : v.toNumber());
+
+/** End of a length-delimited field that starts here, refused when it would run past its container. */
+function fieldEnd(reader: Reader, containerEnd: number, what: string): number {
+  const end = reader.uint32() + reader.pos;
+  if (end > containerEnd) throw new Error(`${what} length beyond its container`);
+  return end;
 }
 
-const toHex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+/** A hex id straight from the body's bytes (no intermediate Uint8Array). */
+function readHex(reader: Reader, containerEnd: number): string {
+  const end = fieldEnd(reader, containerEnd, 'id');
+  const hex = (reader.buf as Buffer).toString('hex', reader.pos, end);
+  reader.pos = end;
+  return hex;
+}
 
-/** protobufjs message (oneof read through its virtual `value` getter) to the OTLP/JSON AnyValue shape. */
-function pbAnyValue(v: PbAnyValue): OtlpKeyValue['value'] {
-  switch (v.value) {
-    case 'stringValue':
-      return { stringValue: v.stringValue ?? '' };
-    case 'boolValue':
-      return { boolValue: v.boolValue ?? false };
-    case 'intValue':
-      return { intValue: String(v.intValue ?? 0) };
-    case 'doubleValue':
-      return { doubleValue: v.doubleValue ?? 0 };
-    case 'arrayValue':
-      return { arrayValue: { values: (v.arrayValue?.values ?? []).map((x) => pbAnyValue(x) ?? {}) } };
-    case 'kvlistValue':
-      return { kvlistValue: { values: pbKeyValues(v.kvlistValue?.values ?? []) } };
-    case 'bytesValue':
-      return { bytesValue: Buffer.from(v.bytesValue ?? new Uint8Array()).toString('base64') };
-    default:
-      return undefined;
+/**
+ * An `AnyValue` as the attribute value the mapper reads, the same as contracts' `otlpAttributes` makes of
+ * its OTLP/JSON form: ints as numbers, bytes as base64, arrays of scalars (anything else in them null),
+ * kvlists as JSON text.
+ */
+function readAnyValue(reader: Reader, end: number, depth: number): AttributeValue | undefined {
+  if (depth > MAX_ANY_VALUE_DEPTH) throw new DepthError();
+  let out: AttributeValue | undefined;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    const wire = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        if (wire !== 2) break;
+        out = reader.string();
+        continue;
+      case 2:
+        if (wire !== 0) break;
+        out = reader.bool();
+        continue;
+      case 3:
+        if (wire !== 0) break;
+        out = int64ToNumber(reader.int64() as unknown as Int64);
+        continue;
+      case 4:
+        if (wire !== 1) break;
+        out = reader.double();
+        continue;
+      case 5: {
+        if (wire !== 2) break;
+        const arrEnd = fieldEnd(reader, end, 'ArrayValue');
+        const values: (string | number | boolean | null)[] = [];
+        while (reader.pos < arrEnd) {
+          const t = reader.uint32();
+          if (t >>> 3 !== 1 || (t & 7) !== 2) {
+            reader.skipType(t & 7);
+            continue;
+          }
+          const v = readAnyValue(reader, fieldEnd(reader, arrEnd, 'AnyValue'), depth + 1);
+          values.push(typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null);
+        }
+        out = values;
+        continue;
+      }
+      case 6: {
+        if (wire !== 2) break;
+        const o: Record<string, unknown> = {};
+        readKeyValues(reader, fieldEnd(reader, end, 'KeyValueList'), depth + 1, o);
+        out = JSON.stringify(o);
+        continue;
+      }
+      case 7: {
+        if (wire !== 2) break;
+        const bytesEnd = fieldEnd(reader, end, 'bytes');
+        out = (reader.buf as Buffer).toString('base64', reader.pos, bytesEnd);
+        reader.pos = bytesEnd;
+        continue;
+      }
+    }
+    reader.skipType(wire);
+  }
+  return out;
+}
+
+/** `repeated KeyValue` (field 1 of a KeyValueList, or attributes read by the caller) into `into`. */
+function readKeyValues(reader: Reader, end: number, depth: number, into: Record<string, unknown>): void {
+  while (reader.pos < end) {
+    const t = reader.uint32();
+    if (t >>> 3 !== 1 || (t & 7) !== 2) {
+      reader.skipType(t & 7);
+      continue;
+    }
+    readKeyValue(reader, fieldEnd(reader, end, 'KeyValue'), depth, into);
   }
 }
 
-function pbKeyValues(list: readonly PbKeyValue[]): OtlpKeyValue[] {
-  return list.map((kv) => {
-    const value = kv.value ? pbAnyValue(kv.value) : undefined;
-    return value ? { key: kv.key, value } : { key: kv.key };
-  });
+/** One `KeyValue` message (key 1, value 2) into `into`; a later duplicate key wins, as in otlpAttributes. */
+function readKeyValue(reader: Reader, end: number, depth: number, into: Record<string, unknown>): void {
+  let key = '';
+  let value: AttributeValue | undefined;
+  while (reader.pos < end) {
+    const t = reader.uint32();
+    if (t >>> 3 === 1 && (t & 7) === 2) key = reader.string();
+    else if (t >>> 3 === 2 && (t & 7) === 2)
+      value = readAnyValue(reader, fieldEnd(reader, end, 'AnyValue'), depth + 1);
+    else reader.skipType(t & 7);
+  }
+  into[key] = value;
 }
 
-function pbSpan(s: PbSpan): OtlpJsonSpan {
-  const span: OtlpJsonSpan = {
-    traceId: toHex(s.traceId),
-    spanId: toHex(s.spanId),
-    name: s.name,
-    startTimeUnixNano: String(s.startTimeUnixNano),
-    endTimeUnixNano: String(s.endTimeUnixNano),
-    attributes: pbKeyValues(s.attributes),
-  };
-  if (s.parentSpanId.length > 0) span.parentSpanId = toHex(s.parentSpanId);
+/** An attribute nested deeper than {@link MAX_ANY_VALUE_DEPTH}: the span is rejected, not the body. */
+class DepthError extends Error {
+  constructor() {
+    super(`attribute values nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`);
+  }
+}
+
+/** `Resource` message: its attributes (field 1) into `into`. */
+function readResource(reader: Reader, end: number, into: Attributes): void {
+  while (reader.pos < end) {
+    const t = reader.uint32();
+    if (t >>> 3 === 1 && (t & 7) === 2)
+      readKeyValue(reader, fieldEnd(reader, end, 'KeyValue'), 0, into as Record<string, unknown>);
+    else reader.skipType(t & 7);
+  }
+}
+
+const fixed64Millis = (reader: Reader) => {
+  // Two 32-bit halves summed in one double: one rounding, as Number() of the decimal string.
+  const lo = reader.fixed32();
+  const hi = reader.fixed32();
+  return (hi * 2 ** 32 + lo) / 1e6;
+};
+
+/**
+ * One `Span` message straight into the mapper's span shape (hex ids, epoch ms, attribute map), or why it
+ * is malformed. Unknown fields (events, links, status, newer fields) are skipped.
+ */
+function readSpan(reader: Reader, end: number, resource: Attributes): SpanLike | string {
+  let traceId = '';
+  let spanId = '';
+  let parentSpanId = '';
+  let name = '';
+  let startTimeMillis = 0;
+  let endTimeMillis = 0;
+  const attributes: Attributes = {};
+  let tooDeep = false;
+  while (reader.pos < end) {
+    const t = reader.uint32();
+    const wire = t & 7;
+    switch (t >>> 3) {
+      case 1:
+        if (wire !== 2) break;
+        traceId = readHex(reader, end);
+        continue;
+      case 2:
+        if (wire !== 2) break;
+        spanId = readHex(reader, end);
+        continue;
+      case 4:
+        if (wire !== 2) break;
+        parentSpanId = readHex(reader, end);
+        continue;
+      case 5:
+        if (wire !== 2) break;
+        name = reader.string();
+        continue;
+      case 7:
+        if (wire !== 1) break;
+        startTimeMillis = fixed64Millis(reader);
+        continue;
+      case 8:
+        if (wire !== 1) break;
+        endTimeMillis = fixed64Millis(reader);
+        continue;
+      case 9: {
+        if (wire !== 2) break;
+        const kvEnd = fieldEnd(reader, end, 'KeyValue');
+        try {
+          readKeyValue(reader, kvEnd, 0, attributes as Record<string, unknown>);
+        } catch (err) {
+          if (!(err instanceof DepthError)) throw err;
+          tooDeep = true;
+          reader.pos = kvEnd;
+        }
+        continue;
+      }
+    }
+    reader.skipType(wire);
+  }
+  if (traceId.length !== 32 || ZERO_ID.test(traceId))
+    return 'traceId must be 16 non-zero bytes (32 hex digits)';
+  if (spanId.length !== 16 || ZERO_ID.test(spanId)) return 'spanId must be 8 non-zero bytes (16 hex digits)';
+  if (parentSpanId !== '' && parentSpanId.length !== 16)
+    return 'parentSpanId must be 8 bytes (16 hex digits)';
+  if (tooDeep) return new DepthError().message;
+  const span: SpanLike = { traceId, spanId, name, startTimeMillis, endTimeMillis, attributes, resource };
+  if (parentSpanId !== '') span.parentSpanId = parentSpanId;
   return span;
 }
 
 /**
- * Walks the two container levels (ResourceSpans, ScopeSpans) with protobufjs's Reader and lets protobufjs
- * decode each Resource and Span message, so a large export can be decoded in slices.
+ * Walks an `ExportTraceServiceRequest` with protobufjs's Reader straight into the mapper's span shape (no
+ * protobufjs message objects, no OTLP/JSON form in between), so a large export can be decoded in slices.
  */
 async function decodeProtobuf(body: Buffer, sliceMillis: number): Promise<DecodeResult> {
   const spans: DecodedSpan[] = [];
@@ -152,16 +287,14 @@ async function decodeProtobuf(body: Buffer, sliceMillis: number): Promise<Decode
       let si = -1;
       const rsEnd = reader.uint32() + reader.pos;
       if (rsEnd > reader.len) throw new Error('ResourceSpans length beyond the end of the body');
+      // The resource may come after the spans on the wire; every span of this ResourceSpans shares it.
       const resource: Attributes = {};
       const mine: DecodedSpan[] = [];
       while (reader.pos < rsEnd) {
         const t = reader.uint32();
         const field = t >>> 3;
         if (field === 1 && (t & 7) === 2) {
-          const r = OtlpProto.Resource.decode(reader, reader.uint32()) as unknown as {
-            attributes: PbKeyValue[];
-          };
-          Object.assign(resource, otlpAttributes(pbKeyValues(r.attributes)));
+          readResource(reader, fieldEnd(reader, rsEnd, 'Resource'), resource);
         } else if (field === 2 && (t & 7) === 2) {
           const ssEnd = reader.uint32() + reader.pos;
           if (ssEnd > rsEnd) throw new Error('ScopeSpans length beyond its ResourceSpans');
@@ -174,8 +307,7 @@ async function decodeProtobuf(body: Buffer, sliceMillis: number): Promise<Decode
               continue;
             }
             i += 1;
-            const decoded = OtlpProto.Span.decode(reader, reader.uint32()) as unknown as PbSpan;
-            const checked = checkSpan(pbSpan(decoded));
+            const checked = readSpan(reader, fieldEnd(reader, ssEnd, 'Span'), resource);
             if (typeof checked === 'string') {
               rejected += 1;
               if (errors.length < MAX_ERRORS_KEPT)
@@ -188,7 +320,6 @@ async function decodeProtobuf(body: Buffer, sliceMillis: number): Promise<Decode
           }
         } else reader.skipType(t & 7);
       }
-      // The resource may come after the spans on the wire; every span of this ResourceSpans shares it.
       for (const d of mine) spans.push(d);
     }
   } catch (err) {
@@ -221,12 +352,11 @@ function collectSpans(request: unknown): DecodeResult {
     let resource: Attributes = {};
     const resAttrs = isObj(rs.resource) ? rs.resource.attributes : undefined;
     if (resAttrs !== undefined) {
-      const kvs = checkKeyValues(resAttrs, 0);
-      if (kvs === undefined) {
+      if (!checkKeyValues(resAttrs, 0)) {
         reject(countSpans(scopeSpans), `resourceSpans[${ri}].resource.attributes are malformed`);
         continue;
       }
-      resource = otlpAttributes(kvs);
+      resource = otlpAttributes(resAttrs as OtlpKeyValue[]);
     }
     for (const [si, ss] of scopeSpans.entries()) {
       if (!isObj(ss))
@@ -237,7 +367,7 @@ function collectSpans(request: unknown): DecodeResult {
       }
       for (const [i, s] of list.entries()) {
         const where = `resourceSpans[${ri}].scopeSpans[${si}].spans[${i}]`;
-        const checked = checkSpan(s);
+        const checked = checkSpan(s, resource);
         if (typeof checked === 'string') reject(1, `${where}: ${checked}`);
         else spans.push({ span: checked, resource });
       }
@@ -268,14 +398,21 @@ function checkTime(v: unknown): string | number | undefined | false {
   return false;
 }
 
-/** A well-formed span, or why not. */
-function checkSpan(s: unknown): OtlpJsonSpan | string {
+/** Epoch ms of a checked OTLP/JSON time, as contracts' `fromOtlpJsonSpan` computes it. */
+const nanosToMillis = (n: string | number | undefined): number => {
+  if (n === undefined) return 0;
+  const v = typeof n === 'number' ? n : Number(n);
+  return Number.isFinite(v) ? v / 1e6 : 0;
+};
+
+/** A well-formed span in the mapper's shape (no OTLP/JSON copy in between), or why not. */
+function checkSpan(s: unknown, resource: Attributes): SpanLike | string {
   if (!isObj(s)) return 'span must be an object';
   const traceId = idToHex(s.traceId);
-  if (!traceId || !HEX_TRACE_ID.test(traceId) || /^0+$/.test(traceId))
+  if (!traceId || !HEX_TRACE_ID.test(traceId) || ZERO_ID.test(traceId))
     return 'traceId must be 16 non-zero bytes (32 hex digits)';
   const spanId = idToHex(s.spanId);
-  if (!spanId || !HEX_SPAN_ID.test(spanId) || /^0+$/.test(spanId))
+  if (!spanId || !HEX_SPAN_ID.test(spanId) || ZERO_ID.test(spanId))
     return 'spanId must be 8 non-zero bytes (16 hex digits)';
   let parentSpanId: string | undefined;
   if (s.parentSpanId !== undefined && s.parentSpanId !== '') {
@@ -289,37 +426,34 @@ function checkSpan(s: unknown): OtlpJsonSpan | string {
   const end = checkTime(s.endTimeUnixNano);
   if (start === false || end === false)
     return 'startTimeUnixNano/endTimeUnixNano must be unsigned 64-bit integers (nanoseconds since the epoch)';
-  let attributes: OtlpKeyValue[] = [];
+  let attributes: Attributes = {};
   if (s.attributes !== undefined) {
-    const kvs = checkKeyValues(s.attributes, 0);
-    if (kvs === undefined) return 'attributes must be a list of {key, value} with OTLP AnyValue values';
-    attributes = kvs;
+    if (!checkKeyValues(s.attributes, 0))
+      return 'attributes must be a list of {key, value} with OTLP AnyValue values';
+    attributes = otlpAttributes(s.attributes as OtlpKeyValue[]);
   }
-  const span: OtlpJsonSpan = {
+  const span: SpanLike = {
     traceId: traceId.toLowerCase(),
     spanId: spanId.toLowerCase(),
-    name: s.name ?? '',
+    name: (s.name as string | undefined) ?? '',
+    startTimeMillis: nanosToMillis(start),
+    endTimeMillis: nanosToMillis(end),
     attributes,
+    resource,
   };
   if (parentSpanId) span.parentSpanId = parentSpanId.toLowerCase();
-  if (start !== undefined) span.startTimeUnixNano = start;
-  if (end !== undefined) span.endTimeUnixNano = end;
   return span;
 }
 
-function checkKeyValues(v: unknown, depth: number): OtlpKeyValue[] | undefined {
-  if (!Array.isArray(v)) return undefined;
-  const out: OtlpKeyValue[] = [];
+/** True when `v` is a list of OTLP/JSON `KeyValue`s contracts' `otlpAttributes` can read safely (no copy). */
+function checkKeyValues(v: unknown, depth: number): boolean {
+  if (!Array.isArray(v)) return false;
   for (const kv of v) {
-    if (!isObj(kv) || typeof kv.key !== 'string') return undefined;
-    if (kv.value === undefined || kv.value === null) {
-      out.push({ key: kv.key });
-      continue;
-    }
-    if (!checkAnyValue(kv.value, depth + 1)) return undefined;
-    out.push({ key: kv.key, value: kv.value as OtlpKeyValue['value'] });
+    if (!isObj(kv) || typeof kv.key !== 'string') return false;
+    if (kv.value === undefined || kv.value === null) continue;
+    if (!checkAnyValue(kv.value, depth + 1)) return false;
   }
-  return out;
+  return true;
 }
 
 /** True when `v` is an OTLP AnyValue the contracts mapper can read safely (bounded depth, right types). */
@@ -356,7 +490,7 @@ function checkAnyValue(v: unknown, depth: number): boolean {
       }
       case 'kvlistValue': {
         if (!isObj(x)) return false;
-        if (x.values !== undefined && checkKeyValues(x.values, depth + 1) === undefined) return false;
+        if (x.values !== undefined && !checkKeyValues(x.values, depth + 1)) return false;
         break;
       }
       default:

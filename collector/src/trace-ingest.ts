@@ -4,7 +4,6 @@ import {
   type AgentEvent,
   type ClockSkewBounds,
   type EventBus,
-  fromOtlpJsonSpan,
   type PublishResult,
   sessionKey,
   spanToAgentEvents,
@@ -100,7 +99,8 @@ export class TraceIngest {
     let nonAgentSpans = 0;
     const sliceMillis = this.options.sliceMillis ?? 0.25;
     let sliceStart = performance.now();
-    for (const { span, resource } of spans) {
+    const mapOptions = { defaultTenantId: this.options.defaultTenantId };
+    for (const { span } of spans) {
       // Mapping validates every event: yield now and then so verdicts are answered in between.
       if (performance.now() - sliceStart >= sliceMillis) {
         await yieldToEventLoop();
@@ -108,9 +108,8 @@ export class TraceIngest {
       }
       let res: ReturnType<typeof spanToAgentEvents>;
       try {
-        res = spanToAgentEvents(fromOtlpJsonSpan(span, resource), {
-          defaultTenantId: this.options.defaultTenantId,
-        });
+        // Decoded straight into the mapper's span shape: no OTLP/JSON form in between.
+        res = spanToAgentEvents(span, mapOptions);
       } catch (err) {
         res = { ok: false, reason: 'invalid', message: (err as Error).message };
       }
