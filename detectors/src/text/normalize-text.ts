@@ -70,9 +70,12 @@ const ASCII_WORD_RE = /[a-z0-9][a-z0-9@._'-]*/g;
  * Calls `visit` for each content word of `text` (lower case, no stop words) without building arrays:
  * the session fingerprints large results on ingest, so this path avoids garbage.
  */
-export function forEachContentWord(text: string, visit: (word: string) => void): number {
+export function forEachContentWord(text: string, visit: (word: string) => void, lowered?: string): number {
   const unicode = NON_ASCII.test(text);
-  const s = (unicode ? text.normalize('NFKC').replace(INVISIBLE, '') : text).toLowerCase();
+  // `lowered` (`text.toLowerCase()`), when the caller has it, saves a copy for ASCII text.
+  const s = unicode
+    ? text.normalize('NFKC').replace(INVISIBLE, '').toLowerCase()
+    : (lowered ?? text.toLowerCase());
   const re = unicode ? WORD_RE : ASCII_WORD_RE;
   let n = 0;
   re.lastIndex = 0;

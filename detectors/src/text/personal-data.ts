@@ -132,6 +132,14 @@ const SSN = /^(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}$/;
 
 /** Cheap literal gate: texts without digits carry none of these kinds. */
 const HAS_DIGIT = /\d/;
+/**
+ * Literal gates for the context-only kinds: every `CONTEXT` phrase of the kind contains one of these, and the
+ * context window is a slice of the text (field names split into words, never joined), so a text without
+ * any of them cannot label a date or an address and skips those scans.
+ */
+const BIRTH_GATE = /birth|dob|d\.o\.b|born/i;
+const ADDRESS_GATE =
+  /home|personal|private|postal|mailing|billing|shipping|delivery|street|address|liv|resid/i;
 
 /**
  * Finds personal data in `text` (at most `limit` matches, first `maxChars` characters).
@@ -162,12 +170,14 @@ export function findPersonalData(text: string, limit = 64, maxChars = 100_000): 
     else if (hasContext(s, m.index, 'bank-account')) push('bank-account', m[0], m.index, 'context');
   }
 
-  DATE.lastIndex = 0;
-  for (const m of s.matchAll(DATE)) {
-    if (hasContext(s, m.index, 'date-of-birth')) push('date-of-birth', m[0], m.index, 'context');
+  if (BIRTH_GATE.test(s)) {
+    DATE.lastIndex = 0;
+    for (const m of s.matchAll(DATE)) {
+      if (hasContext(s, m.index, 'date-of-birth')) push('date-of-birth', m[0], m.index, 'context');
+    }
   }
 
-  if (/[a-z]/i.test(s)) {
+  if (ADDRESS_GATE.test(s)) {
     ADDRESS.lastIndex = 0;
     for (const m of s.matchAll(ADDRESS)) {
       if (hasContext(s, m.index, 'home-address')) push('home-address', m[0], m.index, 'context');

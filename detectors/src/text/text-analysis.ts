@@ -63,6 +63,8 @@ export function analyzeText(input: string, trust: TrustClass): TextAnalysis {
   // Content from outside is read as written: spotlighting wrappers and datamarking undone (same length).
   const text = trust === 'untrusted-input' ? unwrapPipelineMarkup(input) : input;
   const untrusted = trust !== 'trusted';
+  // One lower-cased copy shared by the word fingerprint and the injection scans.
+  const lowered = trust === 'untrusted' || trust === 'untrusted-input' ? text.toLowerCase() : undefined;
   const extracted = extractValues(text);
   const keys = new Set<string>();
   for (const v of extracted) keys.add(v.key);
@@ -87,14 +89,14 @@ export function analyzeText(input: string, trust: TrustClass): TextAnalysis {
   if ((trust === 'untrusted' || trust === 'untrusted-input') && text.length > 0) {
     // Size the filter from the text length (about one word per 6 characters, ~12 bits per word).
     const bloom = new BloomFilter(Math.min(16_384, Math.max(512, text.length * 2)));
-    wordCount = forEachContentWord(text, (w) => bloom.add(w));
+    wordCount = forEachContentWord(text, (w) => bloom.add(w), lowered);
     if (wordCount > 0) words = bloom;
   }
   let injection: InjectionAssessment | undefined;
   let regionValues: Set<string> | undefined;
   let excerpts: string[] | undefined;
   if (trust === 'untrusted-input') {
-    const assessment = scoreInjection(text);
+    const assessment = scoreInjection(text, undefined, lowered);
     if (assessment.level !== 'none') {
       injection = freezeAssessment(assessment);
       regionValues = new Set();

@@ -22,9 +22,21 @@ function isMarker(ch: string): boolean {
 function datamarker(s: string): string | undefined {
   const counts = new Map<string, number>();
   let spaces = 0;
-  for (const ch of s) {
-    if (ch === ' ') spaces++;
-    else if (isMarker(ch)) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  // By character code: ASCII is decided without building a string per character; other characters are
+  // read as whole code points, as `for … of` would.
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c === 32) spaces++;
+      else if (c === 94 || c === 126 || c === 124) counts.set(s[i]!, (counts.get(s[i]!) ?? 0) + 1);
+      continue;
+    }
+    let ch = s[i]!;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) ch = s.slice(i, ++i + 1);
+    }
+    if (isMarker(ch)) counts.set(ch, (counts.get(ch) ?? 0) + 1);
   }
   let best: string | undefined;
   let n = 0;
