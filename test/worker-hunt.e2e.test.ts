@@ -106,7 +106,8 @@ describe('bulwark hunt', () => {
   it('exits 1 with a clear message when the store cannot be reached', async () => {
     const r = await hunt(['--since', '24h', '--store', 'server', '--clickhouse-url', 'http://127.0.0.1:1']);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('cannot open the server event store');
+    expect(r.err).toContain('cannot reach the ClickHouse server at http://127.0.0.1:1');
+    expect(r.err).toContain('--clickhouse-url');
   }, 30_000);
 
   it('parses --since as ISO time or a duration', () => {

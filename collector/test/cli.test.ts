@@ -26,9 +26,9 @@ describe('bulwark CLI dispatcher', () => {
   it('--help lists every command and exits 0', async () => {
     const io = capture();
     expect(await main(['--help'])).toBe(0);
-    for (const c of ['serve', 'eval agentdojo', 'eval tools', 'scan', 'hunt', 'report'])
+    for (const c of ['serve', 'eval agentdojo', 'eval tools', 'scan', 'hunt', 'report', 'proxy'])
       expect(io.out()).toContain(c);
-    expect(COMMANDS).toHaveLength(6);
+    expect(COMMANDS).toHaveLength(7);
   });
 
   it('exits 2 with usage for no command or an unknown one', async () => {
