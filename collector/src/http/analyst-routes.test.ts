@@ -54,6 +54,18 @@ function seed(tenantId: string, sessionId: string, agentName: string, excerpt: s
       toolName: 'send_email',
       arguments: { to: excerpt },
     },
+    {
+      kind: 'tool_call',
+      eventId: `e2-${sessionId}`,
+      tenantId,
+      sessionId,
+      agentName,
+      timestampMillis: t + 1,
+      toolCallId: 'c2',
+      toolName: 'get_balance',
+      arguments: {},
+      enforced: { decision: 'block', source: 'fallback_timeout' },
+    },
   ]);
   store.insertVerdicts([
     {
@@ -166,6 +178,8 @@ describe('AnalystRoutes', () => {
     expect(res.body).toMatch(/tool call<\/td><td class="mono">send_email/);
     expect(res.body).toMatch(/verdict <span class="badge"[^>]*>block<\/span>/);
     expect(res.body).toContain('id="evidence"');
+    expect(res.body).toContain('tool call · enforced block (fallback timeout)');
+    expect(res.body).toContain('1 call(s) refused without a verdict');
     expect(res.body).toContain('&lt;img src=x onerror=alert(1)&gt;@evil.example');
     const api = JSON.parse((await get('/api/sessions/s-acme?tenant=acme')).body);
     expect(api.verdicts[0].verdict.decision).toBe('block');

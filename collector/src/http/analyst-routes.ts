@@ -232,7 +232,14 @@ function eventSummary(e: AgentEvent): { what: string; tool: string; text: string
     case 'tool_definitions':
       return { what: 'tool definitions', tool: `${e.tools.length} tool(s)`, text: '' };
     case 'tool_call':
-      return { what: 'tool call', tool: e.toolName, text: JSON.stringify(e.arguments) };
+      return {
+        // What the client enforced (a fallback when no verdict arrived) is the record of what ran.
+        what: e.enforced
+          ? `tool call · enforced ${e.enforced.decision.replace('_', ' ')}${e.enforced.source === 'verdict' ? '' : ` (${e.enforced.source.replace(/_/g, ' ')})`}`
+          : 'tool call',
+        tool: e.toolName,
+        text: JSON.stringify(e.arguments),
+      };
     case 'tool_result':
       return { what: e.isError ? 'tool result (error)' : 'tool result', tool: e.toolName, text: e.content };
     case 'resource_read':
@@ -302,10 +309,17 @@ function renderSession(s: SessionView, f: Filters): string {
     .join('');
   const agent = s.agentName || s.agentId || '-';
   const blocked = s.verdicts.filter((v) => v.verdict.decision === 'block').length;
+  const refusedWithoutVerdict = s.events.filter(
+    (e) =>
+      e.kind === 'tool_call' &&
+      e.enforced &&
+      e.enforced.source !== 'verdict' &&
+      e.enforced.decision !== 'allow',
+  ).length;
   return `<main class="wrap" id="session-view">
 <p><a class="pivot" href="/?${h(filterQuery(f))}">← back to the overview</a></p>
 <div class="card"><h3>Session <span class="mono" id="session-id">${h(s.sessionId)}</span></h3>
-<div class="desc">tenant <b>${h(s.tenantId)}</b> · agent <b>${h(agent)}</b> · ${s.events.length + s.olderEvents} events · ${s.verdicts.length} verdicts (${blocked} blocked) · ${s.findings.length} findings</div></div>
+<div class="desc">tenant <b>${h(s.tenantId)}</b> · agent <b>${h(agent)}</b> · ${s.events.length + s.olderEvents} events · ${s.verdicts.length} verdicts (${blocked} blocked) · ${s.findings.length} findings${refusedWithoutVerdict > 0 ? ` · <b>${refusedWithoutVerdict} call(s) refused without a verdict</b>` : ''}</div></div>
 <h2>Timeline</h2>
 <div class="card">${timeline.length ? `<table class="timeline" id="timeline"><thead><tr><th>Time (UTC)</th><th>What</th><th>Tool</th><th>Detail</th></tr></thead><tbody>${timeline.map((r) => `<tr><td class="nw">${h(utc(r.t))}</td>${r.cells}</tr>`).join('')}</tbody></table>` : '<div class="none">Nothing stored for this session.</div>'}${s.olderEvents > 0 ? `<div class="none">${s.olderEvents} older event(s) not shown.</div>` : ''}</div>
 <h2>Evidence</h2>
