@@ -59,11 +59,13 @@ export { postJson } from './post-json.js';
 export type {
   BlockedToolRow,
   DecisionsPerMinuteRow,
+  EnforcedCountRow,
   MigrationRow,
   QueryName,
   SessionSummary,
   StoreQuery,
   TableStatsRow,
+  ToolCallRecord,
 } from './queries.js';
 export { checkParams, inlineParams, QUERIES, sqlString } from './queries.js';
 export type { HuntHit, HuntReport, HuntResult, HuntSessionReport, RetroHuntOptions } from './retro-hunt.js';
@@ -78,7 +80,7 @@ export { verdictId } from './store-rows.js';
 export type { CounterSample, StreamCounter } from './stream-metrics.js';
 export { STREAM_COUNTERS, StreamMetrics } from './stream-metrics.js';
 export type { BusFinding, BusVerdict, StreamWorkerOptions } from './stream-worker.js';
-export { StreamWorker } from './stream-worker.js';
+export { FAIL_CLOSED_ALERT_ID, StreamWorker } from './stream-worker.js';
 export type { WebhookAlertSinkOptions } from './webhook-alert-sink.js';
 export {
   signWebhook,

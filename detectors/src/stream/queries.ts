@@ -79,6 +79,33 @@ export interface BlockedToolRow {
   sessions: number;
 }
 
+/** Tool calls whose client enforced a decision of one source (verdict or a fallback), per tenant. */
+export interface EnforcedCountRow {
+  tenantId: string;
+  /** `verdict`, `fallback_timeout`, `fallback_error` or `fallback_unavailable`. */
+  source: string;
+  /** What the client did: `block` on a fallback is a call refused without a verdict (failing closed). */
+  decision: string;
+  calls: number;
+  /** Of those, calls whose enforced decision differs from the inline verdict (or had none). */
+  differing: number;
+}
+
+/** One stored tool call with what was decided inline and what the client enforced (schema v4). */
+export interface ToolCallRecord {
+  tenantId: string;
+  sessionId: string;
+  toolCallId: string;
+  toolName: string;
+  timestampMillis: number;
+  /** '' when the client reported none (telemetry only, or written before v4). */
+  enforcedDecision: string;
+  enforcedSource: string;
+  enforcedReason: string;
+  inlineDecision: string;
+  differs: boolean;
+}
+
 export interface TableStatsRow {
   table: string;
   /** Rows a query sees (after dedupe). */
@@ -168,6 +195,52 @@ SELECT ${verdictColumns} FROM ${TABLES.verdicts} FINAL
 WHERE tenant_id = {tenantId:String} AND session_id = {sessionId:String}
 ORDER BY timestamp_ms, verdict_id`,
     decodeVerdict,
+  ),
+
+  /** One session's tool calls with their inline and enforced decisions, in order. */
+  sessionToolCalls: defineQuery<Session, ToolCallRecord>(
+    'sessionToolCalls',
+    `
+SELECT tenant_id, session_id, tool_call_id, tool_name, timestamp_ms, enforced_decision, enforced_source,
+  enforced_reason, inline_decision, enforced_differs
+FROM ${TABLES.toolCalls} FINAL
+WHERE tenant_id = {tenantId:String} AND session_id = {sessionId:String}
+ORDER BY timestamp_ms, tool_call_id`,
+    (r) => ({
+      tenantId: str(r.tenant_id),
+      sessionId: str(r.session_id),
+      toolCallId: str(r.tool_call_id),
+      toolName: str(r.tool_name),
+      timestampMillis: num(r.timestamp_ms),
+      enforcedDecision: str(r.enforced_decision),
+      enforcedSource: str(r.enforced_source),
+      enforcedReason: str(r.enforced_reason),
+      inlineDecision: str(r.inline_decision),
+      differs: num(r.enforced_differs) === 1,
+    }),
+  ),
+
+  /**
+   * Tool calls by what their client enforced, per tenant, source and decision, in a time range: fallbacks with
+   * `block` are the calls refused without a verdict (agents failing closed). Each call once.
+   */
+  enforcedDecisions: defineQuery<Tenant & { sinceMillis: number; untilMillis: number }, EnforcedCountRow>(
+    'enforcedDecisions',
+    `
+SELECT tenant_id, enforced_source, enforced_decision, uniqExact(session_id, tool_call_id) AS calls,
+  uniqExactIf(session_id, tool_call_id, enforced_differs = 1) AS differing
+FROM ${TABLES.toolCalls} FINAL
+WHERE ${anyTenant} AND enforced_source != ''
+  AND timestamp_ms >= {sinceMillis:UInt64} AND timestamp_ms < {untilMillis:UInt64}
+GROUP BY tenant_id, enforced_source, enforced_decision
+ORDER BY tenant_id, enforced_source, enforced_decision`,
+    (r) => ({
+      tenantId: str(r.tenant_id),
+      source: str(r.enforced_source),
+      decision: str(r.enforced_decision),
+      calls: num(r.calls),
+      differing: num(r.differing),
+    }),
   ),
 
   /** One session's findings, in order. */

@@ -50,6 +50,11 @@ export interface HuntReport {
   missedInline: number;
   /** Only sessions with hits. */
   sessions: HuntSessionReport[];
+  /**
+   * Tool calls since `sinceMillis` that their client refused without a verdict (a fallback `block`: timeout,
+   * unreachable or failing verdict service), by fallback source. They never ran, whatever verdict came later.
+   */
+  refusedWithoutVerdict: { total: number; bySource: Record<string, number> };
 }
 
 export type HuntResult =
@@ -85,7 +90,20 @@ export async function runRetroHunt(options: RetroHuntOptions): Promise<HuntResul
     hits: 0,
     missedInline: 0,
     sessions: [],
+    refusedWithoutVerdict: { total: 0, bySource: {} },
   };
+  const enforced = await store.query(QUERIES.enforcedDecisions, {
+    tenantId: options.tenantId ?? '',
+    sinceMillis: Math.max(0, Math.floor(options.sinceMillis)),
+    untilMillis: Number.MAX_SAFE_INTEGER,
+  });
+  if (!enforced.ok) return { ok: false, reason: enforced.reason, message: enforced.message };
+  for (const r of enforced.rows) {
+    if (r.source === 'verdict' || r.decision !== 'block') continue;
+    report.refusedWithoutVerdict.total += r.calls;
+    report.refusedWithoutVerdict.bySource[r.source] =
+      (report.refusedWithoutVerdict.bySource[r.source] ?? 0) + r.calls;
+  }
   for (const [i, s] of sessions.entries()) {
     const key = { tenantId: s.tenantId, sessionId: s.sessionId };
     const events = await store.query(QUERIES.sessionEvents, key);

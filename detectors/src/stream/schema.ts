@@ -400,6 +400,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ]),
     ],
   },
+  {
+    version: 4,
+    name: 'enforced decision on tool_calls: what the client did (fallbacks included), the inline decision, whether they differ',
+    statements: () => [],
+    // Rows written before v4 read '' (not reported) and 0.
+    addColumns: [
+      { table: TABLES.toolCalls, column: 'enforced_decision', definition: "String DEFAULT ''" },
+      // verdict | fallback_timeout | fallback_error | fallback_unavailable
+      { table: TABLES.toolCalls, column: 'enforced_source', definition: "String DEFAULT ''" },
+      { table: TABLES.toolCalls, column: 'enforced_reason', definition: "String DEFAULT ''" },
+      // The collector's inline decision on the call, else the decision of the verdict the client acted on.
+      { table: TABLES.toolCalls, column: 'inline_decision', definition: "String DEFAULT ''" },
+      // 1 when the enforced decision did not come from the inline verdict or differs from it.
+      { table: TABLES.toolCalls, column: 'enforced_differs', definition: 'UInt8 DEFAULT 0' },
+    ],
+  },
 ];
 
 /** The bookkeeping table of applied migrations. */

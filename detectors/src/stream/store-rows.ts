@@ -13,6 +13,7 @@ import {
   type Severity,
   SeveritySchema,
   stableHash,
+  type ToolCallEvent,
   type Verdict,
 } from '@bulwark/contracts';
 import { z } from 'zod';
@@ -127,6 +128,21 @@ export function toolCallRow(e: AgentEvent, storedAtMillis: number): Row | undefi
     arguments_hash: stableHash(e.arguments),
     ...timeColumns(e.timestampMillis, e.receivedAtMillis, storedAtMillis),
     ...claimedColumns(e, storedAtMillis),
+    ...enforcedColumns(e),
+  };
+}
+
+/** Enforced-decision columns of a `tool_calls` row (schema v4); empty when the client reported none. */
+function enforcedColumns(e: ToolCallEvent): Row {
+  const x = e.enforced;
+  if (!x) return {};
+  const inline = x.inlineDecision ?? x.verdictDecision ?? '';
+  return {
+    enforced_decision: x.decision,
+    enforced_source: x.source,
+    enforced_reason: (x.reason ?? '').slice(0, 2_000),
+    inline_decision: inline,
+    enforced_differs: x.source !== 'verdict' || inline !== x.decision ? 1 : 0,
   };
 }
 

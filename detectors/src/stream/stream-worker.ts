@@ -6,6 +6,7 @@ import {
   type BusRecord,
   type BusSubscription,
   type BusTopic,
+  type Decision,
   type EventBus,
   type Finding,
   FindingSchema,
@@ -25,9 +26,18 @@ import type { StreamMetrics } from './stream-metrics.js';
 
 /**
  * A verdict as it travels on the `verdicts` topic. The collector publishes plain `Verdict`s (inline
- * decisions); the worker adds `origin: 'stream'` to its own so it does not store them twice.
+ * decisions); the worker adds `origin: 'stream'` to its own so it does not store them twice. A `stream`
+ * verdict with `recorded: false` was decided after the fact by its publisher (the collector re-checking a
+ * call on late evidence, or judging a call nobody asked about) and not stored yet: the worker stores it.
  */
-export type BusVerdict = Verdict & { origin?: VerdictOrigin; agentId?: string };
+export type BusVerdict = Verdict & {
+  origin?: VerdictOrigin;
+  agentId?: string;
+  /** False when the publisher did not store it (only meaningful with `origin: 'stream'`). */
+  recorded?: boolean;
+  /** On a re-check: the inline decision the call got, which this verdict is stricter than. */
+  inlineDecision?: Decision;
+};
 /** A finding on the `findings` topic; `origin: 'stream'` marks the worker's own. */
 export type BusFinding = Finding & { origin?: 'inline' | 'stream' };
 
@@ -71,6 +81,12 @@ export interface StreamWorkerOptions {
   commitLingerMillis?: number;
   /** How long one batch waits for a pushing-back store or bus before failing (the bus redelivers). Default 30 s. */
   maxPushbackMillis?: number;
+  /**
+   * Raise an alert per tenant when agents fail closed: at least `minCalls` tool calls refused without a
+   * verdict (a fallback `block`, from the `enforced` field of tool_call events) in one `windowMillis` window of
+   * event time. One alert per tenant and window. Default 1 call in 5 minutes; `false` turns it off.
+   */
+  failClosedAlert?: { minCalls?: number; windowMillis?: number } | false;
   now?: () => number;
   sleep?: (millis: number) => Promise<void>;
   logger?: Logger;
@@ -78,6 +94,25 @@ export interface StreamWorkerOptions {
 }
 
 const DEFAULT_GROUP = 'bulwark-worker';
+
+/** Detector id on the alert raised when agents fail closed. */
+export const FAIL_CLOSED_ALERT_ID = 'bulwark.fail-closed';
+
+/** Fail-closed calls of one tenant in one window. */
+interface FailClosedWindow {
+  tenantId: string;
+  bucket: number;
+  calls: Set<string>;
+  sources: Map<string, number>;
+  sessions: Set<string>;
+  firstMillis: number;
+  lastMillis: number;
+  lastSessionId: string;
+  raised: boolean;
+}
+
+/** Windows remembered (the oldest forgotten first). */
+const MAX_FAIL_CLOSED_WINDOWS = 1_000;
 
 /**
  * The stream worker: consumes `events` with a consumer group (Kafka or the in-process bus, same code), runs
@@ -111,6 +146,8 @@ export class StreamWorker {
   private readonly sleep: (millis: number) => Promise<void>;
   private readonly log: Logger;
   private readonly metrics: StreamMetrics | undefined;
+  private readonly failClosed: { minCalls: number; windowMillis: number } | undefined;
+  private readonly failClosedWindows = new Map<string, FailClosedWindow>();
   private subscriptions: BusSubscription[] = [];
   private started = false;
   private stopping = false;
@@ -143,6 +180,13 @@ export class StreamWorker {
     this.maxPushbackMillis = options.maxPushbackMillis ?? 30_000;
     this.flushBus = options.flushBusBeforeCommit ?? true;
     this.commitLingerMillis = Math.max(0, options.commitLingerMillis ?? 200);
+    this.failClosed =
+      options.failClosedAlert === false
+        ? undefined
+        : {
+            minCalls: Math.max(1, Math.floor(options.failClosedAlert?.minCalls ?? 1)),
+            windowMillis: Math.max(1_000, options.failClosedAlert?.windowMillis ?? 300_000),
+          };
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -248,6 +292,7 @@ export class StreamWorker {
       })),
     );
     await this.raiseIncidents(findings);
+    await this.raiseFailClosed(events);
     // Published records must be with the broker before this batch's offsets are committed.
     if (this.flushBus) await this.bus.forceFlush();
     // Bound memory: sessions idle (in event time) beyond the engine's limit are dropped, rebuilt on return.
@@ -323,6 +368,90 @@ export class StreamWorker {
     });
   }
 
+  /**
+   * Counts the calls refused without a verdict (fallback `block`s) per tenant and window of event time, and
+   * raises one alert per tenant and window once there are `minCalls`: an outage or a slow verdict service
+   * is otherwise invisible, since those calls never ran. Deterministic: the alert id is the tenant's window.
+   */
+  private async raiseFailClosed(events: readonly AgentEvent[]): Promise<void> {
+    const cfg = this.failClosed;
+    if (!cfg) return;
+    const touched = new Set<FailClosedWindow>();
+    for (const e of events) {
+      if (e.kind !== 'tool_call' || !e.enforced) continue;
+      if (e.enforced.decision !== 'block' || e.enforced.source === 'verdict') continue;
+      const bucket = Math.floor(e.timestampMillis / cfg.windowMillis);
+      const key = `${e.tenantId}\u0000${bucket}`;
+      let w = this.failClosedWindows.get(key);
+      if (!w) {
+        w = {
+          tenantId: e.tenantId,
+          bucket,
+          calls: new Set(),
+          sources: new Map(),
+          sessions: new Set(),
+          firstMillis: e.timestampMillis,
+          lastMillis: e.timestampMillis,
+          lastSessionId: e.sessionId,
+          raised: false,
+        };
+        this.failClosedWindows.set(key, w);
+        if (this.failClosedWindows.size > MAX_FAIL_CLOSED_WINDOWS) {
+          const oldest = this.failClosedWindows.keys().next().value;
+          if (oldest !== undefined) this.failClosedWindows.delete(oldest);
+        }
+      }
+      const call = `${e.sessionId}\u0000${e.toolCallId}`;
+      if (w.calls.has(call)) continue; // the span and the verdict request carry the same call
+      w.calls.add(call);
+      w.sources.set(e.enforced.source, (w.sources.get(e.enforced.source) ?? 0) + 1);
+      w.sessions.add(e.sessionId);
+      w.firstMillis = Math.min(w.firstMillis, e.timestampMillis);
+      if (e.timestampMillis >= w.lastMillis) {
+        w.lastMillis = e.timestampMillis;
+        w.lastSessionId = e.sessionId;
+      }
+      touched.add(w);
+    }
+    const due = [...touched].filter((w) => !w.raised && w.calls.size >= cfg.minCalls);
+    if (due.length === 0) return;
+    const alerts = due.map((w) => this.failClosedAlert(w, cfg.windowMillis));
+    await this.publish(
+      'alerts',
+      alerts.map((a) => ({ key: sessionKey(a.tenantId, a.sessionId), value: a })),
+    );
+    if (this.flushBus) await this.bus.forceFlush();
+    await this.accept('alerts', () => this.store.insertAlerts(alerts));
+    await this.durable();
+    for (const w of due) w.raised = true;
+    this.metrics?.inc('alerts_raised_total', {}, alerts.length);
+  }
+
+  private failClosedAlert(w: FailClosedWindow, windowMillis: number): Alert {
+    const n = w.calls.size;
+    const minutes = Math.round(windowMillis / 60_000);
+    const sources = [...w.sources.entries()].map(([s, c]) => `${s} ${c}`).join(', ');
+    const sessions = [...w.sessions].slice(0, 5).join(', ');
+    return {
+      alertId: stableHash([FAIL_CLOSED_ALERT_ID, w.tenantId, w.bucket]).slice(0, 32),
+      dedupKey: `fail-closed:${stableHash([w.tenantId]).slice(0, 40)}`,
+      action: 'trigger',
+      severity: 'high',
+      title: `Agents failing closed: ${n} call${n === 1 ? '' : 's'} refused without a verdict in ${minutes} min`,
+      summary:
+        `Tool calls refused by the agents' fallback because no verdict arrived (${sources}) in ` +
+        `${w.sessions.size} session${w.sessions.size === 1 ? '' : 's'} (${sessions}${w.sessions.size > 5 ? ', …' : ''}). ` +
+        'The verdict service was slow or unreachable: check the collector (/readyz, /metrics ' +
+        'bulwark_fail_closed_calls_total, bulwark_collector_verdict_duration_seconds) and the SDK timeout.',
+      tenantId: w.tenantId,
+      sessionId: w.lastSessionId,
+      detectorIds: [FAIL_CLOSED_ALERT_ID],
+      findings: [],
+      firstSeenMillis: w.firstMillis,
+      lastSeenMillis: w.lastMillis,
+    };
+  }
+
   // ---------------------------------------------------------------- inline decisions from the collector
 
   async handleVerdicts(records: readonly BusRecord<unknown>[]): Promise<void> {
@@ -330,7 +459,8 @@ export class StreamWorker {
     const dead: DeadLetter[] = [];
     for (const r of records) {
       const raw = r.value as Partial<BusVerdict> | null;
-      if (raw && typeof raw === 'object' && raw.origin === 'stream') continue; // ours: stored before publishing
+      // Ours: stored before publishing. A collector's after-the-fact verdict says it is not stored yet.
+      if (raw && typeof raw === 'object' && raw.origin === 'stream' && raw.recorded !== false) continue;
       const parsed = VerdictSchema.safeParse(raw);
       if (!parsed.success) {
         dead.push(
@@ -343,7 +473,9 @@ export class StreamWorker {
         continue;
       }
       const agentId = typeof raw?.agentId === 'string' ? raw.agentId : undefined;
-      verdicts.push({ verdict: parsed.data, origin: raw?.origin === 'hunt' ? 'hunt' : 'inline', agentId });
+      const origin: VerdictOrigin =
+        raw?.origin === 'hunt' ? 'hunt' : raw?.origin === 'stream' ? 'stream' : 'inline';
+      verdicts.push({ verdict: parsed.data, origin, agentId });
     }
     await this.accept('verdicts', () => this.store.insertVerdicts(verdicts));
     await this.accept('dead letters', () => this.store.insertDeadLetters(dead));
