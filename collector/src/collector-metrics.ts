@@ -128,6 +128,18 @@ export class CollectorMetrics {
     help: 'Open client connections (at scrape time).',
     registers: [this.registry],
   });
+  readonly failClosed = new Counter({
+    name: 'bulwark_fail_closed_calls_total',
+    help: 'Tool calls the agents refused without a verdict (their fallback blocked: source="fallback_timeout"|"fallback_unavailable"|"fallback_error"), as reported in verdict requests and tool call spans; each call once.',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly reevaluations = new Counter({
+    name: 'bulwark_late_evidence_reevaluations_total',
+    help: 'Calls decided inline that evidence arriving after the decision made stricter (stored as origin="stream" verdicts), by the stricter decision.',
+    labelNames: ['decision'] as const,
+    registers: [this.registry],
+  });
   readonly passthroughErrors = new Counter({
     name: 'bulwark_collector_passthrough_errors_total',
     help: 'Requests that could not be forwarded to BULWARK_PASSTHROUGH_URL.',

@@ -3,14 +3,18 @@ import {
   type AgentEvent,
   type BusRecord,
   type BusTopic,
+  type EnforcedDecision,
   type EventBus,
   type Finding,
   type PublishResult,
   sessionKey,
+  type ToolCallEnforcement,
+  type ToolCallEvent,
   type Verdict,
   type VerdictRequest,
 } from '@bulwark/contracts';
-import type { DetectionEngine } from '@bulwark/detectors';
+import type { DetectionEngine, IngestResult } from '@bulwark/detectors';
+import type { BusVerdict } from '@bulwark/detectors/stream';
 import type { Logger } from 'pino';
 import type { CollectorMetrics } from './collector-metrics.js';
 
@@ -46,6 +50,17 @@ interface Pending {
   next: number;
 }
 
+/** Fail-closed calls remembered so one call reported twice (span and verdict request) counts once. */
+const MAX_COUNTED_CALLS = 10_000;
+
+/** The enforcement of a tool call event from the client's enforced record. */
+function enforcementOf(r: EnforcedDecision): ToolCallEnforcement {
+  const e: ToolCallEnforcement = { decision: r.decision, source: r.source };
+  if (r.reason !== undefined) e.reason = r.reason;
+  if (r.verdictDecision !== undefined) e.verdictDecision = r.verdictDecision;
+  return e;
+}
+
 /**
  * Holds the session state (the detectors engine) of the sessions this instance owns and answers verdicts
  * from it. Exported events are applied in the background in small time slices, so a busy ingest never holds
@@ -66,6 +81,7 @@ export class VerdictService {
   private pendingCount = 0;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly countedCalls = new Set<string>();
 
   constructor(
     private readonly engine: DetectionEngine,
@@ -122,7 +138,7 @@ export class VerdictService {
     const key = sessionKey(tenantId, request.sessionId);
     const slicer = new Slicer(this.sliceMillis);
     const findings: Finding[] = [];
-    const late: Verdict[] = [];
+    const late: BusVerdict[] = [];
     const pending = this.pending.get(key);
     if (pending) {
       // Taken out of the background drain: this request applies them, in order, before its own events.
@@ -134,17 +150,31 @@ export class VerdictService {
       }
       this.notifyIfIdle();
     }
+    // What the client enforced on its earlier calls goes on their tool_call events: the stored record.
+    const enforced = new Map<string, EnforcedDecision>();
+    for (const r of request.enforced ?? []) {
+      enforced.set(r.toolCallId, r);
+      this.countFailClosed(tenantId, request.sessionId, r.toolCallId, r);
+    }
     const carried: BusRecord<AgentEvent>[] = [];
     for (const ev of request.events) {
       // Events travel with the request's tenant and session: a caller cannot write into another session.
-      const scoped =
+      let scoped =
         ev.tenantId === tenantId && ev.sessionId === request.sessionId
           ? ev
           : { ...ev, tenantId, sessionId: request.sessionId };
+      if (scoped.kind === 'tool_call') {
+        const record = enforced.get(scoped.toolCallId);
+        const enforcement = scoped.enforced ?? (record ? enforcementOf(record) : undefined);
+        if (enforcement) scoped = this.withInlineDecision({ ...scoped, enforced: enforcement });
+      }
       carried.push({ key, value: scoped });
       try {
-        // A request's own tool_call events were decided inline already: only their findings count.
-        for (const f of this.engine.ingest(scoped).findings) findings.push(f);
+        // A request's own tool_call events were decided inline already: their findings count, and late
+        // evidence may make an earlier call stricter.
+        const res = this.engine.ingest(scoped);
+        for (const f of res.findings) findings.push(f);
+        this.collectReevaluations(res, late);
       } catch (err) {
         this.metrics.dropped.inc({ reason: 'engine_ingest_error' });
         this.logger.error({ err, eventId: ev.eventId, kind: ev.kind }, 'engine failed to ingest an event');
@@ -180,7 +210,7 @@ export class VerdictService {
   private readonly drainSlice = (): void => {
     const deadline = performance.now() + this.sliceMillis;
     const findings: Finding[] = [];
-    const late: Verdict[] = [];
+    const late: BusVerdict[] = [];
     for (const [key, p] of this.pending) {
       while (p.next < p.events.length) {
         this.apply(p.events[p.next]!, findings, late);
@@ -203,19 +233,91 @@ export class VerdictService {
     if (this.pendingCount === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private apply(ev: AgentEvent, findings: Finding[], late: Verdict[]): void {
+  private apply(ev: AgentEvent, findings: Finding[], late: BusVerdict[]): void {
     try {
+      if (ev.kind === 'tool_call' && ev.enforced) this.spanEnforcement(ev);
       const res = this.engine.ingest(ev);
       for (const f of res.findings) findings.push(f);
-      // A tool call seen only after the fact gets a verdict too (no inline check was asked).
-      if (res.verdict) late.push(res.verdict);
+      // A tool call seen only after the fact gets a verdict too (no inline check was asked): decided by the
+      // stream side, and not stored yet.
+      if (res.verdict) {
+        const v: BusVerdict = { ...res.verdict, origin: 'stream', recorded: false };
+        if (ev.agentId) v.agentId = ev.agentId;
+        late.push(v);
+      }
+      this.collectReevaluations(res, late);
     } catch (err) {
       this.metrics.dropped.inc({ reason: 'engine_ingest_error' });
       this.logger.error({ err, eventId: ev.eventId, kind: ev.kind }, 'engine failed to ingest an event');
     }
   }
 
-  private publishResults(findings: Finding[], late: Verdict[]): void {
+  /** Calls decided inline that late evidence made stricter: stored as `stream` verdicts beside the inline one. */
+  private collectReevaluations(res: IngestResult, late: BusVerdict[]): void {
+    for (const r of res.reevaluations ?? []) {
+      const v: BusVerdict = {
+        ...r.verdict,
+        origin: 'stream',
+        recorded: false,
+        inlineDecision: r.inlineDecision,
+      };
+      if (r.agentId) v.agentId = r.agentId;
+      late.push(v);
+      this.metrics.reevaluations.inc({ decision: r.verdict.decision });
+      this.logger.warn(
+        {
+          sessionId: r.verdict.sessionId,
+          toolCallId: r.verdict.toolCallId,
+          toolName: r.verdict.toolName,
+          inline: r.inlineDecision,
+          now: r.verdict.decision,
+          executed: r.executed,
+        },
+        'evidence that arrived after the decision makes a call stricter',
+      );
+    }
+  }
+
+  /** The collector's own inline decision on the call, when the engine remembers it. */
+  private withInlineDecision(ev: ToolCallEvent): ToolCallEvent {
+    if (!ev.enforced || ev.enforced.inlineDecision !== undefined) return ev;
+    const inline = this.engine.inlineDecision(ev.tenantId, ev.sessionId, ev.toolCallId);
+    return inline ? { ...ev, enforced: { ...ev.enforced, inlineDecision: inline } } : ev;
+  }
+
+  /**
+   * A tool call span that says what its client enforced: counted, and when it was a fallback whose inline
+   * verdict this collector remembers (answered too late), the event is published again with that decision, so
+   * the stored call shows both. Same event id: the store keeps one row.
+   */
+  private spanEnforcement(ev: ToolCallEvent): void {
+    const enforced = ev.enforced!;
+    this.countFailClosed(ev.tenantId, ev.sessionId, ev.toolCallId, enforced);
+    if (enforced.source === 'verdict' || enforced.inlineDecision !== undefined) return;
+    const enriched = this.withInlineDecision(ev);
+    if (enriched !== ev)
+      this.publish('events', [{ key: sessionKey(ev.tenantId, ev.sessionId), value: enriched }]);
+  }
+
+  /** `bulwark_fail_closed_calls_total`: a call refused without a verdict, counted once per call. */
+  private countFailClosed(
+    tenantId: string,
+    sessionId: string,
+    toolCallId: string,
+    e: { decision: string; source: string },
+  ): void {
+    if (e.source === 'verdict' || e.decision !== 'block') return;
+    const key = `${sessionKey(tenantId, sessionId)}\u0000${toolCallId}`;
+    if (this.countedCalls.has(key)) return;
+    this.countedCalls.add(key);
+    if (this.countedCalls.size > MAX_COUNTED_CALLS) {
+      const oldest = this.countedCalls.values().next().value;
+      if (oldest !== undefined) this.countedCalls.delete(oldest);
+    }
+    this.metrics.failClosed.inc({ source: e.source });
+  }
+
+  private publishResults(findings: Finding[], late: BusVerdict[]): void {
     if (findings.length > 0) {
       this.publish(
         'findings',

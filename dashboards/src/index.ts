@@ -24,6 +24,7 @@ export type {
   ReportBlock,
   ReportData,
   ReportDataResult,
+  ReportEnforced,
   ReportIncident,
   ReportOptions,
   ReportSession,

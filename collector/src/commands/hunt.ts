@@ -242,5 +242,15 @@ export function formatReport(r: HuntReport): string[] {
   }
   if (r.missedInline > 0)
     lines.push('', '! = the inline decision let this call run; the current detectors would stop it.');
+  const refused = r.refusedWithoutVerdict;
+  if (refused && refused.total > 0) {
+    const by = Object.entries(refused.bySource)
+      .map(([source, n]) => `${source} ${n}`)
+      .join(', ');
+    lines.push(
+      '',
+      `${refused.total} call(s) refused without a verdict (the agent's fallback: ${by}): they never ran, whatever verdict came later.`,
+    );
+  }
   return lines;
 }

@@ -91,6 +91,20 @@ export interface ReportSessionDetail {
 /** Verdicts per session shown on its timeline. */
 export const TIMELINE_LIMIT = 100;
 
+/** What the agents enforced on their tool calls in the range, as they reported it (SDK clients). */
+export interface ReportEnforced {
+  /** Calls refused without a verdict: the agent's fallback blocked them (timeout, unreachable, error). */
+  refusedWithoutVerdict: number;
+  /** Those per fallback source (`fallback_timeout`, `fallback_unavailable`, `fallback_error`). */
+  refusedBySource: Record<string, number>;
+  /** Calls that ran on a fallback `allow` (failing open). */
+  allowedWithoutVerdict: number;
+  /** Calls whose enforced decision differs from the inline verdict (fallbacks, approvals, changed arguments). */
+  differing: number;
+  /** Calls with an enforced decision reported at all. */
+  reported: number;
+}
+
 /** Everything the report shows, already aggregated. */
 export interface ReportData {
   title: string;
@@ -114,6 +128,8 @@ export interface ReportData {
   incidentIndex: Omit<ReportIncident, 'findings'>[];
   /** The sessions of the shown incidents, with their verdict timeline (the incident → session pivot). */
   sessionDetails?: ReportSessionDetail[];
+  /** What the agents enforced (fallbacks included): the calls refused without a verdict. */
+  enforced?: ReportEnforced;
   totals: {
     decisions: number;
     blocked: number;
@@ -122,6 +138,8 @@ export interface ReportData {
     sessionsAtRisk: number;
     openIncidents: number;
     incidents: number;
+    /** Calls the agents refused without a verdict (see `enforced`). */
+    refusedWithoutVerdict?: number;
   };
 }
 
@@ -410,6 +428,23 @@ export async function loadReportData(store: EventStore, options: ReportOptions):
       });
     }
 
+    const enforced: ReportEnforced = {
+      refusedWithoutVerdict: 0,
+      refusedBySource: {},
+      allowedWithoutVerdict: 0,
+      differing: 0,
+      reported: 0,
+    };
+    for (const r of await rows(store, QUERIES.enforcedDecisions, { ...since, untilMillis })) {
+      enforced.reported += r.calls;
+      enforced.differing += r.differing;
+      if (r.source === 'verdict') continue;
+      if (r.decision === 'block') {
+        enforced.refusedWithoutVerdict += r.calls;
+        enforced.refusedBySource[r.source] = (enforced.refusedBySource[r.source] ?? 0) + r.calls;
+      } else enforced.allowedWithoutVerdict += r.calls;
+    }
+
     const decisions = decisionRows.reduce((s, r) => s + r.decisions, 0);
     const blocked = decisionRows.filter((r) => r.decision === 'block').reduce((s, r) => s + r.decisions, 0);
     return {
@@ -430,6 +465,7 @@ export async function loadReportData(store: EventStore, options: ReportOptions):
         incidents,
         incidentIndex,
         sessionDetails,
+        enforced,
         totals: {
           decisions,
           blocked,
@@ -438,6 +474,7 @@ export async function loadReportData(store: EventStore, options: ReportOptions):
           sessionsAtRisk: atRisk.filter((s) => s.maxSeverityRank >= SEVERITY_RANK.high).length,
           openIncidents: incidentList.filter((i) => i.state === 'open').length,
           incidents: incidentList.length,
+          refusedWithoutVerdict: enforced.refusedWithoutVerdict,
         },
       },
     };
