@@ -12,8 +12,6 @@ export { CollectorApprovals } from './collector-approvals.js';
 export type { CollectorPath } from './collector-url.js';
 export { collectorEndpoint, DEFAULT_COLLECTOR_URL } from './collector-url.js';
 export type { CaptureMode } from './content-capture.js';
-export type { BulwarkTracerProviderOptions } from './create-bulwark-tracer-provider.js';
-export { createBulwarkTracerProvider, DEFAULT_TRACES_URL } from './create-bulwark-tracer-provider.js';
 export type { ApprovalRefusal } from './errors.js';
 export { AgentSdkError, ApprovalDeniedError, ToolCallBlockedError } from './errors.js';
 export { VERDICT_UNAVAILABLE_DETECTOR } from './fallback-verdict.js';

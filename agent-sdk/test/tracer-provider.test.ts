@@ -1,11 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  AgentSdkError,
-  AgentSession,
-  createBulwarkTracerProvider,
-  instrumentMcpClient,
-} from '@bulwark/agent-sdk';
+import { AgentSdkError, AgentSession, instrumentMcpClient } from '@bulwark/agent-sdk';
+import { createBulwarkTracerProvider } from '@bulwark/agent-sdk/setup';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { context, DiagLogLevel, diag, propagation, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -3,11 +3,11 @@ import { parseArgs } from 'node:util';
 import {
   AgentSession,
   CollectorApprovals,
-  createBulwarkTracerProvider,
   INSTRUMENTATION_NAME,
   RemoteVerdictProvider,
   SDK_VERSION,
 } from '@bulwark/agent-sdk';
+import { createBulwarkTracerProvider } from '@bulwark/agent-sdk/setup';
 import type { VerdictProvider } from '@bulwark/contracts';
 import {
   EngineVerdictProvider,

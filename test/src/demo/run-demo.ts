@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBulwarkTracerProvider } from '@bulwark/agent-sdk';
+import { createBulwarkTracerProvider } from '@bulwark/agent-sdk/setup';
 import { readServeLock } from '@bulwark/collector';
 import { QUERIES } from '@bulwark/detectors/stream';
 import { type BulwarkStack, startBulwarkStack } from './bulwark-stack.js';
