@@ -19,6 +19,9 @@
  */
 import { invisibleCharacters } from './normalize-text.js';
 
+/** Any UTF-16 code unit outside ASCII. */
+const NON_ASCII = /[\u0080-\uffff]/;
+
 export type InjectionLevel = 'none' | 'weak' | 'strong';
 
 export interface InjectionSignal {
@@ -100,6 +103,95 @@ const FAMILY_PATTERNS: ReadonlyArray<readonly [string, number, RegExp]> = [
     ),
   ],
 ];
+
+/**
+ * The families as a compiled table over the text's letter runs. Every match of a family pattern starts at
+ * one of its anchors: a letter run (lower case) that is the first word of one of its alternatives, a
+ * character (`#`, `[`, `<`), or a line/delimiter position before a line-anchored word (`(?:^|\n)\s*word`,
+ * the task marker's delimiter class). So each pattern is tried, sticky, only at the anchors it can start
+ * at — in order, skipping past each match, which is what `matchAll` over the whole text finds — instead of
+ * at every character. ASCII text only (letter runs of the lower-cased copy line up with the text); other
+ * text takes `matchAll`.
+ */
+const STICKY_PATTERNS = FAMILY_PATTERNS.map(([, , re]) => new RegExp(re.source, 'iy'));
+const FAMILY_INDEX = new Map(FAMILY_PATTERNS.map(([f], i) => [f, i]));
+const bitOf = (family: string) => 1 << (FAMILY_INDEX.get(family) ?? 31);
+/** Word anchors: letter run → families whose alternatives start with it. */
+const WORD_ANCHORS = new Map<string, number>();
+/** Line anchors: letter run → families whose alternatives start at a delimiter or line start before it. */
+const LINE_ANCHORS = new Map<string, number>();
+const anchor = (table: Map<string, number>, family: string, words: string) => {
+  for (const w of words.split(' ')) table.set(w, (table.get(w) ?? 0) | bitOf(family));
+};
+anchor(
+  WORD_ANCHORS,
+  'override',
+  'ignore disregard forget override bypass abandon drop new updated revised real actual true secret hidden additional',
+);
+anchor(WORD_ANCHORS, 'hijack', 'before the your my instead stop abort cease quit after once do');
+anchor(
+  WORD_ANCHORS,
+  'addressee',
+  'to for attention dear hey hi hello calling note you ai language llm as any all every if',
+);
+anchor(
+  WORD_ANCHORS,
+  'authority',
+  'this a an message instruction instructions note request system admin administrator developer root operator sudo god jailbreak dan debug maintenance i the',
+);
+anchor(WORD_ANCHORS, 'concealment', 'do don never must should without keep remain the');
+anchor(WORD_ANCHORS, 'markup', 'important attention urgent warning');
+anchor(LINE_ANCHORS, 'markup', 'system assistant human ai');
+anchor(LINE_ANCHORS, 'task-marker', 'todo to action task new instruction');
+/** Character anchors: families with alternatives that start with the character. */
+const CHAR_ANCHORS: ReadonlyArray<readonly [string, number]> = [
+  ['#', bitOf('authority')],
+  ['[', bitOf('authority')],
+  ['<', bitOf('authority') | bitOf('markup')],
+];
+const isAsciiSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
+
+/** Start positions worth trying per family (ascending, distinct), read from the lower-cased ASCII text. */
+function familyAnchors(s: string, lower: string): number[][] {
+  const out: number[][] = FAMILY_PATTERNS.map(() => []);
+  const add = (mask: number, at: number) => {
+    for (let f = 0; mask !== 0; f++, mask >>>= 1) if (mask & 1) out[f]!.push(at);
+  };
+  const n = lower.length;
+  for (let i = 0; i < n; ) {
+    if (!isLowerLetter(lower.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let e = i + 1;
+    while (e < n && isLowerLetter(lower.charCodeAt(e))) e++;
+    if (e - i <= 13) {
+      const w = lower.slice(i, e);
+      const words = WORD_ANCHORS.get(w);
+      if (words !== undefined) add(words, i);
+      const lines = LINE_ANCHORS.get(w);
+      if (lines !== undefined) {
+        // The delimiter (or the text's start) right before the white space before the word, and every line
+        // break inside that white space.
+        let r = i;
+        while (r > 0 && isAsciiSpace(lower.charCodeAt(r - 1))) r--;
+        add(lines, r > 0 ? r - 1 : 0);
+        for (let j = r; j < i; j++) if (lower.charCodeAt(j) === 10) add(lines, j);
+      }
+    }
+    i = e;
+  }
+  for (const [ch, mask] of CHAR_ANCHORS) {
+    for (let at = s.indexOf(ch); at >= 0; at = s.indexOf(ch, at + 1)) add(mask, at);
+  }
+  for (const list of out) {
+    list.sort((a, b) => a - b);
+    let k = 0;
+    for (let j = 0; j < list.length; j++) if (k === 0 || list[j] !== list[k - 1]) list[k++] = list[j]!;
+    list.length = k;
+  }
+  return out;
+}
 
 const AGENT_DIRECTED = new Set(['override', 'hijack', 'addressee', 'authority', 'concealment']);
 
@@ -208,15 +300,32 @@ export function scoreInjection(text: string, maxChars = 100_000, lowered?: strin
   if (!PREFILTER.test(s) && !inv.zeroWidth && !inv.bidi && !inv.tags) return NONE;
   const signals: InjectionSignal[] = [];
   const families = new Map<string, number>();
-  for (const [family, weight, re] of FAMILY_PATTERNS) {
-    if (!GATES[family]?.test(s)) continue;
-    re.lastIndex = 0;
-    for (const m of s.matchAll(re)) {
-      signals.push({ family, start: m.index, end: m.index + m[0].length });
+  const anchors = NON_ASCII.test(s) ? undefined : familyAnchors(s, lower);
+  FAMILY_PATTERNS.forEach(([family, weight, re], f) => {
+    if (!GATES[family]?.test(s) || signals.length > 64) return;
+    const at = anchors?.[f];
+    if (at === undefined) {
+      re.lastIndex = 0;
+      for (const m of s.matchAll(re)) {
+        signals.push({ family, start: m.index, end: m.index + m[0].length });
+        families.set(family, weight);
+        if (signals.length > 64) break;
+      }
+      return;
+    }
+    const sticky = STICKY_PATTERNS[f]!;
+    let from = 0;
+    for (const p of at) {
+      if (p < from) continue;
+      sticky.lastIndex = p;
+      const m = sticky.exec(s);
+      if (m === null) continue;
+      signals.push({ family, start: p, end: p + m[0].length });
       families.set(family, weight);
+      from = p + m[0].length;
       if (signals.length > 64) break;
     }
-  }
+  });
   if (inv.zeroWidth || inv.bidi || inv.tags) families.set('invisible', 1.5);
   const { count: imperative, targeted } = scanImperatives(s, lower, signals);
   let score = 0;
