@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../src/index.js';
 import { postJson, startTestCollector } from './helpers.js';
@@ -67,6 +69,24 @@ async function waitFor<T>(fn: () => T | undefined, millis = 5_000): Promise<T> {
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Runs the hook script asynchronously (the collector answers from this same process). */
+function runHook(
+  script: string,
+  input: string,
+  env: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', [script, 'claude-code'], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }
 
 describe('POST /v1/hooks/<agent> and guardrail spans over OTLP', () => {
@@ -159,6 +179,23 @@ describe('POST /v1/hooks/<agent> and guardrail spans over OTLP', () => {
       permission: 'deny',
       agent_message: expect.stringContaining('[injection.chain]'),
     });
+  });
+
+  it('config/bulwark-hook.sh pipes the hook input to the collector and prints the answer', async () => {
+    const script = fileURLToPath(new URL('../../config/bulwark-hook.sh', import.meta.url));
+    const child = await runHook(script, JSON.stringify(fixture('claude-code', '2-pre-tool-use-benign')), {
+      BULWARK_URL: c.url,
+      BULWARK_API_KEY: API_KEY,
+    });
+    expect(child.status).toBe(0);
+    expect(JSON.parse(child.stdout)).toMatchObject({ hookSpecificOutput: { permissionDecision: 'allow' } });
+    // Wrong key: the collector refuses, the script fails closed (exit 2 blocks in Claude Code and Cursor).
+    const refused = await runHook(script, '{}', {
+      BULWARK_URL: c.url,
+      BULWARK_API_KEY: 'wrong-key-0123456789abcdef',
+    });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('Bulwark could not decide');
   });
 
   it('a verdict from /v1/verdicts is exported too', async () => {
