@@ -12,6 +12,11 @@ export interface BodyLimits {
   maxDecompressedBytes: number;
   /** Longest pause between two chunks of the body; past it the read answers 408. Default: no bound. */
   bodyIdleTimeoutMillis?: number;
+  /**
+   * Longest the whole body may take; past it the read answers 408 and the connection is closed. Bounds a
+   * client that trickles a byte at a time (each under the idle bound). Default: no bound.
+   */
+  requestTimeoutMillis?: number;
 }
 
 /** The request body, decompressed, or the HTTP status and message that say why not. */
@@ -24,6 +29,8 @@ const DISCARD_MAX_BYTES = 128 * 1024 * 1024;
 const DISCARD_MAX_MILLIS = 15_000;
 /** A client still sending past the discard bounds gets a half-close (it can read our answer), then this long. */
 const LINGER_MILLIS = 2_000;
+/** A stalled body (408) is not waited for: the answer is written, then the socket half-closed after this. */
+const STALLED_CLOSE_MILLIS = 250;
 
 /**
  * Reads a request body within `maxBodyBytes`, then undoes `Content-Encoding: gzip|deflate` within
@@ -51,7 +58,12 @@ export async function readBody(req: IncomingMessage, limits: BodyLimits): Promis
     discardRest(req);
     return tooLarge(limits.maxBodyBytes, `Content-Length ${declared}`);
   }
-  const raw = await collect(req, limits.maxBodyBytes, limits.bodyIdleTimeoutMillis);
+  const raw = await collect(
+    req,
+    limits.maxBodyBytes,
+    limits.bodyIdleTimeoutMillis,
+    limits.requestTimeoutMillis,
+  );
   if (!raw.ok) return raw;
   if (encoding === 'identity' || encoding === '') return raw;
   try {
@@ -79,17 +91,36 @@ function tooLarge(max: number, what: string): BodyResult {
   return { ok: false, status: 413, message: `${what} exceeds maxBodyBytes=${max}: send smaller batches` };
 }
 
-function collect(req: IncomingMessage, max: number, idleMillis: number | undefined): Promise<BodyResult> {
+function collect(
+  req: IncomingMessage,
+  max: number,
+  idleMillis: number | undefined,
+  totalMillis: number | undefined,
+): Promise<BodyResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
     let idle: NodeJS.Timeout | undefined;
+    const total =
+      totalMillis === undefined
+        ? undefined
+        : setTimeout(() => {
+            chunks.length = 0;
+            // The answer goes out first; then the socket is closed (it may never finish its body).
+            discardRest(req, { maxMillis: STALLED_CLOSE_MILLIS });
+            finish({
+              ok: false,
+              status: 408,
+              message: `the body took longer than requestTimeoutMillis=${totalMillis}: send it at once`,
+            });
+          }, totalMillis);
     const armIdle = () => {
       if (idleMillis === undefined) return;
       clearTimeout(idle);
       idle = setTimeout(() => {
         chunks.length = 0;
+        discardRest(req, { maxMillis: STALLED_CLOSE_MILLIS });
         finish({
           ok: false,
           status: 408,
@@ -101,6 +132,7 @@ function collect(req: IncomingMessage, max: number, idleMillis: number | undefin
       if (settled) return;
       settled = true;
       clearTimeout(idle);
+      clearTimeout(total);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
@@ -137,7 +169,7 @@ function collect(req: IncomingMessage, max: number, idleMillis: number | undefin
  * connection stays usable. A client that keeps sending past the bounds gets a lingering close: our side is
  * half-closed (the answer and a FIN reach it), reading goes on briefly, then the socket is destroyed.
  */
-export function discardRest(req: IncomingMessage): void {
+export function discardRest(req: IncomingMessage, options: { maxMillis?: number } = {}): void {
   if (req.complete || req.destroyed) return;
   let dropped = 0;
   let lingering = false;
@@ -148,7 +180,7 @@ export function discardRest(req: IncomingMessage): void {
     req.socket.end();
     setTimeout(() => req.destroy(), LINGER_MILLIS).unref();
   };
-  const timer = setTimeout(linger, DISCARD_MAX_MILLIS);
+  const timer = setTimeout(linger, options.maxMillis ?? DISCARD_MAX_MILLIS);
   timer.unref();
   req.on('data', (chunk: Buffer) => {
     dropped += chunk.length;

@@ -573,15 +573,14 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     if (!principal) return;
     // One lane per tenant: a tenant's backlog of heavy requests waits behind itself, not in front of others.
     const lane = principal.tenantId ?? config.tenantId;
+    // The body is read before the request takes a place in its tenant's queue: a client trickling its body
+    // (slow loris) holds a connection, bounded by maxConnections and the body deadline, never a queue place
+    // that the tenant's real verdicts need.
+    const body = await readJsonBody(req, res);
+    if (!body.ok) return;
     const admitted = verdictQueue.admit(lane);
     if (!admitted.ok) {
-      discardRest(req);
       shed(res, 'verdicts', admitted.reason === 'tenant_busy' ? 429 : 503, admitted);
-      return;
-    }
-    const body = await readJsonBody(req, res);
-    if (!body.ok) {
-      admitted.ticket.release();
       return;
     }
     const forwarded = req.headers[FORWARDED_HEADER] !== undefined;

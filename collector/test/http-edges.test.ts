@@ -19,34 +19,25 @@ describe('load shedding', () => {
   it("answers 429 + Retry-After past a tenant's queue bound, and every request gets an answer", async () => {
     const c = await startTestCollector({ maxQueuedVerdictsPerTenant: 2, maxInFlightVerdicts: 4 });
     try {
-      // Six requests whose bodies are still arriving hold their places; the later ones find the lane full.
-      const sends = Array.from({ length: 6 }, (_, i) => {
-        const body = JSON.stringify(verdict(i));
-        const half = Math.floor(body.length / 2);
-        return new Promise<{ status: number; headers: http.IncomingHttpHeaders; json: unknown }>(
-          (resolve) => {
-            const req = http.request(
-              `${c.url}/v1/verdicts`,
-              {
-                method: 'POST',
-                headers: { 'content-type': 'application/json', 'content-length': body.length },
-              },
-              (res) => {
-                let text = '';
-                res.on('data', (d) => {
-                  text += d;
-                });
-                res.on('end', () =>
-                  resolve({ status: res.statusCode ?? 0, headers: res.headers, json: JSON.parse(text) }),
-                );
-              },
-            );
-            req.on('error', () => {});
-            req.write(body.slice(0, half));
-            setTimeout(() => req.end(body.slice(half)), 300);
-          },
-        );
+      // Twelve heavy requests at once (each decided in slices): the later ones find the tenant's lane full.
+      const heavy = (i: number) => ({
+        ...verdict(i),
+        events: Array.from({ length: 800 }, (_, k) => ({
+          kind: 'prompt',
+          eventId: `h-${i}-${k}`,
+          sessionId: `s-${i % 4}`,
+          timestampMillis: Date.now(),
+          role: 'user',
+          content: `request ${i} line ${k}: summarise the quarterly figures for region ${k % 17}`,
+        })),
       });
+      const sends = Array.from({ length: 12 }, (_, i) =>
+        postJson(`${c.url}/v1/verdicts`, heavy(i)).then((r) => ({
+          status: r.status,
+          headers: r.headers,
+          json: r.json,
+        })),
+      );
       const results = await Promise.all(sends);
       const byStatus = new Map<number, number>();
       for (const r of results) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
@@ -192,6 +183,38 @@ describe('slow clients', () => {
       await c.close();
     }
   }, 20_000);
+});
+
+describe('slow bodies hold no queue place', () => {
+  // Regression (soak): slow-body sockets on /v1/verdicts filled the tenant's queue, so every other verdict of
+  // that tenant got 429 tenant_busy for 90 s.
+  it('verdicts of the same tenant pass while its slow-body sockets trickle, and those are closed', async () => {
+    const c = await startTestCollector({
+      maxQueuedVerdictsPerTenant: 4,
+      headersTimeoutMillis: 1_000,
+      requestTimeoutMillis: 2_000,
+      bodyIdleTimeoutMillis: 1_000,
+    });
+    try {
+      const slow = Array.from({ length: 20 }, () =>
+        closedAfter(
+          c.port,
+          'POST /v1/verdicts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{',
+          ' ',
+          100,
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) statuses.push((await postJson(`${c.url}/v1/verdicts`, verdict(i))).status);
+      expect(statuses).toEqual(Array(10).fill(200));
+      const closed = await Promise.all(slow);
+      // requestTimeoutMillis, the 408's short linger, and slack for a busy machine.
+      for (const millis of closed) expect(millis).toBeLessThan(6_000);
+    } finally {
+      await c.close();
+    }
+  }, 30_000);
 });
 
 describe('early 413', () => {
