@@ -23,6 +23,14 @@ export class BloomFilter {
     }
   }
 
+  /** Adds a word by its precomputed hashes (see {@link bloomHashes}): the same bits as `add(word)`. */
+  addHashes(h1: number, h2: number): void {
+    for (let i = 0; i < 3; i++) {
+      const b = (h1 + Math.imul(i, h2)) & this.mask;
+      this.bits[b >>> 5]! |= 1 << (b & 31);
+    }
+  }
+
   has(s: string): boolean {
     return this.hasHashes(fnv1a(s), fnv1a(s, 0x9747b28c) | 1);
   }

@@ -111,8 +111,16 @@ function classify(c: Collector, tok: string, start: number): void {
     c.push('iban', tok.toLowerCase(), start, end);
     return;
   }
-  if (tok.length >= 6 && IDENT.test(tok) && DIGITS.test(tok) && LETTERS.test(tok))
+  if (tok.length >= 6 && DIGITS.test(tok) && IDENT.test(tok) && LETTERS.test(tok))
     c.push('token', tok.toLowerCase(), start, end);
+}
+
+function lettersOnly(tok: string): boolean {
+  for (let i = 0; i < tok.length; i++) {
+    const c = tok.charCodeAt(i) | 32;
+    if (c < 97 || c > 122) return false;
+  }
+  return true;
 }
 
 /**
@@ -152,7 +160,8 @@ export function extractValues(text: string, limit = 2_000): ExtractedValue[] {
       ibanEnd = start + 4;
       continue;
     }
-    if (tok.length >= 2) classify(c, tok, start);
+    // Words of letters only are never a value (every kind needs a digit, `@`, `.` or `://`): most tokens.
+    if (tok.length >= 2 && !lettersOnly(tok)) classify(c, tok, start);
   }
   flushIban();
   if (s.includes('"') || s.includes("'") || s.includes('`') || s.includes('\u201c') || s.includes('\u2018')) {

@@ -46,11 +46,59 @@ export function fnv1a(s: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-const STOPWORDS = new Set(
+export const STOPWORDS: ReadonlySet<string> = new Set(
   'the a an and or of to in on at for from by with is are was were be been it this that these those you your i me my we our he she they them his her their as not no do does did have has had will would can could should shall may might must please if then than so but into about over after before up out all any some just also only very more most such there here what which who whom when where why how'.split(
     ' ',
   ),
 );
+
+/** Longest stop word: longer words skip the lookup. */
+const STOPWORD_MAX = Math.max(...[...STOPWORDS].map((w) => w.length));
+
+const isAlnum = (c: number) => (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+/** `@ . _ ' -`: inside a word; `. _ ' -` are trimmed from its end. */
+const isInnerWordChar = (c: number) => c === 64 || c === 46 || c === 95 || c === 39 || c === 45;
+
+/**
+ * Adds the content words of `text` to `bloom` and returns how many there were: the same words and bits as
+ * `forEachContentWord(text, (w) => bloom.add(w))`, but ASCII text is read by character code and each word is
+ * hashed in place (no string per word except to rule out a stop word).
+ */
+export function fingerprintContentWords(
+  text: string,
+  bloom: { add(word: string): void; addHashes(h1: number, h2: number): void },
+  lowered?: string,
+): number {
+  if (NON_ASCII.test(text)) return forEachContentWord(text, (w) => bloom.add(w));
+  const s = lowered ?? text.toLowerCase();
+  const n = s.length;
+  let count = 0;
+  for (let i = 0; i < n; ) {
+    if (!isAlnum(s.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let e = i + 1;
+    for (let c = s.charCodeAt(e); e < n && (isAlnum(c) || isInnerWordChar(c)); c = s.charCodeAt(++e));
+    let end = e;
+    for (let c = s.charCodeAt(end - 1); c !== 64 && isInnerWordChar(c); c = s.charCodeAt(--end - 1));
+    const start = i;
+    i = e;
+    const len = end - start;
+    if (len < 2 || (len <= STOPWORD_MAX && STOPWORDS.has(s.slice(start, end)))) continue;
+    // FNV-1a twice (the seeds `BloomFilter` uses), over the word's characters.
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c;
+    for (let k = start; k < end; k++) {
+      const c = s.charCodeAt(k);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x01000193);
+    }
+    bloom.addHashes(h1 >>> 0, (h2 >>> 0) | 1);
+    count++;
+  }
+  return count;
+}
 
 /** Words of a normalized text worth indexing (no stop words, at least 2 characters). */
 export function contentWords(normalized: string): string[] {

@@ -125,8 +125,34 @@ const DATE =
   /\b(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})\b/gi;
 /** Digit runs with single separators (cards, accounts, phones, ids). */
 const DIGIT_RUN = /(?<![\w-])\+?(?:\(\d{1,4}\)\s?)?\d(?:[ .-]?\d){5,22}(?![\w-])/g;
-/** Alphanumeric codes with at least one digit (passports, ids, licences). */
-const CODE = /(?<![\w-])(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|-(?=[A-Z0-9])){4,19}(?![\w-])/gi;
+/**
+ * Alphanumeric codes with at least one digit (passports, ids, licences): what
+ * `/(?<![\w-])(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|-(?=[A-Z0-9])){4,19}(?![\w-])/gi` matches, found in one
+ * pass. Both look-arounds exclude `[\w-]`, so a match is a whole run of `[A-Za-z0-9_-]` (5–20 long) that
+ * starts with a letter or digit, has a digit, no `_`, and no `-` that is not followed by a letter or digit.
+ */
+function forEachCode(s: string, visit: (start: number, end: number) => void): void {
+  const n = s.length;
+  for (let i = 0; i < n; ) {
+    if (!isCodeRunChar(s.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let ok = isAlnum(s.charCodeAt(i));
+    let digit = false;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (!isCodeRunChar(c)) break;
+      if (c >= 48 && c <= 57) digit = true;
+      else if (c === 95 || (c === 45 && !isAlnum(s.charCodeAt(i + 1)))) ok = false;
+    }
+    const len = i - start;
+    if (ok && digit && len >= 5 && len <= 20) visit(start, i);
+  }
+}
+const isAlnum = (c: number) => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122);
+const isCodeRunChar = (c: number) => isAlnum(c) || c === 95 || c === 45;
 const IBAN_RUN = /(?<![\w])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?(?![\w])/g;
 const SSN = /^(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}$/;
 
@@ -222,12 +248,12 @@ export function findPersonalData(text: string, limit = 64, maxChars = 100_000): 
     }
   }
 
-  CODE.lastIndex = 0;
-  for (const m of s.matchAll(CODE)) {
+  forEachCode(s, (start, end) => {
+    const code = s.slice(start, end);
     // Mixed letters and digits: passports and ids written as codes (digit-only runs were handled above).
-    if (!/[a-z]/i.test(m[0])) continue;
-    if (hasContext(s, m.index, 'passport')) push('passport', m[0], m.index, 'context');
-    else if (hasContext(s, m.index, 'government-id')) push('government-id', m[0], m.index, 'context');
-  }
+    if (!/[a-z]/i.test(code)) return;
+    if (hasContext(s, start, 'passport')) push('passport', code, start, 'context');
+    else if (hasContext(s, start, 'government-id')) push('government-id', code, start, 'context');
+  });
   return out;
 }

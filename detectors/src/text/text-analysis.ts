@@ -2,7 +2,7 @@ import { BloomFilter } from './bloom-filter.js';
 import { extractValues } from './extract-values.js';
 import { findSecrets } from './find-secrets.js';
 import { type InjectionAssessment, scoreInjection } from './injection-scorer.js';
-import { forEachContentWord, normalizeText } from './normalize-text.js';
+import { fingerprintContentWords, normalizeText } from './normalize-text.js';
 import { findPersonalData, type PersonalDataKind } from './personal-data.js';
 import { unwrapPipelineMarkup } from './unwrap-pipeline-markup.js';
 import { analyzeIntent, type UserIntent } from './user-intent.js';
@@ -89,7 +89,7 @@ export function analyzeText(input: string, trust: TrustClass): TextAnalysis {
   if ((trust === 'untrusted' || trust === 'untrusted-input') && text.length > 0) {
     // Size the filter from the text length (about one word per 6 characters, ~12 bits per word).
     const bloom = new BloomFilter(Math.min(16_384, Math.max(512, text.length * 2)));
-    wordCount = forEachContentWord(text, (w) => bloom.add(w), lowered);
+    wordCount = fingerprintContentWords(text, bloom, lowered);
     if (wordCount > 0) words = bloom;
   }
   let injection: InjectionAssessment | undefined;
