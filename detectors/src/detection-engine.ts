@@ -275,8 +275,15 @@ export class DetectionEngine {
     const calls = this.decided.get(session);
     const stale: DecidedCall[] = [];
     if (calls)
+      // A call's own result is left out of its re-check anyway (it echoes the arguments): no re-check for it,
+      // which keeps the SDK's normal flow (results sent with the next request) free of re-checks.
       for (const c of calls.values())
-        if (node.timestampMillis <= c.atMillis && c.strictest !== 'block') stale.push(c);
+        if (
+          node.timestampMillis <= c.atMillis &&
+          c.strictest !== 'block' &&
+          node.toolCallId !== c.call.toolCallId
+        )
+          stale.push(c);
     if (stale.length === 0) return { findings };
     const late = this.recheck(session, stale);
     late.findings.unshift(...findings);
@@ -300,7 +307,9 @@ export class DetectionEngine {
     const reevaluations: Reevaluation[] = [];
     for (const c of calls) {
       if (c.version === session.version) continue;
+      const gained = gainedEvidence(session, c);
       c.version = session.version;
+      if (!gained) continue;
       const view = session.viewAsOf(c.atMillis, c.call.toolCallId);
       const ctx = this.context(view, c.agentId, c.atMillis);
       ctx.reevaluation = true;
@@ -488,6 +497,19 @@ function definitionKey(def: ToolDefinition): { json: string; hash: string } {
     definitionKeys.set(def, k);
   }
   return k;
+}
+
+/**
+ * True when nodes added since the call was last evaluated belong to its view: events at or before its time
+ * that are not its own (its result, sent after its decision, is the SDK's normal flow and changes nothing).
+ */
+function gainedEvidence(session: SessionGraph, c: DecidedCall): boolean {
+  const nodes = session.nodes;
+  for (let i = nodes.length - 1; i >= 0 && nodes[i]!.idx > c.version; i--) {
+    const n = nodes[i]!;
+    if (n.timestampMillis <= c.atMillis && n.toolCallId !== c.call.toolCallId) return true;
+  }
+  return false;
 }
 
 /** The finding that makes an incident of a call that ran although late evidence says it should not have. */

@@ -90,6 +90,48 @@ describe('DetectionEngine: evidence that arrives after the decision', () => {
     expect(engine.ingest(own).reevaluations).toBeUndefined();
   });
 
+  it('costs nothing in the SDK flow: a call’s own span and result, sent after its decision, re-check nothing', () => {
+    let checks = 0;
+    const spy = {
+      id: 'test.spy',
+      description: 'counts tool call evaluations',
+      defaultSeverity: 'info' as const,
+      onToolCall: () => {
+        checks += 1;
+        return [];
+      },
+    };
+    const engine = new DetectionEngine({ extraDetectors: [spy] });
+    const s = new SessionScript();
+    s.user('Pay my landlord.');
+    for (const e of s.events) engine.ingest(e);
+    const request = s.call('send_money', { recipient: IBAN, amount: 500 });
+    engine.decide(request);
+    expect(checks).toBe(1);
+    const id = request.toolCall.toolCallId;
+    const t = request.timestampMillis! - 5;
+    const base = { tenantId: 'default', sessionId: 'sess-1', timestampMillis: t };
+    engine.ingest({
+      ...base,
+      kind: 'tool_result',
+      eventId: 'res',
+      toolCallId: id,
+      toolName: 'send_money',
+      content: 'sent',
+      isError: false,
+    });
+    // The span arrives last (batch export): the result added a node, but not one the call's view holds.
+    engine.ingest({
+      ...base,
+      kind: 'tool_call',
+      eventId: 'span',
+      toolCallId: id,
+      toolName: 'send_money',
+      arguments: {},
+    });
+    expect(checks).toBe(1);
+  });
+
   it('does not call a refused call executed', () => {
     const engine = new DetectionEngine();
     const { evidence, request, callEvent } = lateSession();
