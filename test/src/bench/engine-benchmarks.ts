@@ -1,6 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { AgentEvent, VerdictRequest } from '@bulwark/contracts';
-import { AnalysisCache, type AnalysisCacheStats, DetectionEngine, percentile } from '@bulwark/detectors';
+import {
+  AnalysisCache,
+  type AnalysisCacheStats,
+  analyzeText,
+  DetectionEngine,
+  percentile,
+} from '@bulwark/detectors';
 import type { BenchRow } from './bench-table.js';
 import { syntheticSession } from './synthetic-sessions.js';
 
@@ -142,6 +148,51 @@ export function benchDetectorThroughputCold(w: Workload): BenchRow {
     goal: '≥ 30,000',
     met: rate >= 30_000,
     note: `${events.length} events; ${(base / rate).toFixed(1)}× slower than JSON.parse; analysis cache hits within the pass ${hitRatio(engines[0]?.cacheStats())}; with the cache off ${off.toFixed(0)} events/s`,
+  };
+}
+
+/** Distinct 1 KB windows of the workload's tool results (at most `max`). */
+function kilobyteResults(w: Workload, max: number): string[] {
+  const seen = new Set<string>();
+  for (const s of w.sessions) {
+    for (const e of s.events) {
+      if (e.kind !== 'tool_result' || typeof e.content !== 'string') continue;
+      for (let off = 0; off + 1024 <= e.content.length && seen.size < max; off += 256)
+        seen.add(e.content.slice(off, off + 1024));
+    }
+  }
+  return [...seen];
+}
+
+/** CPU µs per text of `f` over `texts`, best of two passes. */
+function cpuMicrosPerText(texts: readonly string[], f: (t: string) => unknown): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 2; r++) {
+    const t0 = cpuSeconds();
+    for (const t of texts) f(t);
+    best = Math.min(best, ((cpuSeconds() - t0) * 1e6) / texts.length);
+  }
+  return best;
+}
+
+/**
+ * `text_analysis_us_per_kb`: CPU µs to analyse one distinct 1 KB tool result (no cache: what every new
+ * text costs), beside one `toLowerCase()` and one regex test over the same text.
+ */
+export function benchTextAnalysis(w: Workload): BenchRow {
+  const texts = kilobyteResults(w, 3_000);
+  for (const t of texts.slice(0, 300)) analyzeText(t, 'untrusted-input'); // JIT warm-up
+  const us = cpuMicrosPerText(texts, (t) => analyzeText(t, 'untrusted-input'));
+  const base = cpuMicrosPerText(texts, (t) => /ignore|instruction/.test(t.toLowerCase()));
+  return {
+    name: 'text_analysis_us_per_kb',
+    unit: 'CPU µs per distinct 1 KB tool result (cold)',
+    value: us,
+    baseline: base,
+    baselineName: 'one toLowerCase() + one regex test over the same text',
+    goal: '≤ 20',
+    met: us <= 20,
+    note: `${texts.length} distinct 1 KB windows of ${w.source} tool results; ${(us / base).toFixed(0)}× the baseline`,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   benchDetectorThroughput,
   benchDetectorThroughputCold,
   benchMemoryPerSession,
+  benchTextAnalysis,
   benchVerdictInProcess,
   syntheticWorkload,
 } from './engine-benchmarks.js';
@@ -47,6 +48,10 @@ async function main(): Promise<number> {
   if (want('detector_events_per_s_cold')) {
     log('running detector_events_per_s_cold …');
     rows.push(benchDetectorThroughputCold(workload));
+  }
+  if (want('text_analysis_us_per_kb')) {
+    log('running text_analysis_us_per_kb …');
+    rows.push(benchTextAnalysis(workload));
   }
   if (want('memory_per_session_kb')) {
     log('running memory_per_session_kb …');
