@@ -114,7 +114,7 @@ describe('the enforced decision is the record; late evidence is re-checked (embe
           logger,
           alerts: {
             channels: { soc: { type: 'webhook', url: hook, secret: SECRET, timeoutMillis: 5_000 } },
-            routes: [{ channels: ['soc'] }],
+            routes: [{ channels: ['soc'], minSeverity: 'info' }],
             suppressionWindowMillis: 60_000,
             minIncidentSeverity: 'medium',
             retry: { maxAttempts: 3, initialDelayMillis: 50, maxDelayMillis: 200, deadlineMillis: 5_000 },
