@@ -21,6 +21,7 @@ import { DetectionEngine, LATE_EVIDENCE_DETECTOR_ID } from '@bulwark/detectors';
 import {
   FAIL_CLOSED_ALERT_ID,
   QUERIES,
+  runRetroHunt,
   verifyWebhookSignature,
   WEBHOOK_HEADERS,
 } from '@bulwark/detectors/stream';
@@ -33,6 +34,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { formatReport } from '../src/commands/hunt.js';
 
 const SECRET = 'soc-webhook-secret-0123456789';
 const IBAN = 'DE89370400440532013000';
@@ -150,22 +152,22 @@ describe('the enforced decision is the record; late evidence is re-checked (embe
       sessionId: 'sess-timeout',
       agentName: 'notes-agent',
       tracer: provider.getTracer('notes-agent'),
-      verdictProvider: new RemoteVerdictProvider({ url: slowUrl, timeoutMillis: 150 }),
+      verdictProvider: new RemoteVerdictProvider({ url: slowUrl, timeoutMillis: 500 }),
       onVerdictUnavailable: 'block',
     });
     const client = instrumentMcpClient(new Client({ name: 'agent', version: '1.0.0' }), { session });
     await client.connect(clientSide);
     await client.listTools();
 
-    // The collector answers 600 ms later than the SDK waits: the SDK fails closed.
-    slow.state.delayMillis = 600;
+    // The collector answers 1 s later than the SDK waits: the SDK fails closed.
+    slow.state.delayMillis = 1_500;
     const first = (await client.callTool({ name: 'add_note', arguments: { text: 'one' } })) as {
       isError?: boolean;
     };
     expect(first.isError).toBe(true);
     expect(ran).toEqual([]);
     // The late answer reaches the collector and is recorded (allow) before the next call.
-    await new Promise((r) => setTimeout(r, 900));
+    await new Promise((r) => setTimeout(r, 1_800));
     slow.state.delayMillis = 0;
     const second = (await client.callTool({ name: 'add_note', arguments: { text: 'two' } })) as {
       isError?: boolean;
@@ -220,6 +222,15 @@ describe('the enforced decision is the record; late evidence is re-checked (embe
         differing: 1,
       });
     }
+    const hunt = await runRetroHunt({ store, sinceMillis: started - 60_000 });
+    expect(hunt.ok && hunt.report.refusedWithoutVerdict).toEqual({
+      total: 1,
+      bySource: { fallback_timeout: 1 },
+    });
+    if (hunt.ok)
+      expect(formatReport(hunt.report)).toContain(
+        "1 call(s) refused without a verdict (the agent's fallback: fallback_timeout 1): they never ran, whatever verdict came later.",
+      );
     const metrics = await (await fetch(`${collector.url}/metrics`)).text();
     expect(metrics).toMatch(/bulwark_fail_closed_calls_total\{source="fallback_timeout"\} 1\b/);
     await vi.waitFor(
