@@ -154,9 +154,11 @@ export class TraceIngest {
           },
         };
       }
+      // Durable before the 200: the exporter forgets what we acknowledge, so it must survive our crash.
       const published = await this.bus.publish(
         'events',
         events.map((e) => ({ key: sessionKey(e.tenantId, e.sessionId), value: e })),
+        { durable: true },
       );
       if (!published.ok) {
         this.metrics.produceErrors.inc({ topic: 'events', reason: published.reason }, events.length);

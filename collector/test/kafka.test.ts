@@ -192,6 +192,7 @@ if (!up && !CI) {
         });
         const acknowledged = new Set<string>();
         const refused: number[] = [];
+        const sent = new Set<string>();
         let sending = true;
         let n = 0;
         const sender = (async () => {
@@ -199,6 +200,7 @@ if (!up && !CI) {
             const ids = Array.from({ length: 5 }, (_, j) => `out-${n}-${j}`);
             const session = `outage-${n % 4}`;
             n += 1;
+            for (const id of ids) sent.add(id);
             try {
               const res = await postJson(
                 `${c.url}/v1/traces`,
@@ -260,8 +262,10 @@ if (!up && !CI) {
           const delivered = new Set(got.map((r) => r.event.eventId));
           const missing = [...acknowledged].filter((id) => !delivered.has(id));
           expect(missing).toEqual([]);
-          // Count in = count out, by id: nothing delivered that was not acknowledged.
-          expect(delivered.size).toBe(acknowledged.size);
+          // Nothing invented. A request answered 503 because Kafka did not acknowledge in time keeps its
+          // records buffered and delivers them later (at least once: the exporter's retry is a duplicate), so
+          // delivered may exceed acknowledged, never what was sent.
+          expect([...delivered].filter((id) => !sent.has(id))).toEqual([]);
           console.info(`outage run: ${got.length} records read, ${got.length - delivered.size} duplicate(s)`);
         } finally {
           sending = false;

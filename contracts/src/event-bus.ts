@@ -21,6 +21,20 @@ export type PublishResult =
       message: string;
     };
 
+/** How far `publish` goes before it resolves. */
+export interface PublishOptions {
+  /**
+   * Resolve only once the records would survive a crash of this process (Kafka: acknowledged by the broker;
+   * in process: appended to the write-ahead log when one is configured). For acknowledging what a client
+   * sent (OTLP 200): a record that is only buffered is lost with the process. When that does not happen
+   * within `durableTimeoutMillis` the result is `unavailable`; the records stay buffered and are delivered
+   * later, so the client's retry is a harmless duplicate (stable ids).
+   */
+  durable?: boolean;
+  /** Default 5 s. */
+  durableTimeoutMillis?: number;
+}
+
 export interface BusSubscription {
   /** Stops consuming; resolves when the in-flight batch has been handled and committed. */
   close(): Promise<void>;
@@ -42,7 +56,11 @@ export interface SubscribeOptions {
  * if (!res.ok) reply(503, { retryAfter: res.retryAfterMillis });
  */
 export interface EventBus {
-  publish<T>(topic: BusTopic, records: readonly BusRecord<T>[]): Promise<PublishResult>;
+  publish<T>(
+    topic: BusTopic,
+    records: readonly BusRecord<T>[],
+    options?: PublishOptions,
+  ): Promise<PublishResult>;
   subscribe<T>(
     topic: BusTopic,
     handler: (records: readonly BusRecord<T>[]) => Promise<void>,

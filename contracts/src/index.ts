@@ -51,6 +51,7 @@ export type {
   BusSubscription,
   BusTopic,
   EventBus,
+  PublishOptions,
   PublishResult,
   SubscribeOptions,
 } from './event-bus.js';

@@ -42,6 +42,26 @@ describe('KafkaEventBus without a broker', () => {
     });
   });
 
+  it('a durable publish is not reported ok until the broker acknowledges it', async () => {
+    const port = await closedPort();
+    const bus = new KafkaEventBus({
+      brokers: [`127.0.0.1:${port}`],
+      connectionTimeoutMillis: 200,
+      healthCheckIntervalMillis: 200,
+      shutdownTimeoutMillis: 300,
+    });
+    await bus.start();
+    const started = Date.now();
+    const res = await bus.publish('events', [{ key: 'a', value: 1 }], {
+      durable: true,
+      durableTimeoutMillis: 300,
+    });
+    // Buffered but not acknowledged: the caller must not acknowledge its client (it answers 503).
+    expect(res).toMatchObject({ ok: false, reason: 'unavailable' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await bus.shutdown();
+  });
+
   it('rejects invalid options listing every bad key', () => {
     let err: unknown;
     try {

@@ -6,6 +6,7 @@ import {
   type BusSubscription,
   type BusTopic,
   type EventBus,
+  type PublishOptions,
   type PublishResult,
   retry,
   type SubscribeOptions,
@@ -269,7 +270,11 @@ export class KafkaEventBus implements EventBus {
     return true;
   }
 
-  async publish<T>(topic: BusTopic, records: readonly BusRecord<T>[]): Promise<PublishResult> {
+  async publish<T>(
+    topic: BusTopic,
+    records: readonly BusRecord<T>[],
+    options: PublishOptions = {},
+  ): Promise<PublishResult> {
     if (this.closing)
       return { ok: false, reason: 'closed', retryAfterMillis: 0, message: 'Kafka bus is shut down' };
     if (records.length === 0) return { ok: true, count: 0 };
@@ -301,7 +306,39 @@ export class KafkaEventBus implements EventBus {
     this.bufferedBytes += bytes;
     this.counters.accepted += items.length;
     this.schedule();
+    if (options.durable) {
+      const timeoutMillis = options.durableTimeoutMillis ?? 5_000;
+      const acked = await this.acknowledged(items[items.length - 1]!.seq, timeoutMillis);
+      if (!acked) {
+        return {
+          ok: false,
+          reason: 'unavailable',
+          retryAfterMillis: 1_000,
+          message: `Kafka did not acknowledge the records within ${timeoutMillis} ms; they stay buffered and will be delivered (a retry is a harmless duplicate)`,
+        };
+      }
+    }
     return { ok: true, count: items.length };
+  }
+
+  /** True once the broker acknowledged every record up to `seq`, false after `timeoutMillis`. */
+  private acknowledged(seq: number, timeoutMillis: number): Promise<boolean> {
+    if (this.sentSeq >= seq) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMillis);
+      const waiter: Waiter = {
+        seq,
+        resolve: () => {
+          clearTimeout(timer);
+          // Shutdown releases every waiter: only records the broker really took count as durable.
+          resolve(this.sentSeq >= seq);
+        },
+      };
+      this.waiters.push(waiter);
+    });
   }
 
   async subscribe<T>(
