@@ -91,6 +91,19 @@ describe('ApprovalDesk', () => {
     });
   });
 
+  it('an expired id answered again moves to the back, so pruning still frees the expired ones', () => {
+    let now = 0;
+    const desk = new ApprovalDesk({ maxAnswersPerTenant: 3, answerRetentionMillis: 100, now: () => now });
+    desk.record('t', { approvalId: id(1), decision: 'allow' });
+    desk.record('t', { approvalId: id(2), decision: 'allow' });
+    now = 150; // both expired
+    desk.record('t', { approvalId: id(1), decision: 'block' }); // a fresh answer for an expired id
+    desk.record('t', { approvalId: id(3), decision: 'allow' });
+    now = 200;
+    // Full (3): id 2 expired at 100 and must make room even though id 1 (answered again) is still held.
+    expect(desk.record('t', { approvalId: id(4), decision: 'allow' })).toMatchObject({ ok: true });
+  });
+
   it('close() releases every waiter with pending', async () => {
     const desk = new ApprovalDesk();
     const a = statusOf(desk.wait('t1', id(1), 60_000));

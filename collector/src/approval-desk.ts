@@ -91,6 +91,9 @@ export class ApprovalDesk {
         retryAfterSeconds: 5,
       };
     }
+    // Re-inserted at the end: the map's order is retention order, which prune relies on (an expired id
+    // answered again must not keep its old place ahead of younger answers).
+    desk.answers.delete(answer.approvalId);
     desk.answers.set(answer.approvalId, { answer, keepUntilMillis: now + this.retentionMillis });
     const waiting = desk.waiters.get(answer.approvalId);
     const status = decided(answer);
