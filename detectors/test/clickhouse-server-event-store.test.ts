@@ -80,6 +80,20 @@ describe('ClickHouseServerEventStore on a real server', () => {
     await store.shutdown();
   });
 
+  // Review: the column migrations read system.columns, then ALTERed; two processes upgrading the same store
+  // at once (collector and worker) made the second fail on a duplicate column.
+  withServer('two stores opening the same new database at once both succeed', async () => {
+    const database = nextDb();
+    databases.push(database);
+    const [a, b] = await Promise.all([
+      ClickHouseServerEventStore.open({ url: CLICKHOUSE_URL, database }),
+      ClickHouseServerEventStore.open({ url: CLICKHOUSE_URL, database }),
+    ]);
+    const res = await a.query(QUERIES.appliedMigrations, {});
+    expect(res.ok && res.rows.map((m) => m.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    await Promise.all([a.shutdown(), b.shutdown()]);
+  });
+
   withServer('sends a batch as soon as maxBatchRows rows wait, without waiting for the timer', async () => {
     const { store, database } = await open({ batching: { maxBatchRows: 50, flushIntervalMillis: 600_000 } });
     for (const e of events(120)) expect(store.appendEvents([e]).ok).toBe(true);

@@ -155,15 +155,36 @@ export class SqlEventStore implements EventStore {
         )
       ).map((r) => `${String(r.table)}.${String(r.name)}`),
     );
-    const byTable = new Map<string, string[]>();
-    for (const a of additions) {
-      if (existing.has(`${a.table}.${a.column}`)) continue;
-      const list = byTable.get(a.table) ?? [];
-      list.push(`ADD COLUMN ${a.column} ${a.definition}`);
-      byTable.set(a.table, list);
+    const missing = additions.filter((a) => !existing.has(`${a.table}.${a.column}`));
+    if (this._dialect === 'modern') {
+      // IF NOT EXISTS: a collector and a worker upgrading the same store at once both succeed.
+      const byTable = new Map<string, string[]>();
+      for (const a of missing) {
+        const list = byTable.get(a.table) ?? [];
+        list.push(`ADD COLUMN IF NOT EXISTS ${a.column} ${a.definition}`);
+        byTable.set(a.table, list);
+      }
+      for (const [table, clauses] of byTable)
+        await this.driver.command(`ALTER TABLE ${table} ${clauses.join(', ')}`);
+      return;
     }
-    for (const [table, clauses] of byTable)
-      await this.driver.command(`ALTER TABLE ${table} ${clauses.join(', ')}`);
+    // ClickHouse 18.16 has no IF NOT EXISTS here: one column at a time, and a column another process added
+    // between our read and our ALTER (duplicate column) counts as done.
+    for (const a of missing) {
+      try {
+        await this.driver.command(`ALTER TABLE ${a.table} ADD COLUMN ${a.column} ${a.definition}`);
+      } catch (err) {
+        const params = { table: a.table, column: a.column };
+        const added = await this.driver.select(
+          inlineParams(
+            'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String} AND name = {column:String}',
+            params,
+          ),
+          {},
+        );
+        if (added.length === 0) throw err;
+      }
+    }
   }
 
   /**
