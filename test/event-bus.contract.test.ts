@@ -1,11 +1,24 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { InProcessEventBus, KafkaEventBus } from '@bulwark/detectors/stream';
-import { describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { describeEventBusContract, tcpReachable } from './src/event-bus-contract-suite.js';
 import { kafkaHostPort } from './src/services.js';
 
 describeEventBusContract('InProcessEventBus', {
   durable: false,
   open: async (_namespace, options) => new InProcessEventBus({ ...options, flushTimeoutMillis: 5_000 }),
+});
+
+// With a write-ahead log the in-process bus is durable: a bus reopened on the same directory gets what the
+// closed one accepted and nobody had handled.
+const walRoot = mkdtempSync(path.join(tmpdir(), 'bulwark-bus-wal-contract-'));
+afterAll(() => rmSync(walRoot, { recursive: true, force: true }));
+describeEventBusContract('InProcessEventBus (write-ahead log)', {
+  durable: true,
+  open: async (namespace, options) =>
+    new InProcessEventBus({ ...options, flushTimeoutMillis: 5_000, walDir: path.join(walRoot, namespace) }),
 });
 
 // The broker scripts/kafka.mjs runs (BULWARK_KAFKA_PORT) or BULWARK_KAFKA_BROKERS, never an assumed 9092.

@@ -1,4 +1,5 @@
 import {
+  BUS_TOPICS,
   type BusRecord,
   type BusSubscription,
   type BusTopic,
@@ -8,6 +9,7 @@ import {
   type SubscribeOptions,
 } from '@bulwark/contracts';
 import { EventBusError, StreamConfigError } from '../errors.js';
+import { BusWal, type BusWalOptions, type BusWalRecovery, type BusWalStats } from './bus-wal.js';
 
 /**
  * The logging surface the buses need; a pino logger fits it.
@@ -47,6 +49,17 @@ export interface InProcessEventBusOptions {
   logger?: BusLogger;
   /** Jitter source, injectable for tests. */
   random?: () => number;
+  /**
+   * Write-ahead log directory. When set, `publish` resolves only once its records are fdatasync'ed there
+   * (group-committed), records still unhandled by some consumer group are replayed at the next start, and a
+   * write error answers `unavailable`. Unset: records live in memory only (lost if the process dies).
+   */
+  walDir?: string;
+  /** Tuning of the write-ahead log (see `BusWalOptions`); used only with `walDir`. */
+  wal?: Omit<BusWalOptions, 'dir'> & {
+    /** How often the handled position is recorded and old segments deleted. Default 1 s. */
+    checkpointIntervalMillis?: number;
+  };
 }
 
 /** Counters of one in-process bus, for metrics and tests. */
@@ -59,6 +72,10 @@ export interface InProcessEventBusStats {
   backpressured: number;
   /** Records still waiting for an active group, per topic. */
   pending: Record<BusTopic, number>;
+  /** Publishes refused because the write-ahead log could not write (disk full, I/O error), in records. */
+  walRefused: number;
+  /** The write-ahead log's counters, when there is one. */
+  wal?: BusWalStats;
 }
 
 interface Member {
@@ -81,11 +98,20 @@ interface Group {
   abortBackoff: (() => void) | undefined;
 }
 
+interface LogRecord {
+  key: string;
+  value: unknown;
+  /** Sequence in the write-ahead log (set when there is one). */
+  seq?: number;
+}
+
 interface TopicLog {
-  records: BusRecord<unknown>[];
+  records: LogRecord[];
   /** Offset of `records[0]`. */
   base: number;
   groups: Map<string, Group>;
+  /** Records accepted but not yet durable (being written to the WAL): counted against the bound. */
+  reserved: number;
 }
 
 const DEFAULTS = {
@@ -97,6 +123,10 @@ const DEFAULTS = {
   flushTimeoutMillis: 10_000,
 };
 
+/** Retry-After suggested when the write-ahead log cannot write; also how long publishes are refused after. */
+const WAL_RETRY_AFTER_MILLIS = 1_000;
+const WAL_CHECKPOINT_INTERVAL_MILLIS = 1_000;
+
 /**
  * The default `EventBus`: bounded, in one process. Each topic keeps a log of at most `maxBufferedRecords`;
  * each consumer group has a cursor and gets every record in publish order, one batch at a time (members of
@@ -104,7 +134,9 @@ const DEFAULTS = {
  * jittered backoff, until it succeeds or its subscription closes: at least once. A full log answers
  * `{ ok: false, reason: 'backpressure' }` rather than growing. Records nobody is subscribed to are kept
  * (the newest `maxBufferedRecords`) for a later `fromBeginning` subscriber, then evicted and counted.
- * Values are passed by reference: handlers must not mutate them.
+ * Values are passed by reference: handlers must not mutate them. With `walDir`, `publish` answers only once
+ * the records are durable on disk and a restart replays what no consumer group had handled yet (values are
+ * then copies read back as JSON): at least once across crashes too.
  *
  * @example
  * const bus = new InProcessEventBus({ maxBufferedRecords: 10_000 });
@@ -118,7 +150,19 @@ export class InProcessEventBus implements EventBus {
   private readonly random: () => number;
   private readonly topics = new Map<BusTopic, TopicLog>();
   private closed = false;
-  private readonly counters = { published: 0, delivered: 0, handlerErrors: 0, evicted: 0, backpressured: 0 };
+  private readonly counters = {
+    published: 0,
+    delivered: 0,
+    handlerErrors: 0,
+    evicted: 0,
+    backpressured: 0,
+    walRefused: 0,
+  };
+  private readonly wal: BusWal | undefined;
+  /** What opening the write-ahead log found (replayed records, torn frames), when there is one. */
+  readonly walRecovery: (Omit<BusWalRecovery, 'records'> & { replayed: number }) | undefined;
+  private readonly checkpointTimer: NodeJS.Timeout | undefined;
+  private checkpointRunning = false;
 
   constructor(options: InProcessEventBusOptions = {}) {
     const merged = { ...DEFAULTS };
@@ -135,6 +179,28 @@ export class InProcessEventBus implements EventBus {
     this.options = merged;
     this.logger = options.logger ?? SILENT_BUS_LOGGER;
     this.random = options.random ?? Math.random;
+    if (options.walDir !== undefined) {
+      const interval = options.wal?.checkpointIntervalMillis ?? WAL_CHECKPOINT_INTERVAL_MILLIS;
+      if (!Number.isFinite(interval) || interval < 1)
+        throw new StreamConfigError('InProcessEventBus', [
+          `wal.checkpointIntervalMillis: must be a number >= 1, got ${interval}`,
+        ]);
+      const { checkpointIntervalMillis: _, ...walOptions } = options.wal ?? {};
+      const { wal, recovery } = BusWal.open({ ...walOptions, dir: options.walDir });
+      this.wal = wal;
+      // Replayed before anyone subscribes: every group starting from the beginning gets them first.
+      for (const r of recovery.records)
+        this.log(r.topic).records.push({ key: r.key, value: r.value, seq: r.seq });
+      const { records, ...rest } = recovery;
+      this.walRecovery = { ...rest, replayed: records.length };
+      if (records.length > 0 || recovery.tornRecords > 0)
+        this.logger.warn(
+          { dir: options.walDir, ...this.walRecovery },
+          'in-process bus: replaying records the last run had accepted but not handled',
+        );
+      this.checkpointTimer = setInterval(() => void this.checkpoint(), interval);
+      this.checkpointTimer.unref();
+    }
   }
 
   async publish<T>(topic: BusTopic, records: readonly BusRecord<T>[]): Promise<PublishResult> {
@@ -142,10 +208,20 @@ export class InProcessEventBus implements EventBus {
       return { ok: false, reason: 'closed', retryAfterMillis: 0, message: 'event bus is shut down' };
     }
     if (records.length === 0) return { ok: true, count: 0 };
+    const wal = this.wal;
+    if (wal && !wal.isWritable(Date.now(), WAL_RETRY_AFTER_MILLIS)) {
+      this.counters.walRefused += records.length;
+      return {
+        ok: false,
+        reason: 'unavailable',
+        retryAfterMillis: WAL_RETRY_AFTER_MILLIS,
+        message: 'the event bus write-ahead log failed its last write (disk full or I/O error)',
+      };
+    }
     const log = this.log(topic);
     const end = log.base + log.records.length;
     const oldestNeeded = this.oldestNeeded(log);
-    const pending = oldestNeeded === undefined ? 0 : end - oldestNeeded;
+    const pending = (oldestNeeded === undefined ? 0 : end - oldestNeeded) + log.reserved;
     if (pending + records.length > this.options.maxBufferedRecords) {
       this.counters.backpressured += records.length;
       return {
@@ -155,7 +231,43 @@ export class InProcessEventBus implements EventBus {
         message: `topic ${topic} holds ${pending} unhandled record(s); ${records.length} more would exceed maxBufferedRecords=${this.options.maxBufferedRecords}`,
       };
     }
-    for (const r of records) log.records.push({ key: r.key, value: r.value });
+    if (wal) {
+      log.reserved += records.length;
+      const res = await wal.append(topic, records, (firstSeq) => {
+        // Called in append order, once durable: visible to consumers only from here on.
+        log.reserved -= records.length;
+        this.accept(log, records, firstSeq);
+      });
+      if (!res.ok) {
+        log.reserved -= records.length;
+        this.counters.walRefused += records.length;
+        this.logger.error(
+          { topic, records: records.length, err: res.message },
+          'in-process bus: WAL write failed',
+        );
+        return {
+          ok: false,
+          reason: 'unavailable',
+          retryAfterMillis: WAL_RETRY_AFTER_MILLIS,
+          message: `${res.message}; the records were not accepted`,
+        };
+      }
+      return { ok: true, count: records.length };
+    }
+    this.accept(log, records);
+    return { ok: true, count: records.length };
+  }
+
+  /** Appends accepted records to the topic's log and wakes its groups. */
+  private accept(log: TopicLog, records: readonly BusRecord<unknown>[], firstSeq?: number): void {
+    for (let i = 0; i < records.length; i += 1) {
+      const r = records[i]!;
+      log.records.push(
+        firstSeq === undefined
+          ? { key: r.key, value: r.value }
+          : { key: r.key, value: r.value, seq: firstSeq + i },
+      );
+    }
     this.counters.published += records.length;
     // Evict only what no active group still needs (guaranteed by the check above).
     const excess = log.records.length - this.options.maxBufferedRecords;
@@ -165,7 +277,6 @@ export class InProcessEventBus implements EventBus {
       this.counters.evicted += excess;
     }
     for (const g of log.groups.values()) g.wake?.();
-    return { ok: true, count: records.length };
   }
 
   async subscribe<T>(
@@ -232,6 +343,8 @@ export class InProcessEventBus implements EventBus {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Appends already accepted finish (and become visible) before the drain.
+    await this.wal?.drain();
     await this.forceFlush();
     const waits: Promise<void>[] = [];
     for (const log of this.topics.values()) {
@@ -244,6 +357,51 @@ export class InProcessEventBus implements EventBus {
       }
     }
     await Promise.all(waits);
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    // The final checkpoint marks everything handled, so a clean restart replays nothing.
+    if (this.wal) await this.wal.close(this.walPositions(this.wal));
+  }
+
+  /**
+   * Records durably how far every consumer group got and deletes WAL segments nobody needs any more. Runs on
+   * a timer; callable directly (tests, before a planned stop).
+   */
+  async checkpoint(): Promise<void> {
+    const wal = this.wal;
+    if (!wal || this.checkpointRunning) return;
+    this.checkpointRunning = true;
+    try {
+      await wal.checkpoint(this.walPositions(wal));
+    } catch (err) {
+      this.logger.warn(
+        { err: errorText(err) },
+        'in-process bus: WAL checkpoint failed; retrying at the next one',
+      );
+    } finally {
+      this.checkpointRunning = false;
+    }
+  }
+
+  /**
+   * Per topic, the lowest WAL sequence some group still needs: the record at the slowest group's cursor (a
+   * group's cursor moves only after its handler resolved, i.e. committed), the oldest retained record when no
+   * group has subscribed yet, else the first sequence not yet durable.
+   */
+  private walPositions(wal: BusWal): Record<BusTopic, number> {
+    const floor = wal.oldestNotDurable();
+    const out = {} as Record<BusTopic, number>;
+    for (const topic of BUS_TOPICS) {
+      let need = floor;
+      const log = this.topics.get(topic);
+      if (log) {
+        let idx = log.groups.size === 0 ? log.base : Number.POSITIVE_INFINITY;
+        for (const g of log.groups.values()) idx = Math.min(idx, Math.max(g.cursor, log.base));
+        const rec = log.records[idx - log.base];
+        if (rec?.seq !== undefined && rec.seq < need) need = rec.seq;
+      }
+      out[topic] = need;
+    }
+    return out;
   }
 
   /** Counters and backlog, for metrics. */
@@ -253,13 +411,13 @@ export class InProcessEventBus implements EventBus {
       const oldest = this.oldestNeeded(log);
       pending[topic] = oldest === undefined ? 0 : log.base + log.records.length - oldest;
     }
-    return { ...this.counters, pending };
+    return { ...this.counters, pending, ...(this.wal ? { wal: this.wal.stats() } : {}) };
   }
 
   private log(topic: BusTopic): TopicLog {
     let log = this.topics.get(topic);
     if (!log) {
-      log = { records: [], base: 0, groups: new Map() };
+      log = { records: [], base: 0, groups: new Map(), reserved: 0 };
       this.topics.set(topic, log);
     }
     return log;
@@ -281,6 +439,7 @@ export class InProcessEventBus implements EventBus {
     for (const log of this.topics.values()) {
       const oldest = this.oldestNeeded(log);
       if (oldest !== undefined) n += log.base + log.records.length - oldest;
+      n += log.reserved;
     }
     return n;
   }

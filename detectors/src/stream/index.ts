@@ -32,6 +32,15 @@ export type {
   WriteResult,
 } from './event-store.js';
 export type {
+  BusWalAppendResult,
+  BusWalFile,
+  BusWalOptions,
+  BusWalRecord,
+  BusWalRecovery,
+  BusWalStats,
+} from './bus-wal.js';
+export { BusWal } from './bus-wal.js';
+export type {
   BusLogger,
   InProcessEventBusOptions,
   InProcessEventBusStats,
