@@ -18,6 +18,15 @@ export type { AlertSink, ApprovalRequest, ApprovalSink, SendResult } from './ale
 export { alertHeadline, isApprovalSink } from './alert-sink.js';
 export type { BatchingWriterOptions, BatchingWriterStats } from './batching-writer.js';
 export { BatchingWriter } from './batching-writer.js';
+export type {
+  BusWalAppendResult,
+  BusWalFile,
+  BusWalOptions,
+  BusWalRecord,
+  BusWalRecovery,
+  BusWalStats,
+} from './bus-wal.js';
+export { BusWal } from './bus-wal.js';
 export type { ChdbEventStoreOptions } from './chdb-event-store.js';
 export { ChdbEventStore } from './chdb-event-store.js';
 export type { ClickHouseServerEventStoreOptions } from './clickhouse-server-event-store.js';
@@ -31,15 +40,6 @@ export type {
   VerdictRecord,
   WriteResult,
 } from './event-store.js';
-export type {
-  BusWalAppendResult,
-  BusWalFile,
-  BusWalOptions,
-  BusWalRecord,
-  BusWalRecovery,
-  BusWalStats,
-} from './bus-wal.js';
-export { BusWal } from './bus-wal.js';
 export type {
   BusLogger,
   InProcessEventBusOptions,
