@@ -17,7 +17,8 @@ function listing(
     eventId: `defs-${n++}`,
     tenantId: opts.tenantId ?? 't1',
     sessionId: opts.sessionId ?? 's1',
-    timestampMillis: 1_000 + n,
+    // One clock with the calls: a listing after a call is later in event time (earlier would be late evidence).
+    timestampMillis: 5_000 + n,
     tools,
     ...(opts.server ? { server: opts.server } : {}),
   };
