@@ -175,6 +175,19 @@ for (const [target, available] of [
         { tenantId: 'acme', source: 'fallback_unavailable', decision: 'block', calls: 1, differing: 1 },
         { tenantId: 'acme', source: 'verdict', decision: 'allow', calls: 1, differing: 0 },
       ]);
+      const refused = await store.query(QUERIES.refusedToolCalls, {
+        tenantId: '',
+        sinceMillis: NOW - 3_600_000,
+        untilMillis: NOW + 60_000,
+        limit: 10,
+      });
+      // Newest first, each call once.
+      expect(refused.ok && refused.rows.map((r) => [r.toolCallId, r.enforcedSource, r.inlineDecision])).toEqual(
+        [
+          ['c-down', 'fallback_unavailable', ''],
+          ['c-timeout', 'fallback_timeout', 'allow'],
+        ],
+      );
       await store.shutdown();
       // Re-opening is a no-op: the columns are there.
       const again = await target.open(database);

@@ -71,6 +71,7 @@ export type {
   EnforcedCountRow,
   MigrationRow,
   QueryName,
+  RefusedToolCallRow,
   SessionSummary,
   StoreQuery,
   TableStatsRow,

@@ -106,6 +106,11 @@ export interface ToolCallRecord {
   differs: boolean;
 }
 
+/** A tool call its client refused without a verdict (a fallback `block`), with who ran it. */
+export interface RefusedToolCallRow extends ToolCallRecord {
+  agentId: string | undefined;
+}
+
 export interface TableStatsRow {
   table: string;
   /** Rows a query sees (after dedupe). */
@@ -153,6 +158,21 @@ function decodeSession(r: Row): SessionSummary {
     findings: num(r.finding_count),
     blockingFindings: num(r.blocking_finding_count),
     maxSeverityRank: num(r.severity_rank),
+  };
+}
+
+function decodeToolCall(r: Row): ToolCallRecord {
+  return {
+    tenantId: str(r.tenant_id),
+    sessionId: str(r.session_id),
+    toolCallId: str(r.tool_call_id),
+    toolName: str(r.tool_name),
+    timestampMillis: num(r.timestamp_ms),
+    enforcedDecision: str(r.enforced_decision),
+    enforcedSource: str(r.enforced_source),
+    enforcedReason: str(r.enforced_reason),
+    inlineDecision: str(r.inline_decision),
+    differs: num(r.enforced_differs) === 1,
   };
 }
 
@@ -206,18 +226,27 @@ SELECT tenant_id, session_id, tool_call_id, tool_name, timestamp_ms, enforced_de
 FROM ${TABLES.toolCalls} FINAL
 WHERE tenant_id = {tenantId:String} AND session_id = {sessionId:String}
 ORDER BY timestamp_ms, tool_call_id`,
-    (r) => ({
-      tenantId: str(r.tenant_id),
-      sessionId: str(r.session_id),
-      toolCallId: str(r.tool_call_id),
-      toolName: str(r.tool_name),
-      timestampMillis: num(r.timestamp_ms),
-      enforcedDecision: str(r.enforced_decision),
-      enforcedSource: str(r.enforced_source),
-      enforcedReason: str(r.enforced_reason),
-      inlineDecision: str(r.inline_decision),
-      differs: num(r.enforced_differs) === 1,
-    }),
+    decodeToolCall,
+  ),
+
+  /**
+   * Tool calls their client refused without a verdict (enforced `block` from a fallback: timeout, unreachable
+   * or failing verdict service) in a time range, newest first. Each call once.
+   */
+  refusedToolCalls: defineQuery<
+    Tenant & { sinceMillis: number; untilMillis: number; limit: number },
+    RefusedToolCallRow
+  >(
+    'refusedToolCalls',
+    `
+SELECT tenant_id, session_id, tool_call_id, tool_name, agent_id, timestamp_ms, enforced_decision, enforced_source,
+  enforced_reason, inline_decision, enforced_differs
+FROM ${TABLES.toolCalls} FINAL
+WHERE ${anyTenant} AND enforced_decision = 'block' AND enforced_source != '' AND enforced_source != 'verdict'
+  AND timestamp_ms >= {sinceMillis:UInt64} AND timestamp_ms < {untilMillis:UInt64}
+ORDER BY timestamp_ms DESC, tool_call_id
+LIMIT {limit:UInt32}`,
+    (r) => ({ ...decodeToolCall(r), agentId: opt(r.agent_id) }),
   ),
 
   /**
