@@ -182,12 +182,12 @@ for (const [target, available] of [
         limit: 10,
       });
       // Newest first, each call once.
-      expect(refused.ok && refused.rows.map((r) => [r.toolCallId, r.enforcedSource, r.inlineDecision])).toEqual(
-        [
-          ['c-down', 'fallback_unavailable', ''],
-          ['c-timeout', 'fallback_timeout', 'allow'],
-        ],
-      );
+      expect(
+        refused.ok && refused.rows.map((r) => [r.toolCallId, r.enforcedSource, r.inlineDecision]),
+      ).toEqual([
+        ['c-down', 'fallback_unavailable', ''],
+        ['c-timeout', 'fallback_timeout', 'allow'],
+      ]);
       await store.shutdown();
       // Re-opening is a no-op: the columns are there.
       const again = await target.open(database);
