@@ -58,6 +58,18 @@ export const CollectorConfigSchema = z
      * injected agent must not approve its own call). Empty: approvals cannot be answered here.
      */
     approverKeys: list.default([]),
+    /**
+     * Keys of the analysts' readers, the only API keys the analyst view (`/`, `/api/*`) accepts when
+     * authentication is on (agent keys never: an injected agent with a shell must not read other sessions).
+     */
+    analystKeys: list.default([]),
+    /** JWT claim that makes a bearer token an analyst's: the view accepts tokens whose claim is or lists `analyst`. */
+    jwtAnalystClaim: z.string().min(1).default('bulwark_role'),
+    /**
+     * What a coding agent's pre-tool hook is answered when the collector cannot decide (busy, bus refusing
+     * records, engine failure): `deny` (default), `ask` the user, or `allow` (the agent's own rules decide).
+     */
+    hookOnVerdictUnavailable: z.enum(['deny', 'ask', 'allow']).default('deny'),
     /** Tenant of API-key callers, and of unauthenticated loopback callers whose spans name none. */
     tenantId: z.string().min(1).max(512).default('default'),
     /** JWKS file whose keys verify multi-tenant bearer JWTs. */
@@ -160,6 +172,9 @@ export const COLLECTOR_ENV: Readonly<Record<keyof CollectorConfig, { env: string
   kafkaReplicationFactor: { env: 'BULWARK_KAFKA_REPLICATION_FACTOR', kind: 'number' },
   apiKeys: { env: 'BULWARK_API_KEYS', kind: 'list' },
   approverKeys: { env: 'BULWARK_APPROVER_KEYS', kind: 'list' },
+  analystKeys: { env: 'BULWARK_ANALYST_KEYS', kind: 'list' },
+  jwtAnalystClaim: { env: 'BULWARK_JWT_ANALYST_CLAIM', kind: 'string' },
+  hookOnVerdictUnavailable: { env: 'BULWARK_HOOK_ON_VERDICT_UNAVAILABLE', kind: 'string' },
   tenantId: { env: 'BULWARK_TENANT_ID', kind: 'string' },
   jwksFile: { env: 'BULWARK_JWKS_FILE', kind: 'string' },
   jwks: { env: 'BULWARK_JWKS', kind: 'json' },
@@ -337,6 +352,10 @@ export function loadCollectorConfig(
     issues.push(`${label('approverKeys')}: every key must be at least 16 characters`);
   if (c.approverKeys.some((k) => c.apiKeys.includes(k)))
     issues.push(`${label('approverKeys')}: an approver key must not also be an agent API key`);
+  if (c.analystKeys.some((k) => k.length < 16))
+    issues.push(`${label('analystKeys')}: every key must be at least 16 characters`);
+  if (c.analystKeys.some((k) => c.apiKeys.includes(k)))
+    issues.push(`${label('analystKeys')}: an analyst key must not also be an agent API key`);
   if (c.apiKeys.some((k) => k.length < 16)) {
     issues.push(`${label('apiKeys')}: every key must be at least 16 characters`);
   }

@@ -287,6 +287,8 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       metrics,
       logger: logger.child({ component: 'hooks' }),
     }),
+    maxJsonDepth: config.maxJsonDepth,
+    onUndecided: config.hookOnVerdictUnavailable,
   });
 
   let closing = false;
@@ -774,20 +776,73 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       HttpReply.error(res, 405, 'method_not_allowed', `${path} accepts POST only`, {}, { allow: 'POST' });
       return;
     }
-    const principal = await authenticate(req, res);
-    if (!principal) return;
-    const json = await readJson(req, res);
-    if (!json.ok) return;
+    // No early HTTP error here: the agents run the tool on a non-2xx answer, so the route answers every
+    // problem of a pre-tool hook (credentials, body, depth) with a refusal in the agent's own format.
+    const authed = await auth.authenticate(req.headers);
+    if (!authed.ok) metrics.authFailures.inc({ code: authed.code });
+    const read = await readHookBody(req);
     const session = req.headers['x-bulwark-session-id'];
     const out = await hooks.handle({
       agent: HookRoute.agentOf(path),
-      body: json.value,
-      tenantId: principal.tenantId ?? config.tenantId,
+      body: read.ok ? read.value : undefined,
+      ...(read.ok ? {} : { unreadable: read.problem }),
+      ...(authed.ok
+        ? {}
+        : {
+            authFailure: {
+              status: authed.status,
+              code: authed.code,
+              message: authed.message,
+              ...(authed.status === 401 ? { headers: { 'www-authenticate': 'Bearer' } } : {}),
+            },
+          }),
+      tenantId: (authed.ok ? authed.principal.tenantId : undefined) ?? config.tenantId,
       ...(typeof session === 'string' ? { sessionId: session } : {}),
       query: new URL(req.url ?? '/', 'http://localhost').searchParams,
       forwardHeaders: authHeaders(req),
     });
-    HttpReply.json(res, out.status, out.body, out.headers ?? {});
+    if (out.undecided)
+      log.warn({ path, code: out.undecided }, 'pre-tool hook answered without a verdict (refused)');
+    const close: Record<string, string> =
+      !read.ok && read.problem.status === 408 ? { connection: 'close' } : {};
+    HttpReply.json(res, out.status, out.body, { ...(out.headers ?? {}), ...close });
+  }
+
+  /** A hook's JSON body, or the problem (status, code, message) for the route to answer in-format. */
+  async function readHookBody(
+    req: IncomingMessage,
+  ): Promise<
+    { ok: true; value: unknown } | { ok: false; problem: { status: number; code: string; message: string } }
+  > {
+    if (contentKind(req) !== 'json') {
+      discardRest(req);
+      return {
+        ok: false,
+        problem: {
+          status: 415,
+          code: 'unsupported_media_type',
+          message: 'send the body as Content-Type: application/json',
+        },
+      };
+    }
+    const body = await readBody(req, config);
+    if (!body.ok) {
+      const code =
+        body.status === 413 ? 'body_too_large' : body.status === 408 ? 'body_timeout' : 'invalid_body';
+      return { ok: false, problem: { status: body.status, code, message: body.message } };
+    }
+    try {
+      return { ok: true, value: JSON.parse(body.body.toString('utf8')) };
+    } catch (err) {
+      return {
+        ok: false,
+        problem: {
+          status: 400,
+          code: 'invalid_json',
+          message: `body is not valid JSON: ${(err as Error).message}`,
+        },
+      };
+    }
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -5,6 +5,7 @@ import {
   derivedToolCallId,
   type HookAdapter,
   type HookAllowMode,
+  type HookFallbackDecision,
   type HookParseContext,
   type HookParseResult,
   type HookStep,
@@ -95,5 +96,20 @@ export const claudeCodeHook: HookAdapter = {
 
   answerNeutral(_step: HookStep): unknown {
     return {};
+  },
+
+  isPreTool(payload: unknown): boolean {
+    return asObject(payload)?.hook_event_name === 'PreToolUse';
+  },
+
+  answerUndecided(decision: HookFallbackDecision, reason: string): unknown {
+    if (decision === 'allow') return {};
+    return {
+      hookSpecificOutput: {
+        hookEventName: 'PreToolUse',
+        permissionDecision: decision,
+        permissionDecisionReason: reason,
+      },
+    };
   },
 };

@@ -5,6 +5,7 @@ import {
   derivedToolCallId,
   type HookAdapter,
   type HookAllowMode,
+  type HookFallbackDecision,
   type HookParseContext,
   type HookParseResult,
   type HookStep,
@@ -120,5 +121,15 @@ export const cursorHook: HookAdapter = {
 
   answerNeutral(step: HookStep): unknown {
     return step.event === 'beforeSubmitPrompt' ? { continue: true } : {};
+  },
+
+  isPreTool(payload: unknown): boolean {
+    const event = asObject(payload)?.hook_event_name;
+    return typeof event === 'string' && BEFORE.has(event);
+  },
+
+  answerUndecided(decision: HookFallbackDecision, reason: string): unknown {
+    if (decision === 'allow') return {};
+    return { permission: decision, user_message: reason, agent_message: reason };
   },
 };

@@ -30,6 +30,12 @@ export interface HookParseContext {
 /** How an allow verdict is answered: `allow` says so explicitly; `defer` leaves it to the agent's own permission rules. */
 export type HookAllowMode = 'allow' | 'defer';
 
+/**
+ * The answer to a pre-tool hook Bulwark could not decide (bad credentials, unreadable payload, collector
+ * busy): `deny` refuses the call, `ask` hands it to the user, `allow` lets the agent's own rules decide.
+ */
+export type HookFallbackDecision = 'deny' | 'ask' | 'allow';
+
 export type HookParseResult = { ok: true; step: HookStep } | { ok: false; message: string };
 
 /**
@@ -50,6 +56,14 @@ export interface HookAdapter {
   ): unknown;
   /** The agent's answer to a `record` or `ignore` step (the agent proceeds). */
   answerNeutral(step: HookStep): unknown;
+  /**
+   * True when the payload names one of the agent's pre-tool events, read from its event name alone (the
+   * payload may be invalid or too deep to parse): such a hook is answered in the agent's format, never with
+   * an HTTP error, which the agents treat as "run the tool".
+   */
+  isPreTool(payload: unknown): boolean;
+  /** The agent's pre-tool answer when Bulwark could not decide: `reason` is shown to the agent and the user. */
+  answerUndecided(decision: HookFallbackDecision, reason: string): unknown;
 }
 
 // ---------------------------------------------------------------- helpers shared by the adapters
