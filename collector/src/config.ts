@@ -43,6 +43,12 @@ export const CollectorConfigSchema = z
     passthroughUrl: z.url({ protocol: /^https?$/ }).optional(),
     bus: z.enum(['memory', 'kafka']).default('memory'),
     busMaxBufferedRecords: z.number().int().min(1).max(10_000_000).default(10_000),
+    /**
+     * Write-ahead log of the in-process bus: a span is acknowledged only once it is on disk there, and what the
+     * worker had not stored yet is replayed after a crash. `bulwark serve` with the embedded store defaults it
+     * to `<dataDir>/wal`; `off` turns it off (a crash then loses what the bus held). Unused on Kafka.
+     */
+    busWalDir: z.string().min(1).optional(),
     kafkaBrokers: list.default([]),
     kafkaClientId: z.string().min(1).default('bulwark-collector'),
     kafkaTopicEvents: z.string().min(1).default('bulwark.events'),
@@ -162,6 +168,7 @@ export const COLLECTOR_ENV: Readonly<Record<keyof CollectorConfig, { env: string
   passthroughUrl: { env: 'BULWARK_PASSTHROUGH_URL', kind: 'string' },
   bus: { env: 'BULWARK_BUS', kind: 'string' },
   busMaxBufferedRecords: { env: 'BULWARK_BUS_MAX_BUFFERED_RECORDS', kind: 'number' },
+  busWalDir: { env: 'BULWARK_BUS_WAL_DIR', kind: 'string' },
   kafkaBrokers: { env: 'BULWARK_KAFKA_BROKERS', kind: 'list' },
   kafkaClientId: { env: 'BULWARK_KAFKA_CLIENT_ID', kind: 'string' },
   kafkaTopicEvents: { env: 'BULWARK_KAFKA_TOPIC_EVENTS', kind: 'string' },
@@ -332,6 +339,14 @@ export function loadCollectorConfig(
   ] as const) {
     if (!/^[A-Za-z0-9._-]{1,249}$/.test(c[k]))
       issues.push(`${label(k)}: "${c[k]}" is not a valid Kafka topic name`);
+  }
+  if (c.busWalDir !== undefined && c.busWalDir !== 'off') {
+    if (c.bus === 'kafka')
+      issues.push(
+        `${label('busWalDir')}: only used with the in-process bus (Kafka keeps its own log); unset it or set off`,
+      );
+    else if (fs.existsSync(c.busWalDir) && !fs.statSync(c.busWalDir).isDirectory())
+      issues.push(`${label('busWalDir')}: ${c.busWalDir} exists and is not a directory`);
   }
   if (c.nonAgentSpans === 'passthrough' && !c.passthroughUrl) {
     issues.push(`${label('passthroughUrl')}: required when nonAgentSpans is passthrough`);

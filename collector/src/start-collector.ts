@@ -227,6 +227,8 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     bus = new InProcessEventBus({
       maxBufferedRecords: config.busMaxBufferedRecords,
       logger: logger.child({ component: 'memory-bus' }),
+      // With a WAL a span is acknowledged only once on disk; serve defaults it beside the embedded store.
+      ...(config.busWalDir && config.busWalDir !== 'off' ? { walDir: config.busWalDir } : {}),
     });
   }
   let worker: CollectorWorker | undefined;

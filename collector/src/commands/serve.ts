@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { EventBus } from '@bulwark/contracts';
 import { DetectionEngine } from '@bulwark/detectors';
-import { PolicyFileWatcher, StoreError, StreamConfigError } from '@bulwark/detectors/stream';
+import { EventBusError, PolicyFileWatcher, StoreError, StreamConfigError } from '@bulwark/detectors/stream';
 import { CollectorConfigError, CollectorListenError } from '../errors.js';
 import { writeServeLock } from '../serve-lock-file.js';
 import { loadServiceConfig } from '../service-config.js';
@@ -80,6 +80,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const service = checked.config;
   const { collector: config } = service;
+  // Embedded setup: the bus's write-ahead log sits beside the store, so a 200 survives a crash (kill -9).
+  if (config.bus === 'memory' && service.store?.store === 'chdb' && config.busWalDir === undefined)
+    options.busWalDir = path.join(service.store.dataDir, 'wal');
 
   // One policy for the collector's engine and the worker's, swapped together on reload.
   let policy = service.policy;
@@ -138,7 +141,7 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`bulwark serve: invalid configuration:\n${err.issues.map((i) => `  - ${i}`).join('\n')}`);
       return 2;
     }
-    if (err instanceof CollectorListenError || err instanceof StoreError) {
+    if (err instanceof CollectorListenError || err instanceof StoreError || err instanceof EventBusError) {
       console.error(`bulwark serve: ${err.message}`);
       return 1;
     }
