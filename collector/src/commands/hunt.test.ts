@@ -3,8 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { AgentEventSchema } from '@bulwark/contracts';
+import { ChdbEventStore, type HuntReport } from '@bulwark/detectors/stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from './hunt.js';
+import { formatReport, run } from './hunt.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bulwark-hunt-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,5 +61,95 @@ describe('bulwark hunt on a store that does not exist', () => {
     const d = capture();
     expect(await run(['--since', '1h', '--store', 'server', '--clickhouse-url', url], d.io)).toBe(1);
     expect(d.err.join('\n')).toContain(`cannot reach the ClickHouse server at ${url}`);
+  });
+});
+
+describe('bulwark hunt lists the calls refused without a verdict', () => {
+  const t0 = Date.UTC(2025, 0, 31, 12, 0, 7);
+  const call = (toolCallId: string, at: number, extra: Record<string, unknown>) =>
+    AgentEventSchema.parse({
+      kind: 'tool_call',
+      eventId: `e-${toolCallId}`,
+      tenantId: 'acme',
+      sessionId: 'sess-refused',
+      agentName: 'notes-agent',
+      timestampMillis: at,
+      toolCallId,
+      toolName: 'add_note',
+      arguments: { text: toolCallId },
+      ...extra,
+    });
+
+  it('prints one line per refused call with time, session, agent name, tool, source and the late verdict', async () => {
+    const dataDir = path.join(dir, 'refused-store');
+    const store = await ChdbEventStore.open({ dataDir });
+    try {
+      const events = [
+        call('c-timeout', t0, {
+          enforced: {
+            decision: 'block',
+            source: 'fallback_timeout',
+            reason: 'no verdict within 500 ms',
+            inlineDecision: 'allow',
+          },
+        }),
+        call('c-ok', t0 + 1_000, {
+          enforced: { decision: 'allow', source: 'verdict', verdictDecision: 'allow' },
+        }),
+        call('c-down', t0 + 2_000, { enforced: { decision: 'block', source: 'fallback_unavailable' } }),
+      ];
+      expect(store.appendEvents(events).ok).toBe(true);
+      await store.forceFlush();
+    } finally {
+      await store.shutdown();
+    }
+    const c = capture();
+    const code = await run(['--since', '2025-01-31T00:00:00Z', '--data-dir', dataDir], {
+      ...c.io,
+      now: () => t0 + 60_000,
+    });
+    expect(c.err).toEqual([]);
+    expect(code).toBe(0);
+    const text = c.out.join('\n');
+    expect(text).toContain(
+      "2 call(s) refused without a verdict (the agent's fallback: fallback_timeout 1, fallback_unavailable 1)",
+    );
+    const lines = c.out.filter((l) => l.startsWith('  x '));
+    expect(lines).toEqual([
+      '  x 2025-01-31 12:00:09 UTC acme / sess-refused (agent notes-agent) add_note: block by fallback_unavailable (no verdict recorded), differs',
+      '  x 2025-01-31 12:00:07 UTC acme / sess-refused (agent notes-agent) add_note: block by fallback_timeout (verdict later: allow), differs: no verdict within 500 ms',
+    ]);
+    // The JSON carries the same list.
+    const j = capture();
+    expect(await run(['--since', '2025-01-31T00:00:00Z', '--data-dir', dataDir, '--json'], j.io)).toBe(0);
+    const report = JSON.parse(j.out.join('\n')) as HuntReport;
+    expect(report.refusedCalls?.map((r) => [r.toolCallId, r.agentName])).toEqual([
+      ['c-down', 'notes-agent'],
+      ['c-timeout', 'notes-agent'],
+    ]);
+  });
+
+  it('names the agent of a session by its name, with the id beside it when both differ', () => {
+    const lines = formatReport({
+      sinceMillis: t0,
+      sessionsScanned: 1,
+      sessionsWithHits: 1,
+      hits: 1,
+      missedInline: 0,
+      refusedWithoutVerdict: { total: 0, bySource: {} },
+      sessions: [
+        {
+          tenantId: 'acme',
+          sessionId: 's1',
+          agentId: 'a-7',
+          agentName: 'travel-agent',
+          events: 3,
+          toolCalls: 1,
+          hits: [{ detectorId: 'd', decision: 'alert', severity: 'low', title: 'x', missedInline: false }],
+        },
+      ],
+    });
+    expect(lines).toContain('acme / s1 (agent travel-agent (id a-7)): 3 events, 1 tool calls');
+    expect(lines.join('\n')).not.toContain('refused');
   });
 });

@@ -222,6 +222,17 @@ export async function run(argv: string[], io: HuntIo = {}): Promise<number> {
   }
 }
 
+/** `travel-agent (id a-1)`, `a-1` or '': how a reader knows the agent. */
+function agentLabel(agentId: string | undefined, agentName: string | undefined): string {
+  if (agentName && agentId && agentName !== agentId) return `${agentName} (id ${agentId})`;
+  return agentName || agentId || '';
+}
+
+/** `2025-01-31 12:00:07`: UTC, with the year and seconds. */
+function utc(millis: number): string {
+  return new Date(millis).toISOString().replace('T', ' ').slice(0, 19);
+}
+
 /** The human-readable report. */
 export function formatReport(r: HuntReport): string[] {
   const lines = [
@@ -231,7 +242,7 @@ export function formatReport(r: HuntReport): string[] {
   for (const s of r.sessions) {
     lines.push(
       '',
-      `${s.tenantId} / ${s.sessionId}${s.agentId ? ` (agent ${s.agentId})` : ''}: ${s.events} events, ${s.toolCalls} tool calls`,
+      `${s.tenantId} / ${s.sessionId}${agentLabel(s.agentId, s.agentName) ? ` (agent ${agentLabel(s.agentId, s.agentName)})` : ''}: ${s.events} events, ${s.toolCalls} tool calls`,
     );
     for (const h of s.hits) {
       const mark = h.missedInline ? '!' : '-';
@@ -251,6 +262,18 @@ export function formatReport(r: HuntReport): string[] {
       '',
       `${refused.total} call(s) refused without a verdict (the agent's fallback: ${by}): they never ran, whatever verdict came later.`,
     );
+    // One line per call, newest first: when, where, who, what, and the verdict that came too late.
+    const calls = r.refusedCalls ?? [];
+    for (const c of calls) {
+      const agent = agentLabel(c.agentId, c.agentName);
+      const later = c.inlineDecision ? `verdict later: ${c.inlineDecision}` : 'no verdict recorded';
+      lines.push(
+        `  x ${utc(c.timestampMillis)} UTC ${c.tenantId} / ${c.sessionId}${agent ? ` (agent ${agent})` : ''} ` +
+          `${c.toolName}: ${c.enforcedDecision} by ${c.enforcedSource} (${later})${c.differs ? ', differs' : ''}` +
+          `${c.enforcedReason ? `: ${c.enforcedReason}` : ''}`,
+      );
+    }
+    if (calls.length < refused.total) lines.push(`  … ${refused.total - calls.length} more not listed.`);
   }
   return lines;
 }

@@ -1,7 +1,7 @@
 import { DECISION_RANK, type Decision, type Severity } from '@bulwark/contracts';
 import { DetectionEngine } from '../detection-engine.js';
 import type { EventStore } from './event-store.js';
-import { QUERIES, type SessionSummary } from './queries.js';
+import { QUERIES, type RefusedToolCallRow, type SessionSummary } from './queries.js';
 
 export interface RetroHuntOptions {
   store: EventStore;
@@ -36,6 +36,8 @@ export interface HuntSessionReport {
   tenantId: string;
   sessionId: string;
   agentId: string | undefined;
+  /** The agent's name from the session's events (SDK sessions often have a name and no id). */
+  agentName?: string | undefined;
   events: number;
   toolCalls: number;
   hits: HuntHit[];
@@ -55,7 +57,12 @@ export interface HuntReport {
    * unreachable or failing verdict service), by fallback source. They never ran, whatever verdict came later.
    */
   refusedWithoutVerdict: { total: number; bySource: Record<string, number> };
+  /** Those calls, newest first (at most `REFUSED_CALLS_LIMIT`), with the agent's name when the hunt saw it. */
+  refusedCalls?: (RefusedToolCallRow & { agentName?: string | undefined })[];
 }
+
+/** Refused calls listed in a hunt report (the count covers them all). */
+const REFUSED_CALLS_LIMIT = 200;
 
 export type HuntResult =
   | { ok: true; report: HuntReport }
@@ -91,6 +98,7 @@ export async function runRetroHunt(options: RetroHuntOptions): Promise<HuntResul
     missedInline: 0,
     sessions: [],
     refusedWithoutVerdict: { total: 0, bySource: {} },
+    refusedCalls: [],
   };
   const enforced = await store.query(QUERIES.enforcedDecisions, {
     tenantId: options.tenantId ?? '',
@@ -104,6 +112,18 @@ export async function runRetroHunt(options: RetroHuntOptions): Promise<HuntResul
     report.refusedWithoutVerdict.bySource[r.source] =
       (report.refusedWithoutVerdict.bySource[r.source] ?? 0) + r.calls;
   }
+  if (report.refusedWithoutVerdict.total > 0) {
+    const refused = await store.query(QUERIES.refusedToolCalls, {
+      tenantId: options.tenantId ?? '',
+      sinceMillis: Math.max(0, Math.floor(options.sinceMillis)),
+      untilMillis: Number.MAX_SAFE_INTEGER,
+      limit: REFUSED_CALLS_LIMIT,
+    });
+    if (!refused.ok) return { ok: false, reason: refused.reason, message: refused.message };
+    report.refusedCalls = refused.rows;
+  }
+  // Agent names of the sessions replayed, for the refused calls.
+  const agentNames = new Map<string, string>();
   for (const [i, s] of sessions.entries()) {
     const key = { tenantId: s.tenantId, sessionId: s.sessionId };
     const events = await store.query(QUERIES.sessionEvents, key);
@@ -122,6 +142,7 @@ export async function runRetroHunt(options: RetroHuntOptions): Promise<HuntResul
       tenantId: s.tenantId,
       sessionId: s.sessionId,
       agentId: s.agentId,
+      agentName: events.rows.find((e) => e.agentName)?.agentName,
       events: events.rows.length,
       toolCalls: 0,
       hits: [],
@@ -150,6 +171,7 @@ export async function runRetroHunt(options: RetroHuntOptions): Promise<HuntResul
         });
       }
     }
+    if (session.agentName) agentNames.set(`${s.tenantId}\u0000${s.sessionId}`, session.agentName);
     if (session.hits.length > 0) {
       report.sessions.push(session);
       report.sessionsWithHits += 1;
@@ -157,6 +179,10 @@ export async function runRetroHunt(options: RetroHuntOptions): Promise<HuntResul
       report.missedInline += session.hits.filter((h) => h.missedInline).length;
     }
     options.onSession?.(session, i, sessions.length);
+  }
+  for (const c of report.refusedCalls ?? []) {
+    const name = agentNames.get(`${c.tenantId}\u0000${c.sessionId}`);
+    if (name) c.agentName = name;
   }
   return { ok: true, report };
 }
