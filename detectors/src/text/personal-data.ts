@@ -1,14 +1,18 @@
 /**
  * Personal data by shape, checksum and context: government ids, passport numbers, payment card numbers
- * (Luhn), bank accounts (IBAN mod-97, or account numbers a context word names), dates of birth, home
- * addresses and phone numbers. Used to label values read from tool results `personal` and to recognise
- * them again in outbound arguments.
+ * (Luhn and a known issuer prefix and length), bank accounts (IBAN mod-97, ABA routing checksum, or an
+ * account number a personal qualifier names), dates of birth, home addresses and phone numbers. Used to
+ * label values read from tool results `personal` and to recognise them again in outbound arguments.
  *
  * Shapes alone are ambiguous (a 9-digit number, a date, a street), so every kind except a checksummed IBAN
  * or card, or a dashed social-security number, needs a context word right before the value: a field name
- * (`passport_number:`, `dateOfBirth=`) or a phrase ("my passport number is", "born on"). Public places'
- * addresses and phone numbers ("address: 12 Main Street" of a restaurant) carry no personal context and
- * stay unlabelled.
+ * (`passport_number:`, `dateOfBirth=`) or a phrase ("my passport number is", "born on"). "Account" and
+ * "phone" name a cloud account, a customer id or a shop's line as often as a person's, so those two kinds
+ * need a personal qualifier (`my`, `home`, `mobile`, `bank`/`savings` account, `customer_phone`,
+ * `account_holder`, IBAN, sort code) or a record whose fields name a person (`first_name:`,
+ * `date_of_birth:`); cloud/service accounts and business lines stay unlabelled even then. Card numbers
+ * always need the Luhn checksum. Public places' addresses and phone numbers ("address: 12 Main Street",
+ * "Phone: 415-555-0134" of a restaurant) carry no personal context and stay unlabelled.
  */
 
 export type PersonalDataKind =
@@ -66,6 +70,34 @@ export function ibanValid(iban: string): boolean {
   return rem === 1;
 }
 
+/** ABA routing number check (US): weights 3, 7, 1 over the nine digits, sum divisible by 10. */
+export function abaRoutingValid(digits: string): boolean {
+  if (!/^\d{9}$/.test(digits)) return false;
+  let sum = 0;
+  for (let i = 0; i < 9; i++) sum += (digits.charCodeAt(i) - 48) * [3, 7, 1][i % 3]!;
+  return sum % 10 === 0 && !/^0{9}$/.test(digits);
+}
+
+/**
+ * Issuer prefixes and lengths of the card networks (Visa, Mastercard, Amex, Discover, Diners, JCB,
+ * UnionPay, Maestro): a Luhn-valid digit run outside them (a gift or loyalty card, an order number that
+ * happens to check) is not a payment card.
+ */
+export function cardIssuerPlausible(digits: string): boolean {
+  const n = digits.length;
+  const p = (k: number) => Number(digits.slice(0, k));
+  if (digits[0] === '4') return n === 13 || n === 16 || n === 19;
+  if ((p(2) >= 51 && p(2) <= 55) || (p(4) >= 2221 && p(4) <= 2720)) return n === 16;
+  if (p(2) === 34 || p(2) === 37) return n === 15;
+  const long = n >= 16 && n <= 19;
+  if (p(4) === 6011 || (p(3) >= 644 && p(3) <= 649) || p(2) === 65 || p(2) === 62 || p(2) === 81) return long;
+  if (p(4) >= 3528 && p(4) <= 3589) return long;
+  if ((p(3) >= 300 && p(3) <= 305) || p(4) === 3095 || p(2) === 36 || p(2) === 38 || p(2) === 39)
+    return n >= 14 && n <= 19;
+  if ([5018, 5020, 5038, 5893, 6304, 6759, 6761, 6762, 6763].includes(p(4))) return n >= 13 && n <= 19;
+  return false;
+}
+
 // Context right before a value: the phrase, then at most a few separators and filler words.
 const GAP = String.raw`(?:[\s"'\x60*_]*(?:[:=#]|-|is|was|are|no\.?|nr\.?|num(?:ber)?|on|at|of|reads|:)?[\s"'\x60*_]*){1,3}`;
 const ctx = (phrase: string) => new RegExp(`(?:${phrase})${GAP}$`, 'i');
@@ -79,8 +111,9 @@ const CONTEXT: Readonly<Record<PersonalDataKind, RegExp>> = {
   'card-number': ctx(
     String.raw`\b(?:credit|debit|payment|bank|visa|master\s*card|amex|american\s+express|discover)?\s*card(?:\s*(?:number|no|details|#|ending(?:\s+in)?))?|\b(?:cc|pan)(?:\s*(?:number|no))?|\b(?:visa|mastercard|amex)`,
   ),
+  // A qualifier that makes the account a person's bank account; a bare "account" is in `BARE_CONTEXT`.
   'bank-account': ctx(
-    String.raw`\b(?:bank\s*)?(?:account|acct|a\/c)(?:\s*(?:number|no|#|id))?|\biban|\brouting(?:\s*number)?|\bsort\s*code|\bbsb`,
+    String.raw`\b(?:bank(?:ing)?|checking|chequing|savings?|current|deposit|personal|private|joint|salary|my|your|his|her|their|customer'?s?|client'?s?|holder'?s?|owner'?s?|member'?s?|beneficiary'?s?|employee'?s?)\s+(?:bank\s+)?(?:account|acct|a\/c)(?:\s*(?:number|no|#))?|\biban|\bsort\s*code|\bbsb|\bbank\s*(?:number|no)`,
   ),
   'date-of-birth': ctx(
     String.raw`\b(?:date\s*of\s*birth|birth\s*date|birthdate|birthday|dob|d\.o\.b\.?|born(?:\s+(?:on|in))?)`,
@@ -88,10 +121,35 @@ const CONTEXT: Readonly<Record<PersonalDataKind, RegExp>> = {
   'home-address': ctx(
     String.raw`\b(?:home|residential|residence|personal|private|postal|mailing|billing|shipping|delivery|street)\s*(?:address|addr)?|\bmy\s+address|\b(?:lives?|living|resides?|residing)\s+(?:at|in)|\baddress\s+of\s+residence`,
   ),
+  // A personal device or an owner; a bare "phone"/"tel" (a shop's line as often as a person's) is in `BARE_CONTEXT`.
   phone: ctx(
-    String.raw`\b(?:(?:mobile|cell|cellular|home|personal|private|contact|tele)?\s*phone|mobile|cell|tel|telephone|whats\s*app|sms)(?:\s*(?:number|no|#))?`,
+    String.raw`\b(?:my|your|his|her|their|home|personal|private|customer'?s?|client'?s?|user'?s?|owner'?s?|holder'?s?|member'?s?|patient'?s?|guest'?s?|employee'?s?|emergency(?:\s+contact)?|next\s+of\s+kin|spouse'?s?|parent'?s?)\s+(?:(?:mobile|cell(?:ular)?|tele)?\s*phone|mobile|cell|telephone|tel|whats\s*app|number)(?:\s*(?:number|no|#))?|\b(?:mobile|cell(?:ular)?)(?:\s*phone)?(?:\s*(?:number|no|#))?|\bwhats\s*app(?:\s*(?:number|no|#))?|\b(?:call|text|reach|ring)\s+me`,
   ),
 };
+
+/** The bare account and phone words: personal only inside a record whose fields name a person. */
+const BARE_CONTEXT = {
+  'bank-account': ctx(String.raw`\b(?:account|acct|a\/c)(?:\s*(?:number|no|#))?`),
+  phone: ctx(String.raw`\b(?:(?:tele)?phone|tel)(?:\s*(?:number|no|#))?`),
+} as const;
+
+/** Accounts and lines that belong to a service or a business, whatever qualifier precedes them. */
+const NOT_PERSONAL = {
+  'bank-account': ctx(
+    String.raw`\b(?:aws|amazon|gcp|google|azure|cloud|service|iam|tenant|project|org|organi[sz]ation|subscription|workspace|merchant|business|company|corporate|developer|partner|api|app|billing|vendor|supplier|ads?|advertiser|stripe|github|user|admin|root|trial|demo|test)\s+(?:\w+\s+)?(?:account|acct)(?:\s*(?:number|no|#|id))?`,
+  ),
+  phone: ctx(
+    String.raw`\b(?:business|office|work|company|corporate|support|service|sales|fax|toll[\s-]?free|hotline|reception|front\s+desk|switchboard|main|store|shop|restaurant|hotel|clinic|booking|reservations?)\s+(?:\w+\s+)?(?:(?:tele)?phone|tel|line|number|mobile|cell)(?:\s*(?:number|no|#))?`,
+  ),
+} as const;
+
+/** US routing numbers (nine digits, ABA checksum) after their own context word. */
+const ROUTING_CONTEXT = ctx(String.raw`\b(?:routing|aba|rtn)(?:\s*(?:transit)?\s*(?:number|no|#))?`);
+
+/** Field names of a person's record (`first_name:`, `'Date of Birth':`): the record is about a person. */
+const PERSON_RECORD =
+  /\b(?:(?:first|last|full|given|family|middle)\s*name|surname|date\s*of\s*birth|birth\s*date|dob|passport(?:\s*(?:number|no))?|account\s*holder(?:\s*name)?|card\s*holder(?:\s*name)?|cardholder|holder\s*name|customer\s*name|patient\s*name|ssn|social\s*security(?:\s*number)?|national\s*id(?:\s*number)?)['"\s]*[:=]/i;
+const RECORD_CHARS = 300;
 
 /** Field names are written `passport_number`, `dateOfBirth`, `ID-number`: read them as words. */
 function contextWindow(text: string, start: number): string {
@@ -107,6 +165,26 @@ function contextWindow(text: string, start: number): string {
 
 function hasContext(text: string, start: number, kind: PersonalDataKind): boolean {
   return CONTEXT[kind].test(contextWindow(text, start));
+}
+
+/** The record around a value, field names read as words: up to `RECORD_CHARS` either side. */
+function recordWindow(text: string, start: number): string {
+  return text
+    .slice(Math.max(0, start - RECORD_CHARS), start + RECORD_CHARS)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ');
+}
+
+/**
+ * An account or phone number is personal when a qualifier names it so ("my mobile", `customer_phone`,
+ * "savings account", "IBAN"), or when a bare "account"/"phone" sits in a record whose fields name a person;
+ * never when it is a service's account or a business line.
+ */
+function personalContext(text: string, start: number, kind: 'bank-account' | 'phone'): boolean {
+  const w = contextWindow(text, start);
+  if (NOT_PERSONAL[kind].test(w)) return false;
+  if (CONTEXT[kind].test(w)) return true;
+  return BARE_CONTEXT[kind].test(w) && PERSON_RECORD.test(recordWindow(text, start));
 }
 
 const STREET_SUFFIX = (
@@ -193,7 +271,7 @@ export function findPersonalData(text: string, limit = 64, maxChars = 100_000): 
     const compact = m[0].replace(/ /g, '');
     if (compact.length < 15 || compact.length > 34) continue;
     if (ibanValid(compact)) push('bank-account', m[0], m.index, 'checksum');
-    else if (hasContext(s, m.index, 'bank-account')) push('bank-account', m[0], m.index, 'context');
+    else if (personalContext(s, m.index, 'bank-account')) push('bank-account', m[0], m.index, 'context');
   }
 
   if (BIRTH_GATE.test(s)) {
@@ -219,19 +297,20 @@ export function findPersonalData(text: string, limit = 64, maxChars = 100_000): 
       push('government-id', raw, at, 'format');
       continue;
     }
+    // A card number always checks (Luhn) and fits a network's prefix and length; context alone is not enough
+    // ("gift card 6035 …", a "card" reference number).
     if (digits.length >= 13 && digits.length <= 19 && !raw.startsWith('+')) {
       const grouped = /^\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}$|^\d{4}([ -])\d{6}\2\d{5}$/.test(raw);
-      const ctxCard = hasContext(s, at, 'card-number');
-      if (luhnValid(digits) && (grouped || ctxCard)) {
+      if (luhnValid(digits) && cardIssuerPlausible(digits) && (grouped || hasContext(s, at, 'card-number'))) {
         push('card-number', raw, at, 'checksum');
         continue;
       }
-      if (ctxCard) {
-        push('card-number', raw, at, 'context');
-        continue;
-      }
     }
-    if (hasContext(s, at, 'bank-account') && digits.length >= 6 && digits.length <= 18) {
+    if (digits.length === 9 && abaRoutingValid(digits) && ROUTING_CONTEXT.test(contextWindow(s, at))) {
+      push('bank-account', raw, at, 'checksum');
+      continue;
+    }
+    if (digits.length >= 6 && digits.length <= 18 && personalContext(s, at, 'bank-account')) {
       push('bank-account', raw, at, 'context');
       continue;
     }
@@ -243,7 +322,7 @@ export function findPersonalData(text: string, limit = 64, maxChars = 100_000): 
       push('government-id', raw, at, 'context');
       continue;
     }
-    if (hasContext(s, at, 'phone') && digits.length >= 7 && digits.length <= 15) {
+    if (digits.length >= 7 && digits.length <= 15 && personalContext(s, at, 'phone')) {
       push('phone', raw, at, 'context');
     }
   }
