@@ -65,6 +65,18 @@ describe('loadCollectorConfig', () => {
     expect(loadCollectorConfig({ host: '0.0.0.0', apiKeys: ['k'.repeat(20)] }, {}).ok).toBe(true);
   });
 
+  it('takes the bus WAL directory from BULWARK_BUS_WAL_DIR and refuses it on Kafka or when it is a file', () => {
+    const res = loadCollectorConfig({}, { BULWARK_BUS_WAL_DIR: '/var/lib/bulwark/wal' });
+    expect(res.ok && res.config.busWalDir).toBe('/var/lib/bulwark/wal');
+    expect(loadCollectorConfig({ busWalDir: 'off' }, {}).ok).toBe(true);
+    const kafka = loadCollectorConfig({ bus: 'kafka', kafkaBrokers: ['k:9092'], busWalDir: '/tmp/wal' }, {});
+    expect(kafka.ok ? '' : kafka.issues.join()).toMatch(
+      /busWalDir \(BULWARK_BUS_WAL_DIR\): only used with the in-process bus/,
+    );
+    const file = loadCollectorConfig({ busWalDir: 'package.json' }, {});
+    expect(file.ok ? '' : file.issues.join()).toMatch(/package\.json exists and is not a directory/);
+  });
+
   it('refuses unknown code options', () => {
     const res = loadCollectorConfig({ prot: 1 }, {});
     expect(res.ok ? '' : res.issues.join()).toMatch(/unknown option\(s\): prot/);
