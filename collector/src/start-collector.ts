@@ -19,7 +19,7 @@ import {
   type StreamMetrics,
 } from '@bulwark/detectors/stream';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ApprovalDesk } from './approval-desk.js';
 import { Authenticator, type Principal } from './authenticator.js';
 import { CollectorMetrics } from './collector-metrics.js';
@@ -37,6 +37,7 @@ import { HookRoute } from './hooks/hook-route.js';
 import { AnalystRoutes } from './http/analyst-routes.js';
 import { HttpReply } from './http-reply.js';
 import { IpFilter } from './ip-filter.js';
+import { parseEventsInSlices } from './parse-events-in-slices.js';
 import { PassthroughForwarder } from './passthrough-forwarder.js';
 import { FORWARDED_HEADER, PeerClient } from './peer-client.js';
 import { discardRest, readBody } from './read-body.js';
@@ -113,7 +114,7 @@ const ROUTES: Record<string, { route: Route; method: 'GET' | 'POST' }> = {
   '/metrics': { route: 'metrics', method: 'GET' },
 };
 
-const InternalEventsSchema = z.object({ events: z.array(AgentEventSchema).max(100_000) });
+const ROUTES_INTERNAL_EVENTS = '/v1/internal/events';
 
 function issuesText(error: z.ZodError): string {
   return error.issues
@@ -631,17 +632,50 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     if (!local.ok) shed(res, 'verdicts', 503, local);
   }
 
+  /**
+   * `POST /v1/internal/events`: events a peer already published, applied to this owner's session state (not
+   * published again). Peers only: it writes session state without a record, so an agent key alone must not
+   * reach it. Peers send the caller's credentials plus FORWARDED_HEADER naming a configured peer; the body
+   * gets the verdict route's bounds (events, value size, depth) and is validated in time slices.
+   */
   async function handleInternalEvents(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const from = req.headers[FORWARDED_HEADER];
+    if (!peers || typeof from !== 'string' || from === config.selfUrl || !config.peers.includes(from)) {
+      discardRest(req);
+      metrics.authFailures.inc({ code: 'not_a_peer' });
+      HttpReply.error(
+        res,
+        403,
+        'not_a_peer',
+        `${ROUTES_INTERNAL_EVENTS} is for session-affinity peers only (BULWARK_PEERS, header ${FORWARDED_HEADER}): agents send events to /v1/traces`,
+      );
+      return;
+    }
     const principal = await authenticate(req, res);
     if (!principal) return;
     const json = await readJson(req, res);
     if (!json.ok) return;
-    const parsed = InternalEventsSchema.safeParse(json.value);
-    if (!parsed.success) {
-      HttpReply.error(res, 400, 'invalid_request', `events are invalid: ${issuesText(parsed.error)}`);
+    const limit = checkVerdictLimits(json.value, config);
+    if (!limit.ok) {
+      metrics.verdictLimitRejections.inc({ code: limit.code });
+      HttpReply.error(res, limit.status, limit.code, limit.message);
       return;
     }
-    const events = parsed.data.events;
+    const raw = (json.value as { events?: unknown } | null)?.events;
+    if (!Array.isArray(raw)) {
+      HttpReply.error(res, 400, 'invalid_request', 'expected { "events": [AgentEvent, ...] }');
+      return;
+    }
+    const parsed = await parseEventsInSlices(raw, config.ingestSliceMillis);
+    if (parsed.issues.length > 0) {
+      const text = parsed.issues
+        .slice(0, 10)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ');
+      HttpReply.error(res, 400, 'invalid_request', `events are invalid: ${text}`);
+      return;
+    }
+    const events = parsed.events;
     if (principal.tenantId !== undefined) for (const ev of events) ev.tenantId = principal.tenantId;
     metrics.eventsIn.inc({ source: 'peer' }, events.length);
     if (!verdicts.canAccept(events.length)) {
