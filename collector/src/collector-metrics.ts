@@ -118,6 +118,35 @@ export class CollectorMetrics {
     },
   });
 
+  private walStats: (() => Record<string, number> | undefined) | undefined;
+  readonly busWal = new Gauge({
+    name: 'bulwark_bus_wal',
+    help: 'The in-process bus write-ahead log at scrape time: stat="appended_records"|"commits"|"commit_micros"|"write_errors"|"recovered_records"|"torn_records"|"segments_deleted" (cumulative since start), "segments", "bytes_on_disk".',
+    labelNames: ['stat'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const stats = this.walStats?.();
+      if (!stats) return;
+      const names: Record<string, string> = {
+        appendedRecords: 'appended_records',
+        commits: 'commits',
+        commitMicros: 'commit_micros',
+        writeErrors: 'write_errors',
+        recoveredRecords: 'recovered_records',
+        tornRecords: 'torn_records',
+        segmentsDeleted: 'segments_deleted',
+        segments: 'segments',
+        bytesOnDisk: 'bytes_on_disk',
+      };
+      for (const [key, stat] of Object.entries(names)) this.busWal.set({ stat }, stats[key] ?? 0);
+    },
+  });
+
+  /** Reads the bus write-ahead log's numbers at every scrape (`InProcessEventBus.stats().wal`). */
+  watchBusWal(stats: () => Record<string, number> | undefined): void {
+    this.walStats = stats;
+  }
+
   /** Reads the engine's cache numbers at every scrape (`engine.cacheStats()`). */
   watchAnalysisCache(stats: () => Record<string, number> | undefined): void {
     this.analysisCacheStats = stats;

@@ -225,12 +225,17 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
       );
     bus = kafka;
   } else {
-    bus = new InProcessEventBus({
+    const memory = new InProcessEventBus({
       maxBufferedRecords: config.busMaxBufferedRecords,
       logger: logger.child({ component: 'memory-bus' }),
       // With a WAL a span is acknowledged only once on disk; serve defaults it beside the embedded store.
       ...(config.busWalDir && config.busWalDir !== 'off' ? { walDir: config.busWalDir } : {}),
     });
+    metrics.watchBusWal(() => {
+      const wal = memory.stats().wal;
+      return wal ? { ...wal } : undefined;
+    });
+    bus = memory;
   }
   let worker: CollectorWorker | undefined;
   try {
