@@ -15,16 +15,13 @@ export interface ExtractedValue {
   end: number;
 }
 
-const TOKEN_RE = /[^\s()<>"'`[\]{}|\u2018\u2019\u201c\u201d]+/g;
 const EMAIL = /^[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$/i;
 const TLDS =
   'com|org|net|io|ai|co|dev|app|info|biz|xyz|me|us|uk|de|fr|ch|eu|ru|cn|in|jp|br|it|nl|es|se|no|pl|cz|at|be|ca|au|site|online|top|cloud|tech|link|page|sh';
 // Bare domains: label(s) + a TLD from the common generic and country sets (no suite-specific names).
 const DOMAIN = new RegExp(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+(?:${TLDS})(?:[/?#:].*)?$`, 'i');
 const IBAN = /^[a-z]{2}\d{2}[a-z0-9]{10,30}$/i;
-const IBAN_HEAD = /^[a-z]{2}\d{2}$/i;
-// Groups of a spaced IBAN are upper-case letters and digits ("3704 0044 0532 0130 00").
-const GROUP = /^[A-Z0-9]{1,4}$/;
+// Groups of a spaced IBAN are upper-case letters and digits ("3704 0044 0532 0130 00"): see `isIbanGroup`.
 const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
 const NUMBER = /^[-+]?\d[\d,]*(?:\.\d+)?$/;
 const DIGITS = /\d/;
@@ -115,12 +112,76 @@ function classify(c: Collector, tok: string, start: number): void {
     c.push('token', tok.toLowerCase(), start, end);
 }
 
-function lettersOnly(tok: string): boolean {
-  for (let i = 0; i < tok.length; i++) {
-    const c = tok.charCodeAt(i) | 32;
+function lettersOnly(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i) | 32;
     if (c < 97 || c > 122) return false;
   }
   return true;
+}
+
+/** The separators of `TOKEN_RE`: white space (as `\s` has it), brackets, straight and curly quotes, `|`. */
+function isSeparator(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 127)
+    return (
+      c === 40 ||
+      c === 41 ||
+      c === 60 ||
+      c === 62 ||
+      c === 34 ||
+      c === 39 ||
+      c === 96 ||
+      c === 91 ||
+      c === 93 ||
+      c === 123 ||
+      c === 125 ||
+      c === 124
+    );
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff ||
+    c === 0x2018 ||
+    c === 0x2019 ||
+    c === 0x201c ||
+    c === 0x201d
+  );
+}
+
+/** `. , ; : ! ?` */
+const isTrailingPunctuation = (c: number) =>
+  c === 46 || c === 44 || c === 59 || c === 58 || c === 33 || c === 63;
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+
+/** `GROUP`: 1–4 upper-case letters or digits. */
+function isIbanGroup(s: string, start: number, end: number): boolean {
+  if (end - start > 4) return false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (!(isDigitCode(c) || (c >= 65 && c <= 90))) return false;
+  }
+  return true;
+}
+
+/** `IBAN_HEAD` on the 4 characters at `start`: two letters (any case), two digits. */
+function isIbanHead(s: string, start: number): boolean {
+  const a = s.charCodeAt(start) | 32;
+  const b = s.charCodeAt(start + 1) | 32;
+  return (
+    a >= 97 &&
+    a <= 122 &&
+    b >= 97 &&
+    b <= 122 &&
+    isDigitCode(s.charCodeAt(start + 2)) &&
+    isDigitCode(s.charCodeAt(start + 3))
+  );
 }
 
 /**
@@ -132,7 +193,6 @@ function lettersOnly(tok: string): boolean {
 export function extractValues(text: string, limit = 2_000): ExtractedValue[] {
   const s = text.length > 200_000 ? text.slice(0, 200_000) : text;
   const c = new Collector(limit);
-  TOKEN_RE.lastIndex = 0;
   // An IBAN written in groups ("DE89 3704 0044 …") spans several tokens: join them when the head fits.
   let ibanStart = -1;
   let iban = '';
@@ -143,25 +203,33 @@ export function extractValues(text: string, limit = 2_000): ExtractedValue[] {
     ibanStart = -1;
     iban = '';
   };
-  for (let m = TOKEN_RE.exec(s); m !== null; m = TOKEN_RE.exec(s)) {
-    let tok = m[0];
-    const start = m.index;
+  // Tokens as `TOKEN_RE` finds them, read by character code: a string only for tokens that can be a value.
+  const n = s.length;
+  for (let i = 0; i < n; ) {
+    if (isSeparator(s.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && !isSeparator(s.charCodeAt(i))) i++;
+    let end = i;
     // Trailing sentence punctuation is not part of a value.
-    while (tok.length > 1 && '.,;:!?'.includes(tok[tok.length - 1]!)) tok = tok.slice(0, -1);
-    if (ibanStart >= 0 && GROUP.test(tok) && start - ibanEnd <= 1) {
-      iban += tok;
-      ibanEnd = start + tok.length;
+    while (end - start > 1 && isTrailingPunctuation(s.charCodeAt(end - 1))) end--;
+    const len = end - start;
+    if (ibanStart >= 0 && start - ibanEnd <= 1 && isIbanGroup(s, start, end)) {
+      iban += s.slice(start, end);
+      ibanEnd = end;
       continue;
     }
     flushIban();
-    if (tok.length === 4 && IBAN_HEAD.test(tok)) {
+    if (len === 4 && isIbanHead(s, start)) {
       ibanStart = start;
-      iban = tok;
+      iban = s.slice(start, end);
       ibanEnd = start + 4;
       continue;
     }
     // Words of letters only are never a value (every kind needs a digit, `@`, `.` or `://`): most tokens.
-    if (tok.length >= 2 && !lettersOnly(tok)) classify(c, tok, start);
+    if (len >= 2 && !lettersOnly(s, start, end)) classify(c, s.slice(start, end), start);
   }
   flushIban();
   if (s.includes('"') || s.includes("'") || s.includes('`') || s.includes('\u201c') || s.includes('\u2018')) {
