@@ -70,6 +70,58 @@ describe('report data (chdb)', () => {
     );
   });
 
+  it('counts and lists the calls refused without a verdict, with the verdict that came later', async () => {
+    const res = await generateReport(store, { sinceMillis: now - 24 * HOUR, untilMillis: now + 60_000 });
+    if (!res.ok) throw new Error(res.message);
+    const { data, html } = res;
+    expect(data.totals.refusedWithoutVerdict).toBe(2);
+    expect(data.enforced?.refusedBySource).toEqual({ fallback_timeout: 1, fallback_unavailable: 1 });
+    // Newest first; the timeout's late allow is shown, the outage had no verdict at all.
+    expect(
+      data.refusedCalls?.map((c) => [
+        c.toolCallId,
+        c.enforcedSource,
+        c.verdictDecision,
+        c.agentName,
+        c.differs,
+      ]),
+    ).toEqual(
+      seed.refusedCalls
+        .slice()
+        .reverse()
+        .map((c) => [c.toolCallId, c.source, c.verdictDecision, 'notes-agent', true]),
+    );
+    // The refused calls' session gets its timeline, with what the agent enforced on each call.
+    const detail = data.sessionDetails?.find((s) => s.sessionId === seed.refusedSession.sessionId);
+    expect(detail?.enforcedCalls?.map((c) => c.source)).toEqual([
+      'fallback_timeout',
+      'verdict',
+      'fallback_unavailable',
+    ]);
+    expect(html).toContain('id="kpi-refused"');
+    expect(html).toContain('timeout 1 · unavailable 1');
+    expect(html).toContain(`href="#session-acme-${seed.refusedSession.sessionId}"`);
+  });
+
+  it('shows a call that ran and was found after the fact as "executed, would have been blocked"', async () => {
+    const res = await generateReport(store, { sinceMillis: now - 24 * HOUR, untilMillis: now + 60_000 });
+    if (!res.ok) throw new Error(res.message);
+    const inc = res.data.incidents.find((i) => i.sessionId === seed.lateSession.sessionId);
+    expect(inc).toMatchObject({
+      afterTheFact: true,
+      title: 'Executed, would have been blocked: send_money (injection.chain)',
+      alertTitle: 'Executed: would have been blocked',
+    });
+    const detail = res.data.sessionDetails?.find((s) => s.sessionId === seed.lateSession.sessionId);
+    const late = detail?.verdicts.filter((v) => v.afterTheFact);
+    expect(late?.map((v) => [v.toolName, v.decision, v.origin])).toEqual([['send_money', 'block', 'stream']]);
+    // Stream verdicts that only confirm the inline one are not marked.
+    const confirm = res.data.sessionDetails
+      ?.flatMap((s) => s.verdicts)
+      .filter((v) => v.origin === 'stream' && !v.afterTheFact);
+    expect(confirm?.every((v) => v.decision === 'allow')).toBe(true);
+  });
+
   it('narrows to one tenant', async () => {
     const res = await generateReport(store, {
       sinceMillis: now - 24 * HOUR,
@@ -165,6 +217,14 @@ browserSuite(
       await expect(
         page.locator('.excerpt', { hasText: 'attacker@evil.example' }).first().isVisible(),
       ).resolves.toBe(true);
+      // The refused-without-verdict tile, its section and the after-the-fact incident, on screen.
+      expect(await page.locator('#kpi-refused .value').textContent()).toBe('2');
+      expect(await page.locator('#refused-calls tbody tr').count()).toBe(res.data.refusedCalls?.length);
+      expect(await page.locator('#refused-calls tbody tr').first().textContent()).toContain(
+        'fallback: unavailable',
+      );
+      await expect(page.locator('#kpi-refused').isVisible()).resolves.toBe(true);
+      await expect(page.locator('details.incident.late .badge.late').first().isVisible()).resolves.toBe(true);
 
       await page.screenshot({ path: path.join(outDir, 'report.png'), fullPage: true });
       await page.close();

@@ -1,4 +1,5 @@
-import { type Finding, SEVERITY_RANK, type Severity } from '@bulwark/contracts';
+import { DECISION_RANK, type Decision, type Finding, SEVERITY_RANK, type Severity } from '@bulwark/contracts';
+import { LATE_EVIDENCE_DETECTOR_ID } from '@bulwark/detectors';
 import {
   type AlertRecord,
   type BlockedToolRow,
@@ -8,7 +9,12 @@ import {
   type SessionSummary,
   type StoreQuery,
 } from '@bulwark/detectors/stream';
-import { type BlockRow, REPORT_QUERIES, type SessionAgentRow } from './report-queries.js';
+import {
+  type BlockRow,
+  type CallVerdictRow,
+  REPORT_QUERIES,
+  type SessionAgentRow,
+} from './report-queries.js';
 
 /** What the report covers. */
 export interface ReportOptions {
@@ -50,6 +56,8 @@ export interface ReportIncident {
   alertTitle?: string;
   /** Blocking verdicts of the session during the incident, per tool. */
   blocks?: ReportBlock[];
+  /** The call ran and was found only after the fact to be one to block (origin `stream`, late evidence). */
+  afterTheFact?: boolean;
   summary: string;
   detectorIds: string[];
   firstSeenMillis: number;
@@ -70,7 +78,48 @@ export interface ReportTimelineVerdict {
   origin: string;
   source: string;
   detectorIds: string[];
+  toolCallId?: string;
+  /** A verdict after the fact (`stream`) stricter than the inline one: the call ran, it should not have. */
+  afterTheFact?: boolean;
 }
+
+/** What the agent enforced on one call of a session's timeline, when it reported it (SDK clients). */
+export interface ReportEnforcedCall {
+  toolCallId: string;
+  toolName: string;
+  timestampMillis: number;
+  decision: string;
+  /** `verdict`, or the fallback: `fallback_timeout`, `fallback_unavailable`, `fallback_error`. */
+  source: string;
+  reason: string;
+  inlineDecision: string;
+  differs: boolean;
+}
+
+/** A call the agent refused without a verdict (its fallback blocked it), with the verdicts that came later. */
+export interface ReportRefusedCall {
+  tenantId: string;
+  sessionId: string;
+  agentId: string | undefined;
+  agentName: string | undefined;
+  toolCallId: string;
+  toolName: string;
+  timestampMillis: number;
+  enforcedDecision: string;
+  enforcedSource: string;
+  enforcedReason: string;
+  /** The collector's inline decision, which came too late (or '' when none was recorded). */
+  verdictDecision: string;
+  /** The strictest verdict found after the fact (`stream`), if any. */
+  streamDecision: string | undefined;
+  /** The enforced decision differs from the inline one (always so for a fallback: no verdict was acted on). */
+  differs: boolean;
+}
+
+/** Refused calls listed in the report (the KPI counts them all). */
+export const REFUSED_CALLS_LIMIT = 50;
+/** Sessions of refused calls that get a timeline section (besides those of the incidents). */
+const REFUSED_SESSION_DETAILS = 10;
 
 /** A session behind a shown incident: where the incident pivots to. */
 export interface ReportSessionDetail {
@@ -84,6 +133,8 @@ export interface ReportSessionDetail {
   toolCalls: number | undefined;
   /** Verdicts in order, the latest `TIMELINE_LIMIT` at most. */
   verdicts: ReportTimelineVerdict[];
+  /** What the agent enforced on the session's calls, when it reported it. */
+  enforcedCalls?: ReportEnforcedCall[];
   /** Older verdicts left out of `verdicts`. */
   olderVerdicts: number;
 }
@@ -130,6 +181,8 @@ export interface ReportData {
   sessionDetails?: ReportSessionDetail[];
   /** What the agents enforced (fallbacks included): the calls refused without a verdict. */
   enforced?: ReportEnforced;
+  /** The calls refused without a verdict, newest first (at most `REFUSED_CALLS_LIMIT`). */
+  refusedCalls?: ReportRefusedCall[];
   totals: {
     decisions: number;
     blocked: number;
@@ -155,6 +208,15 @@ const BUCKETS = [
 /** A bucket size giving at most ~48 bars over the range. */
 export function bucketFor(rangeMillis: number): number {
   return BUCKETS.find((b) => rangeMillis / b <= 48) ?? 86_400_000 * Math.ceil(rangeMillis / 86_400_000 / 48);
+}
+
+/** The strictest of some decisions, or undefined when there is none. */
+function strictest(decisions: readonly string[]): string | undefined {
+  let out: string | undefined;
+  for (const d of decisions)
+    if (out === undefined || (DECISION_RANK[d as Decision] ?? 0) > (DECISION_RANK[out as Decision] ?? 0))
+      out = d;
+  return out;
 }
 
 /** Severity of a rank (inverse of `SEVERITY_RANK`). */
@@ -263,20 +325,49 @@ export function incidentBlocks(
 }
 
 /**
- * The title of an incident: the block that happened (`Blocked send_email ×2 (exfil.sensitive-flow)`), a block
- * found only after the fact (`Would have blocked …`), else the alert's own title.
+ * The title of an incident: the block that happened (`Blocked send_email ×2 (exfil.sensitive-flow)`), a call
+ * that ran and was found only after the fact (`Executed, would have been blocked: …`), else the alert's own
+ * title. `afterTheFact` names the after-the-fact blocks even when the session has inline ones too.
  *
  * @example
  * incidentTitle([{ toolName: 'send_email', calls: 1, detectorIds: ['exfil'], origins: ['inline'] }], 'Alert'); // 'Blocked send_email (exfil)'
  */
-export function incidentTitle(blocks: readonly ReportBlock[], alertTitle: string): string {
+export function incidentTitle(
+  blocks: readonly ReportBlock[],
+  alertTitle: string,
+  afterTheFact = false,
+): string {
   if (blocks.length === 0) return alertTitle;
   const inline = blocks.filter((b) => b.origins.includes('inline'));
-  const shown = inline.length > 0 ? inline : blocks;
+  const late = blocks.filter((b) => !b.origins.includes('inline'));
+  const executed = inline.length === 0 || (afterTheFact && late.length > 0);
+  const shown = executed ? (late.length > 0 ? late : blocks) : inline;
   const tools = shown.map((b) => `${b.toolName || '(unnamed tool)'}${b.calls > 1 ? ` ×${b.calls}` : ''}`);
-  const detectors = [...new Set(shown.flatMap((b) => b.detectorIds))];
-  const verb = inline.length > 0 ? 'Blocked' : 'Would have blocked';
-  return `${verb} ${tools.join(', ')}${detectors.length > 0 ? ` (${detectors.join(', ')})` : ''}`;
+  const detectors = [...new Set(shown.flatMap((b) => b.detectorIds))].filter(
+    (d) => d !== LATE_EVIDENCE_DETECTOR_ID,
+  );
+  const what = `${tools.join(', ')}${detectors.length > 0 ? ` (${detectors.join(', ')})` : ''}`;
+  return executed ? `Executed, would have been blocked: ${what}` : `Blocked ${what}`;
+}
+
+/**
+ * Marks verdicts after the fact (`stream`) that are stricter than the strictest inline verdict on the same
+ * call: the call ran on the inline decision, and the evidence that came later says it should not have.
+ *
+ * @example
+ * afterTheFactFlags([{ toolCallId: 'c', decision: 'allow', origin: 'inline' }, { toolCallId: 'c', decision: 'block', origin: 'stream' }]); // [false, true]
+ */
+export function afterTheFactFlags(
+  verdicts: readonly { toolCallId: string; decision: string; origin: string }[],
+): boolean[] {
+  const rank = (d: string) => DECISION_RANK[d as Decision] ?? 0;
+  const inline = new Map<string, number>();
+  for (const v of verdicts)
+    if (v.origin === 'inline')
+      inline.set(v.toolCallId, Math.max(inline.get(v.toolCallId) ?? 0, rank(v.decision)));
+  return verdicts.map(
+    (v) => v.origin === 'stream' && v.toolCallId !== '' && rank(v.decision) > (inline.get(v.toolCallId) ?? 0),
+  );
 }
 
 /**
@@ -362,7 +453,10 @@ export async function loadReportData(store: EventStore, options: ReportOptions):
     const incidentList = incidentsFrom(alerts);
     for (const inc of incidentList) {
       inc.blocks = incidentBlocks(inc, blocks);
-      inc.title = incidentTitle(inc.blocks, inc.alertTitle ?? inc.title);
+      const late = inc.detectorIds.includes(LATE_EVIDENCE_DETECTOR_ID);
+      inc.afterTheFact =
+        late || (inc.blocks.length > 0 && inc.blocks.every((b) => !b.origins.includes('inline')));
+      inc.title = incidentTitle(inc.blocks, inc.alertTitle ?? inc.title, late);
     }
     const shown = incidentList.slice(0, options.incidentLimit ?? 10);
     const findingsBySession = new Map<string, Promise<Finding[]>>();
@@ -385,10 +479,23 @@ export async function loadReportData(store: EventStore, options: ReportOptions):
       incidents.push({ ...inc, findings: findings.length > 0 ? findings : sessionFindings });
     }
 
+    const refusedRows = await rows(store, QUERIES.refusedToolCalls, {
+      ...since,
+      untilMillis,
+      limit: REFUSED_CALLS_LIMIT,
+    });
+    const laterVerdicts: CallVerdictRow[] =
+      refusedRows.length > 0
+        ? await rows(store, REPORT_QUERIES.callVerdicts, {
+            tenantId,
+            toolCallIds: [...new Set(refusedRows.map((r) => r.toolCallId))],
+          })
+        : [];
+
     // Agent names come from the events: the session aggregate only keeps the id.
     const riskiest: ReportSession[] = atRisk.slice(0, options.sessionLimit ?? 10);
     const incidentIndex = incidentList.slice(0, 50);
-    const agents = await sessionAgents(store, tenantId, [...riskiest, ...incidentIndex]);
+    const agents = await sessionAgents(store, tenantId, [...riskiest, ...incidentIndex, ...refusedRows]);
     const agentOf = (x: { tenantId: string; sessionId: string }) =>
       agents.get(`${x.tenantId}\u0000${x.sessionId}`);
     for (const x of [...riskiest, ...incidentIndex, ...incidents]) {
@@ -396,34 +503,84 @@ export async function loadReportData(store: EventStore, options: ReportOptions):
       x.agentId = x.agentId ?? a?.agentId;
       x.agentName = a?.agentName;
     }
+    const refusedCalls: ReportRefusedCall[] = refusedRows.map((r) => {
+      const mine = laterVerdicts.filter(
+        (v) => v.tenantId === r.tenantId && v.sessionId === r.sessionId && v.toolCallId === r.toolCallId,
+      );
+      const inline = mine.filter((v) => v.origin === 'inline').at(-1);
+      const stream = strictest(mine.filter((v) => v.origin === 'stream').map((v) => v.decision));
+      const a = agentOf(r);
+      return {
+        tenantId: r.tenantId,
+        sessionId: r.sessionId,
+        agentId: r.agentId ?? a?.agentId,
+        agentName: a?.agentName,
+        toolCallId: r.toolCallId,
+        toolName: r.toolName,
+        timestampMillis: r.timestampMillis,
+        enforcedDecision: r.enforcedDecision,
+        enforcedSource: r.enforcedSource,
+        enforcedReason: r.enforcedReason,
+        verdictDecision: r.inlineDecision || inline?.decision || '',
+        streamDecision: stream,
+        differs: r.differs,
+      };
+    });
+
+    // The sessions of the shown incidents, then of the newest refused calls: where the report pivots to.
     const sessionDetails: ReportSessionDetail[] = [];
     const summaries = new Map(active.map((a) => [`${a.tenantId}\u0000${a.sessionId}`, a]));
-    for (const inc of incidents) {
-      const key = `${inc.tenantId}\u0000${inc.sessionId}`;
+    const refusedSessions = [
+      ...new Map(refusedCalls.map((c) => [`${c.tenantId}\u0000${c.sessionId}`, c])).values(),
+    ].slice(0, REFUSED_SESSION_DETAILS);
+    for (const x of [...incidents, ...refusedSessions]) {
+      const key = `${x.tenantId}\u0000${x.sessionId}`;
       if (sessionDetails.some((d) => `${d.tenantId}\u0000${d.sessionId}` === key)) continue;
-      const verdicts = await rows(store, QUERIES.sessionVerdicts, {
-        tenantId: inc.tenantId,
-        sessionId: inc.sessionId,
-      });
+      const session = { tenantId: x.tenantId, sessionId: x.sessionId };
+      const verdicts = await rows(store, QUERIES.sessionVerdicts, session);
+      const calls = await rows(store, QUERIES.sessionToolCalls, session);
       const summary = summaries.get(key);
-      const a = agentOf(inc);
+      const a = agentOf(x);
+      const shown = verdicts.slice(-TIMELINE_LIMIT);
+      const late = afterTheFactFlags(
+        verdicts.map((v) => ({
+          toolCallId: v.verdict.toolCallId,
+          decision: v.verdict.decision,
+          origin: v.origin,
+        })),
+      ).slice(-TIMELINE_LIMIT);
       sessionDetails.push({
-        tenantId: inc.tenantId,
-        sessionId: inc.sessionId,
-        agentId: summary?.agentId ?? a?.agentId ?? inc.agentId,
+        tenantId: x.tenantId,
+        sessionId: x.sessionId,
+        agentId: summary?.agentId ?? a?.agentId ?? x.agentId,
         agentName: a?.agentName,
         firstSeenMillis: summary?.firstSeenMillis,
         lastSeenMillis: summary?.lastSeenMillis,
         events: summary?.events,
         toolCalls: summary?.toolCalls,
-        verdicts: verdicts.slice(-TIMELINE_LIMIT).map((v) => ({
+        verdicts: shown.map((v, i) => ({
           timestampMillis: v.verdict.timestampMillis,
           toolName: v.verdict.toolName,
           decision: v.verdict.decision,
           origin: v.origin,
           source: v.verdict.source,
           detectorIds: v.verdict.detectorIds,
+          toolCallId: v.verdict.toolCallId,
+          afterTheFact: late[i] ?? false,
         })),
+        enforcedCalls: calls
+          .filter((c) => c.enforcedSource !== '')
+          .slice(-TIMELINE_LIMIT)
+          .map((c) => ({
+            toolCallId: c.toolCallId,
+            toolName: c.toolName,
+            timestampMillis: c.timestampMillis,
+            decision: c.enforcedDecision,
+            source: c.enforcedSource,
+            reason: c.enforcedReason,
+            inlineDecision: c.inlineDecision,
+            differs: c.differs,
+          })),
         olderVerdicts: Math.max(0, verdicts.length - TIMELINE_LIMIT),
       });
     }
@@ -466,6 +623,7 @@ export async function loadReportData(store: EventStore, options: ReportOptions):
         incidentIndex,
         sessionDetails,
         enforced,
+        refusedCalls,
         totals: {
           decisions,
           blocked,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { incidentBlocks, incidentTitle, type ReportData, type ReportIncident } from './load-report-data.js';
-import { bucketLabel, renderReport } from './render-report.js';
+import {
+  afterTheFactFlags,
+  incidentBlocks,
+  incidentTitle,
+  type ReportData,
+  type ReportIncident,
+} from './load-report-data.js';
+import { bucketLabel, renderReport, verdictOriginHtml } from './render-report.js';
 import { horizontalBarChart, niceScale, stackedBarChart } from './svg-charts.js';
 
 const HOUR = 3_600_000;
@@ -183,6 +189,161 @@ describe('renderReport', () => {
     expect(html).toContain('Sessions behind the incidents');
   });
 
+  it('shows the calls refused without a verdict: KPI with the split by source, and one row per call', () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    const refused = (over: Partial<NonNullable<ReportData['refusedCalls']>[number]>) => ({
+      tenantId: 'acme',
+      sessionId: 's1',
+      agentId: undefined,
+      agentName: 'notes-agent',
+      toolCallId: 'c1',
+      toolName: 'add_note',
+      timestampMillis: since + 7_000,
+      enforcedDecision: 'block',
+      enforcedSource: 'fallback_timeout',
+      enforcedReason: 'no verdict within 500 ms',
+      verdictDecision: 'allow',
+      streamDecision: undefined,
+      differs: true,
+      ...over,
+    });
+    const html = renderReport(
+      data({
+        enforced: {
+          refusedWithoutVerdict: 3,
+          refusedBySource: { fallback_timeout: 2, fallback_unavailable: 1 },
+          allowedWithoutVerdict: 0,
+          differing: 3,
+          reported: 5,
+        },
+        refusedCalls: [
+          refused({
+            toolCallId: 'c3',
+            sessionId: evil,
+            toolName: evil,
+            enforcedReason: evil,
+            agentName: evil,
+          }),
+          refused({ toolCallId: 'c2', enforcedSource: 'fallback_unavailable', verdictDecision: '' }),
+          refused({ streamDecision: 'block' }),
+        ],
+        sessionDetails: [
+          {
+            tenantId: 'acme',
+            sessionId: 's1',
+            agentId: undefined,
+            agentName: 'notes-agent',
+            firstSeenMillis: since,
+            lastSeenMillis: since + 9_000,
+            events: 4,
+            toolCalls: 3,
+            verdicts: [
+              {
+                timestampMillis: since + 7_400,
+                toolName: 'add_note',
+                decision: 'allow',
+                origin: 'inline',
+                source: 'engine',
+                detectorIds: [],
+                toolCallId: 'c1',
+              },
+              {
+                timestampMillis: since + 8_000,
+                toolName: 'add_note',
+                decision: 'block',
+                origin: 'stream',
+                source: 'engine',
+                detectorIds: ['injection.chain'],
+                toolCallId: 'c1',
+                afterTheFact: true,
+              },
+            ],
+            enforcedCalls: [
+              {
+                toolCallId: 'c1',
+                toolName: 'add_note',
+                timestampMillis: since + 7_000,
+                decision: 'block',
+                source: 'fallback_timeout',
+                reason: '',
+                inlineDecision: 'allow',
+                differs: true,
+              },
+              {
+                toolCallId: 'c2',
+                toolName: 'add_note',
+                timestampMillis: since + 9_000,
+                decision: 'block',
+                source: 'fallback_unavailable',
+                reason: '',
+                inlineDecision: '',
+                differs: true,
+              },
+            ],
+            olderVerdicts: 0,
+          },
+        ],
+      }),
+    );
+    const tile = html.slice(
+      html.indexOf('id="kpi-refused"'),
+      html.indexOf('</div></div>', html.indexOf('id="kpi-refused"')),
+    );
+    expect(tile).toContain('Refused without a verdict');
+    expect(tile).toContain('<div class="value">3</div>');
+    expect(tile).toContain('timeout 2 · unavailable 1');
+    const section = html.slice(
+      html.indexOf('<div class="card" id="refused-calls">'),
+      html.indexOf('</table>', html.indexOf('id="refused-calls"')),
+    );
+    expect(section.match(/<tr>/g)).toHaveLength(4); // header + 3 calls
+    expect(section).toContain('fallback: timeout');
+    expect(section).toContain('fallback: unavailable');
+    expect(section).toContain('none recorded');
+    expect(section).toContain('<span class="differs">differs</span>');
+    expect(section).toContain('after the fact');
+    // The session of a refused call links to its section, which shows what the agent enforced.
+    expect(section).toContain('href="#session-acme-s1"');
+    expect(section).not.toContain('<img');
+    expect(section).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    const session = html.slice(html.indexOf('id="session-acme-s1"'));
+    expect(session).toContain('Enforced by the agent');
+    expect(session).toContain('<tr class="late">');
+    expect(session).toContain('executed · would have been blocked');
+    // c2 has no verdict at all: a row of its own.
+    expect(session).toContain('no verdict');
+    expect(html).toContain('Sessions behind the incidents and refused calls');
+  });
+
+  it('says when no call was refused without a verdict', () => {
+    const html = renderReport(data());
+    expect(html).toContain('No call was refused without a verdict in this range.');
+    expect(html).toContain('no agent failed closed');
+  });
+
+  it('marks an incident found after the fact distinctly in the card and the index', () => {
+    const incident: ReportIncident = {
+      dedupKey: 'late',
+      tenantId: 'acme',
+      sessionId: 's9',
+      agentId: undefined,
+      state: 'open',
+      severity: 'critical',
+      title: 'Executed, would have been blocked: send_money (injection.chain)',
+      summary: '',
+      detectorIds: ['engine.late-evidence', 'injection.chain'],
+      afterTheFact: true,
+      firstSeenMillis: since,
+      lastSeenMillis: since,
+      findings: [],
+    };
+    const html = renderReport(data({ incidents: [incident], incidentIndex: [incident] }));
+    expect(html).toContain('class="card incident late"');
+    expect(html.match(/executed · would have been blocked<\/span>/g)).toHaveLength(2);
+    expect(verdictOriginHtml('inline')).toBe('inline');
+    expect(verdictOriginHtml('<b>')).toBe('&lt;b&gt;');
+  });
+
   it('forbids every request with a Content-Security-Policy and references nothing external', () => {
     const html = renderReport(data());
     expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
@@ -254,10 +415,34 @@ describe('incident titles', () => {
     expect(incidentTitle(blocks, 'Alert')).toBe('Blocked send_email ×2 (exfil)');
   });
 
-  it('says "Would have blocked" for blocks found only after the fact, and keeps the alert title without blocks', () => {
+  it('says "Executed, would have been blocked" for blocks found only after the fact, and keeps the alert title without blocks', () => {
     expect(incidentTitle(incidentBlocks(inc, [block('send_email', ['exfil'], 'stream')]), 'Alert')).toBe(
-      'Would have blocked send_email (exfil)',
+      'Executed, would have been blocked: send_email (exfil)',
     );
     expect(incidentTitle([], 'HIGH finding')).toBe('HIGH finding');
+  });
+
+  it('names the after-the-fact block of a late-evidence incident even when the session has inline blocks', () => {
+    const late = { ...inc, detectorIds: ['exfil', 'engine.late-evidence'] };
+    const blocks = incidentBlocks(late, [
+      block('delete_file', ['exfil']),
+      block('send_email', ['exfil', 'engine.late-evidence'], 'stream'),
+    ]);
+    expect(incidentTitle(blocks, 'Alert', true)).toBe(
+      'Executed, would have been blocked: send_email (exfil)',
+    );
+    expect(incidentTitle(blocks, 'Alert')).toBe('Blocked delete_file (exfil)');
+  });
+
+  it('flags stream verdicts stricter than the inline one on the same call', () => {
+    expect(
+      afterTheFactFlags([
+        { toolCallId: 'c1', decision: 'allow', origin: 'inline' },
+        { toolCallId: 'c1', decision: 'block', origin: 'stream' },
+        { toolCallId: 'c2', decision: 'block', origin: 'inline' },
+        { toolCallId: 'c2', decision: 'block', origin: 'stream' },
+        { toolCallId: 'c3', decision: 'alert', origin: 'stream' },
+      ]),
+    ).toEqual([false, true, false, false, true]);
   });
 });

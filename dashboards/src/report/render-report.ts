@@ -3,6 +3,7 @@ import { escapeHtml as h } from './escape-html.js';
 import {
   type ReportData,
   type ReportIncident,
+  type ReportRefusedCall,
   type ReportSessionDetail,
   severityOfRank,
 } from './load-report-data.js';
@@ -54,7 +55,7 @@ h1 { font-size: 22px; margin: 0; font-weight: 650; letter-spacing: .01em; }
 .meta { text-align: right; color: var(--muted); font-size: 12px; line-height: 1.6; }
 .meta b { color: var(--text); font-weight: 600; }
 h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .08em; color: var(--muted); font-weight: 600; margin: 26px 0 10px; }
-.kpis { display: grid; grid-template-columns: repeat(6, minmax(0, 1fr)); gap: 12px; margin-top: 20px; }
+.kpis { display: grid; grid-template-columns: repeat(7, minmax(0, 1fr)); gap: 12px; margin-top: 20px; }
 .card { background: var(--panel); border: 1px solid var(--border); border-radius: 8px; padding: 14px 16px; }
 .kpi .label { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .06em; }
 .kpi .value { font-size: 30px; font-weight: 650; margin-top: 4px; font-variant-numeric: tabular-nums; }
@@ -108,8 +109,16 @@ a.sid { color: inherit; text-decoration: none; border-bottom: 1px dotted var(--f
   word-break: break-word; color: #ffa198; }
 .ev .evnote { grid-column: 2; color: var(--faint); font-size: 12px; margin-top: -2px; }
 .none { color: var(--faint); font-style: italic; padding: 8px 0; }
+.badge.late { color: #f778ba; border-color: #f778ba66; background: #f778ba1a; }
+.src { display: inline-block; padding: 1px 7px; border-radius: 10px; font-size: 11px; background: #21262d; color: var(--muted); white-space: nowrap; }
+.src.fallback { background: rgba(219, 109, 40, .15); color: #ffa657; }
+.src.stream { background: rgba(247, 120, 186, .12); color: #f778ba; }
+.differs { color: #e3b341; font-size: 12px; font-weight: 600; white-space: nowrap; }
+.incident.late .title { color: #f778ba; }
+td.reason { color: var(--muted); font-size: 12px; word-break: break-word; }
+tr.late td { background: rgba(247, 120, 186, .06); }
 footer { color: var(--faint); font-size: 12px; margin-top: 28px; border-top: 1px solid var(--border); padding-top: 12px; }
-@media (max-width: 1000px) { .kpis { grid-template-columns: repeat(3, minmax(0, 1fr)); } .row { grid-template-columns: 1fr; } }
+@media (max-width: 1000px) { .kpis { grid-template-columns: repeat(4, minmax(0, 1fr)); } .row { grid-template-columns: 1fr; } }
 @media print { body { background: #fff; color: #000; } .card { break-inside: avoid; } }
 `;
 
@@ -125,6 +134,32 @@ function severityBadge(s: Severity): string {
 function decisionBadge(d: string): string {
   const c = REPORT_DECISION_COLORS[d] ?? '#8b949e';
   return `<span class="badge" style="color:${c};border-color:${c}66;background:${c}1a">${h(d.replace('_', ' '))}</span>`;
+}
+
+/** `fallback_timeout` → `timeout`: the fallback as a reader says it. */
+function sourceLabel(source: string): string {
+  return source.startsWith('fallback_') ? source.slice('fallback_'.length) : source;
+}
+
+/** Where an enforced decision came from, as a tag: `verdict`, or the fallback in its own color. */
+function sourceTag(source: string): string {
+  const fallback = source.startsWith('fallback_');
+  return `<span class="src${fallback ? ' fallback' : ''}" title="${h(source)}">${h(fallback ? `fallback: ${sourceLabel(source)}` : source)}</span>`;
+}
+
+/** The badge of a call that ran and was found only after the fact to be one to block. */
+const LATE_BADGE = '<span class="badge late">executed · would have been blocked</span>';
+
+/**
+ * A verdict's origin as shown on a timeline: `inline`, or `after the fact` in its own color, with the
+ * "executed · would have been blocked" badge when it is stricter than the inline verdict the call ran on.
+ *
+ * @example
+ * verdictOriginHtml('stream', true); // '<span class="src stream">after the fact</span> <span class="badge late">…'
+ */
+export function verdictOriginHtml(origin: string, afterTheFact = false): string {
+  if (origin !== 'stream') return h(origin);
+  return `<span class="src stream" title="origin stream">after the fact</span>${afterTheFact ? ` ${LATE_BADGE}` : ''}`;
 }
 
 function legend(series: readonly ChartSeries[], totals: Readonly<Record<string, number>>): string {
@@ -174,12 +209,30 @@ function sessionLink(x: { tenantId: string; sessionId: string }, detailed: Reado
   return detailed.has(a) ? `<a class="sid" href="#${h(a)}">${h(x.sessionId)}</a>` : h(x.sessionId);
 }
 
+function enforcedCell(e: { decision: string; source: string; differs: boolean } | undefined): string {
+  if (!e) return '<span style="color:var(--faint)">-</span>';
+  return `${decisionBadge(e.decision)} ${sourceTag(e.source)}${e.differs ? ' <span class="differs">differs</span>' : ''}`;
+}
+
 function sessionSection(s: ReportSessionDetail): string {
-  const rows = s.verdicts
-    .map(
-      (v) =>
-        `<tr><td class="nw">${h(formatUtcFull(v.timestampMillis))}</td><td class="mono">${h(v.toolName)}</td><td>${decisionBadge(v.decision)}</td><td class="nw">${h(v.origin)}${v.source === 'fallback' ? ' · fallback' : ''}</td><td class="mono">${h(v.detectorIds.join(', ') || '-')}</td></tr>`,
-    )
+  const enforced = new Map((s.enforcedCalls ?? []).map((c) => [c.toolCallId, c]));
+  const withVerdict = new Set(s.verdicts.map((v) => v.toolCallId ?? ''));
+  type Row = { t: number; html: string };
+  const timeline: Row[] = s.verdicts.map((v) => ({
+    t: v.timestampMillis,
+    html: `<tr${v.afterTheFact ? ' class="late"' : ''}><td class="nw">${h(formatUtcFull(v.timestampMillis))}</td><td class="mono">${h(v.toolName)}</td><td>${decisionBadge(v.decision)}</td><td class="nw">${verdictOriginHtml(v.origin, v.afterTheFact)}${v.source === 'fallback' ? ' · fallback' : ''}</td><td class="nw">${v.origin === 'inline' ? enforcedCell(enforced.get(v.toolCallId ?? '')) : ''}</td><td class="mono">${h(v.detectorIds.join(', ') || '-')}</td></tr>`,
+  }));
+  // Calls the agent decided without any stored verdict (a fallback, and no answer ever came).
+  for (const c of s.enforcedCalls ?? []) {
+    if (withVerdict.has(c.toolCallId)) continue;
+    timeline.push({
+      t: c.timestampMillis,
+      html: `<tr><td class="nw">${h(formatUtcFull(c.timestampMillis))}</td><td class="mono">${h(c.toolName)}</td><td><span style="color:var(--faint)">no verdict</span></td><td class="nw">-</td><td class="nw">${enforcedCell(c)}</td><td class="mono">-</td></tr>`,
+    });
+  }
+  const rows = timeline
+    .sort((a, b) => a.t - b.t)
+    .map((r) => r.html)
     .join('');
   const seen =
     s.firstSeenMillis !== undefined && s.lastSeenMillis !== undefined
@@ -188,11 +241,53 @@ function sessionSection(s: ReportSessionDetail): string {
   const counts = s.events !== undefined ? ` · ${n(s.events)} events, ${n(s.toolCalls ?? 0)} tool calls` : '';
   return `<div class="card session" id="${h(sessionAnchor(s))}"><h3>Session <span class="mono">${h(s.sessionId)}</span></h3>
 <div class="desc">tenant <b>${h(s.tenantId)}</b> · agent <b>${agentCell(s.agentId, s.agentName)}</b>${seen}${counts}</div>
-${rows ? `<table><thead><tr><th>Time (UTC)</th><th>Tool</th><th>Decision</th><th>Origin</th><th>Detectors</th></tr></thead><tbody>${rows}</tbody></table>` : '<div class="none">No verdict stored for this session.</div>'}${s.olderVerdicts > 0 ? `<div class="none">${n(s.olderVerdicts)} older verdict(s) not shown.</div>` : ''}</div>`;
+${rows ? `<table class="session-verdicts"><thead><tr><th>Time (UTC)</th><th>Tool</th><th>Verdict</th><th>Origin</th><th>Enforced by the agent</th><th>Detectors</th></tr></thead><tbody>${rows}</tbody></table>` : '<div class="none">No verdict stored for this session.</div>'}${s.olderVerdicts > 0 ? `<div class="none">${n(s.olderVerdicts)} older verdict(s) not shown.</div>` : ''}</div>`;
 }
 
-function kpi(label: string, value: string, hint: string, tone = ''): string {
-  return `<div class="card kpi ${tone}"><div class="label">${h(label)}</div><div class="value">${h(value)}</div><div class="hint">${h(hint)}</div></div>`;
+function kpi(label: string, value: string, hint: string, tone = '', id = ''): string {
+  return `<div class="card kpi ${tone}"${id ? ` id="${h(id)}"` : ''}><div class="label">${h(label)}</div><div class="value">${h(value)}</div><div class="hint">${h(hint)}</div></div>`;
+}
+
+/** The KPI tile of calls refused without a verdict, with the split by fallback source. */
+function refusedKpi(data: ReportData): string {
+  const total = data.enforced?.refusedWithoutVerdict ?? data.totals.refusedWithoutVerdict ?? 0;
+  const split = Object.entries(data.enforced?.refusedBySource ?? {})
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([source, count]) => `${sourceLabel(source)} ${n(count)}`)
+    .join(' · ');
+  return kpi(
+    'Refused without a verdict',
+    n(total),
+    total > 0 ? split || 'by the agents’ fallback' : 'no agent failed closed',
+    total > 0 ? 'bad' : 'good',
+    'kpi-refused',
+  );
+}
+
+/** The calls the agents refused on their own because no verdict came in time. */
+function refusedSection(
+  calls: readonly ReportRefusedCall[],
+  total: number,
+  detailed: ReadonlySet<string>,
+): string {
+  if (calls.length === 0)
+    return '<div class="card none" id="refused-calls">No call was refused without a verdict in this range.</div>';
+  const rows = calls
+    .map((c) => {
+      const later = c.verdictDecision
+        ? decisionBadge(c.verdictDecision)
+        : '<span style="color:var(--faint)">none recorded</span>';
+      const stream = c.streamDecision
+        ? ` ${verdictOriginHtml('stream')} ${decisionBadge(c.streamDecision)}`
+        : '';
+      return `<tr><td class="nw">${h(formatUtcFull(c.timestampMillis))}</td><td class="mono nw">${sessionLink(c, detailed)}</td><td class="nw">${agentCell(c.agentId, c.agentName)}</td><td class="mono">${h(c.toolName)}</td><td class="nw">${decisionBadge(c.enforcedDecision)} ${sourceTag(c.enforcedSource)}</td><td class="nw">${later}${stream}</td><td>${c.differs ? '<span class="differs">differs</span>' : ''}</td><td class="reason">${h(c.enforcedReason || '-')}</td></tr>`;
+    })
+    .join('');
+  const more =
+    total > calls.length
+      ? `<div class="none">${n(total - calls.length)} older refused call(s) not listed.</div>`
+      : '';
+  return `<div class="card" id="refused-calls"><table><thead><tr><th>Time (UTC)</th><th>Session</th><th>Agent</th><th>Tool</th><th>Enforced</th><th>Verdict that came later</th><th>Differs</th><th>Reason</th></tr></thead><tbody>${rows}</tbody></table>${more}</div>`;
 }
 
 function incidentCard(inc: ReportIncident, open: boolean, detailed: ReadonlySet<string>): string {
@@ -214,8 +309,8 @@ function incidentCard(inc: ReportIncident, open: boolean, detailed: ReadonlySet<
       return `<div class="finding"><div>${severityBadge(f.severity)} ${decisionBadge(f.decision)} <span class="ft">${h(f.title)}</span> <span class="mono" style="color:var(--muted)">${h(f.detectorId)}${f.toolName ? ` · ${h(f.toolName)}` : ''}</span></div>${f.description ? `<div class="fd">${h(f.description)}</div>` : ''}${evidence ? `<div class="ev">${evidence}</div>` : ''}</div>`;
     })
     .join('');
-  return `<details class="card incident" id="incident-${h(anchor(inc))}" style="--sev:${SEVERITY_HEX[inc.severity]}"${open ? ' open' : ''}>
-<summary><div class="head"><div>${severityBadge(inc.severity)} <span class="state ${inc.state}">${inc.state}</span> <span class="title">${h(inc.title)}</span></div><div class="when">last seen ${h(formatUtcFull(inc.lastSeenMillis))} UTC</div></div>
+  return `<details class="card incident${inc.afterTheFact ? ' late' : ''}" id="incident-${h(anchor(inc))}" style="--sev:${SEVERITY_HEX[inc.severity]}"${open ? ' open' : ''}>
+<summary><div class="head"><div>${severityBadge(inc.severity)} <span class="state ${inc.state}">${inc.state}</span> <span class="title">${h(inc.title)}</span>${inc.afterTheFact ? ` ${LATE_BADGE}` : ''}</div><div class="when">last seen ${h(formatUtcFull(inc.lastSeenMillis))} UTC</div></div>
 <div class="ctx">tenant <b>${h(inc.tenantId)}</b> · session <b class="mono">${sessionLink(inc, detailed)}</b>${inc.agentId || inc.agentName ? ` · agent <b>${agentCell(inc.agentId, inc.agentName)}</b>` : ''}${inc.alertTitle && inc.alertTitle !== inc.title ? ` · alert <b>${h(inc.alertTitle)}</b>` : ''} · detectors <b>${h(inc.detectorIds.join(', ') || '-')}</b> · first seen ${h(formatUtcFull(inc.firstSeenMillis))} UTC</div></summary>
 <div class="body">${findings || '<div class="none">No findings stored for this incident.</div>'}</div>
 </details>`;
@@ -234,7 +329,7 @@ function incidentIndex(data: ReportData, sessions: ReadonlySet<string>): string 
       const title = detailed.has(anchor(i))
         ? `<a class="sid" href="#incident-${h(anchor(i))}">${h(i.title)}</a>`
         : h(i.title);
-      return `<tr><td>${severityBadge(i.severity)}</td><td><span class="state ${i.state}">${i.state}</span></td><td>${title}</td><td class="nw">${h(i.tenantId)}</td><td class="mono nw">${sessionLink(i, sessions)}</td><td class="nw">${agentCell(i.agentId, i.agentName)}</td><td class="mono">${h(i.detectorIds.join(', '))}</td><td class="nw">${h(formatUtcFull(i.lastSeenMillis))}</td></tr>`;
+      return `<tr><td>${severityBadge(i.severity)}</td><td><span class="state ${i.state}">${i.state}</span></td><td>${i.afterTheFact ? `${LATE_BADGE} ` : ''}${title}</td><td class="nw">${h(i.tenantId)}</td><td class="mono nw">${sessionLink(i, sessions)}</td><td class="nw">${agentCell(i.agentId, i.agentName)}</td><td class="mono">${h(i.detectorIds.join(', '))}</td><td class="nw">${h(formatUtcFull(i.lastSeenMillis))}</td></tr>`;
     })
     .join('')}</tbody></table></div>`;
 }
@@ -301,6 +396,7 @@ ${kpi('Block rate', `${blockRate.toFixed(1)}%`, 'of decided calls', blockRate >=
 ${kpi('Open incidents', n(t.openIncidents), `${n(t.incidents)} raised in range`, t.openIncidents > 0 ? 'bad' : 'good')}
 ${kpi('Sessions at risk', n(t.sessionsAtRisk), 'high or critical findings', t.sessionsAtRisk > 0 ? 'warn' : 'good')}
 ${kpi('Findings', n(t.findings), 'across all detectors')}
+${refusedKpi(data)}
 </section>
 
 <h2>Decisions</h2>
@@ -334,6 +430,10 @@ ${horizontalBarChart({
 ${stackedBarChart({ title: 'Detections over time by detector', series: detectorSeries, buckets: data.detectorBuckets, bucketMillis: data.bucketMillis, width: 1240, height: 200 })}
 ${legend(detectorSeries, sumSeries(data.detectorBuckets, data.detectors))}</div>
 
+<h2>Refused without a verdict</h2>
+<div class="desc" style="color:var(--muted);font-size:12px;margin:-4px 0 10px">Calls the agent refused on its own because no verdict came in time (its fallback: timeout, collector unreachable, error). They never ran, whatever verdict came later; many of them mean an agent is failing closed.</div>
+${refusedSection(data.refusedCalls ?? [], data.enforced?.refusedWithoutVerdict ?? data.totals.refusedWithoutVerdict ?? 0, detailed)}
+
 <h2>Riskiest sessions</h2>
 <div class="card">${sessions}</div>
 
@@ -343,7 +443,7 @@ ${incidentIndex(data, detailed)}
 <h2>Latest incidents with evidence</h2>
 ${data.incidents.length ? data.incidents.map((inc, i) => incidentCard(inc, i < 3, detailed)).join('\n') : '<div class="card none">No incident in this range.</div>'}
 
-${details.length ? `<h2>Sessions behind the incidents</h2>\n<div class="stack">${details.map(sessionSection).join('\n')}</div>\n` : ''}
+${details.length ? `<h2>Sessions behind the incidents and refused calls</h2>\n<div class="stack">${details.map(sessionSection).join('\n')}</div>\n` : ''}
 <footer>Bulwark · self-contained report: no script, no network request. Times are UTC. Counts read the event store with de-duplication, so records delivered twice count once.</footer>
 </main>
 </body>

@@ -32,6 +32,16 @@ export interface BlockRow {
   timestampMillis: number;
 }
 
+/** A verdict on one of some tool calls: what was decided on a call, inline or after the fact. */
+export interface CallVerdictRow {
+  tenantId: string;
+  sessionId: string;
+  toolCallId: string;
+  decision: string;
+  origin: string;
+  timestampMillis: number;
+}
+
 type Range = { tenantId: string; sinceMillis: number; untilMillis: number; bucketMillis: number };
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
@@ -96,6 +106,22 @@ LIMIT {limit:UInt32}`,
   }),
 };
 
+const callVerdicts: StoreQuery<{ tenantId: string; toolCallIds: string[] }, CallVerdictRow> = {
+  name: 'report.callVerdicts',
+  sql: `SELECT tenant_id, session_id, tool_call_id, decision, origin, timestamp_ms
+FROM ${TABLES.verdicts} FINAL
+WHERE ({tenantId:String} = '' OR tenant_id = {tenantId:String}) AND tool_call_id IN {toolCallIds:Array(String)}
+ORDER BY timestamp_ms, verdict_id`,
+  decodeRow: (r) => ({
+    tenantId: str(r.tenant_id),
+    sessionId: str(r.session_id),
+    toolCallId: str(r.tool_call_id),
+    decision: str(r.decision),
+    origin: str(r.origin),
+    timestampMillis: num(r.timestamp_ms),
+  }),
+};
+
 /**
  * Queries the report needs that `QUERIES` does not have. Same rules as `QUERIES`: `{name:Type}` parameters,
  * raw tables read with `FINAL`, nothing newer than ClickHouse 18.16, so they run on either store.
@@ -112,4 +138,6 @@ export const REPORT_QUERIES = {
   sessionAgents,
   /** Blocking verdicts in the range, oldest first: what incident titles name. */
   blocksInRange,
+  /** Verdicts on some tool calls (inline and after the fact), oldest first. */
+  callVerdicts,
 } as const;
