@@ -25,21 +25,35 @@ export type {
   ReportData,
   ReportDataResult,
   ReportEnforced,
+  ReportEnforcedCall,
   ReportIncident,
   ReportOptions,
+  ReportRefusedCall,
   ReportSession,
   ReportSessionDetail,
   ReportTimelineVerdict,
 } from './report/load-report-data.js';
 export {
+  afterTheFactFlags,
   bucketFor,
   incidentBlocks,
   incidentTitle,
   loadReportData,
+  REFUSED_CALLS_LIMIT,
   TIMELINE_LIMIT,
 } from './report/load-report-data.js';
-export { bucketLabel, REPORT_DECISION_COLORS, renderReport } from './report/render-report.js';
-export type { BlockRow, DecisionBucketRow, SessionAgentRow } from './report/report-queries.js';
+export {
+  bucketLabel,
+  REPORT_DECISION_COLORS,
+  renderReport,
+  verdictOriginHtml,
+} from './report/render-report.js';
+export type {
+  BlockRow,
+  CallVerdictRow,
+  DecisionBucketRow,
+  SessionAgentRow,
+} from './report/report-queries.js';
 export { REPORT_QUERIES } from './report/report-queries.js';
 export type { ChartSeries, HorizontalBar, StackedBucket } from './report/svg-charts.js';
 export { formatUtc, formatUtcFull, horizontalBarChart, stackedBarChart } from './report/svg-charts.js';
