@@ -31,6 +31,11 @@ export interface AuthenticatorOptions {
   jwtIssuer?: string | undefined;
   jwtAudience?: string | undefined;
   jwtTenantClaim: string;
+  /**
+   * A claim a token must carry to be accepted here, e.g. `{ name: 'bulwark_role', value: 'analyst' }`: the
+   * claim equals the value, is an array holding it, or a space-separated list (OAuth `scope`) naming it.
+   */
+  requiredClaim?: { name: string; value: string } | undefined;
   /** Clock for the lifetime rule, injectable for tests. Epoch seconds. */
   nowSeconds?: () => number;
 }
@@ -43,6 +48,12 @@ const CACHE_MAX = 10_000;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const looksLikeJwt = (t: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(t);
+
+/** A claim equal to `value`, an array holding it, or a space-separated list (OAuth `scope`) naming it. */
+function claimHolds(claim: unknown, value: string): boolean {
+  if (typeof claim === 'string') return claim === value || claim.split(' ').includes(value);
+  return Array.isArray(claim) && claim.includes(value);
+}
 
 function fail(status: 401 | 403, code: string, message: string): AuthResult {
   return { ok: false, status, code, message };
@@ -67,6 +78,7 @@ export class Authenticator {
   private readonly issuer: string | undefined;
   private readonly audience: string | undefined;
   private readonly tenantClaim: string;
+  private readonly requiredClaim: { name: string; value: string } | undefined;
   private readonly nowSeconds: () => number;
   private readonly cache = new Map<string, { principal: Principal; expSeconds: number }>();
 
@@ -80,6 +92,7 @@ export class Authenticator {
     this.issuer = options.jwtIssuer;
     this.audience = options.jwtAudience;
     this.tenantClaim = options.jwtTenantClaim;
+    this.requiredClaim = options.requiredClaim;
     this.nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
     this.enabled = this.keyDigests.length > 0 || this.keySet !== undefined;
   }
@@ -191,6 +204,13 @@ export class Authenticator {
         403,
         'invalid_tenant',
         `the token's "${this.tenantClaim}" claim contains control characters or lone surrogates`,
+      );
+    }
+    if (this.requiredClaim && !claimHolds(payload[this.requiredClaim.name], this.requiredClaim.value)) {
+      return fail(
+        403,
+        'claim_required',
+        `the token's "${this.requiredClaim.name}" claim does not grant "${this.requiredClaim.value}"`,
       );
     }
     const principal: Principal = { tenantId: tenant, method: 'jwt' };

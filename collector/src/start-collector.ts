@@ -21,7 +21,7 @@ import {
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { ApprovalDesk } from './approval-desk.js';
-import { Authenticator, type Principal } from './authenticator.js';
+import { Authenticator, type AuthResult, type Principal } from './authenticator.js';
 import { CollectorMetrics } from './collector-metrics.js';
 import {
   type CollectorConfig,
@@ -793,9 +793,47 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     HttpReply.json(res, 200, await waiting.status);
   }
 
+  // Readers of the analyst view have keys of their own: an injected agent with a shell and its own
+  // BULWARK_API_KEY must not read other sessions' captured content.
+  const analystAuth = new Authenticator({
+    apiKeys: config.analystKeys,
+    tenantId: config.tenantId,
+    jwks: config.jwks as ConstructorParameters<typeof Authenticator>[0]['jwks'],
+    jwksFile: config.jwksFile,
+    jwtIssuer: config.jwtIssuer,
+    jwtAudience: config.jwtAudience,
+    jwtTenantClaim: config.jwtTenantClaim,
+    requiredClaim: { name: config.jwtAnalystClaim, value: 'analyst' },
+  });
+  const analystHint = `use an analyst key (BULWARK_ANALYST_KEYS) or a token whose "${config.jwtAnalystClaim}" claim is "analyst"`;
+  /**
+   * Auth off (loopback) and no analyst keys: open, as the API. Otherwise analyst credentials only; agent
+   * credentials get 403 saying which to use.
+   */
+  async function authenticateAnalyst(req: IncomingMessage): Promise<AuthResult> {
+    if (!auth.enabled && !analystAuth.enabled) return auth.authenticate(req.headers);
+    const analyst = analystAuth.enabled
+      ? await analystAuth.authenticate(req.headers)
+      : ({
+          ok: false,
+          status: 403,
+          code: 'analyst_view_disabled',
+          message: `no analyst credentials are configured: set BULWARK_ANALYST_KEYS (or issue tokens whose "${config.jwtAnalystClaim}" claim is "analyst")`,
+        } as const);
+    if (analyst.ok) return analyst;
+    if (auth.enabled && (await auth.authenticate(req.headers)).ok)
+      return {
+        ok: false,
+        status: 403,
+        code: 'analyst_credentials_required',
+        message: `agent credentials cannot read the analyst view: ${analystHint}`,
+      };
+    return analyst;
+  }
+
   /** The analyst view: authenticated like the API, but pages answer a sign-in page instead of a JSON 401. */
   async function handleAnalyst(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const result = await auth.authenticate(req.headers);
+    const result = await authenticateAnalyst(req);
     if (!result.ok) metrics.authFailures.inc({ code: result.code });
     let body: unknown;
     if (req.method === 'POST' && result.ok) {

@@ -8,7 +8,7 @@ import {
   openEventStore,
   runRetroHunt,
 } from '@bulwark/detectors/stream';
-import { callServe, isStoreLocked, neitherWorks, routeFor, serveUrl } from './serve-api.js';
+import { analystApiKey, callServe, isStoreLocked, neitherWorks, routeFor, serveUrl } from './serve-api.js';
 import { checkStorePresence } from './store-presence.js';
 
 const HELP = `usage: bulwark hunt --since <time> [options]
@@ -28,7 +28,8 @@ options:
   --limit <n>             at most n sessions, most recent first (default 10000)
   --json                  print the report as JSON
   --url <url>             hunt through this \`bulwark serve\` (default: the serve holding --data-dir, else
-                          BULWARK_VERDICT_URL or http://127.0.0.1:4318); API key from BULWARK_API_KEY
+                          BULWARK_VERDICT_URL or http://127.0.0.1:4318); key from BULWARK_ANALYST_KEY
+                          (one of serve's BULWARK_ANALYST_KEYS), else BULWARK_API_KEY
   -h, --help              this text
 
 While \`bulwark serve\` holds the embedded store (chdb allows one process per data directory), the hunt runs
@@ -200,7 +201,7 @@ export async function run(argv: string[], io: HuntIo = {}): Promise<number> {
   } catch (e) {
     // Held by a serve that left no lock file: its API is the way in.
     if (storeConfig.config.store === 'chdb' && isStoreLocked(e))
-      return viaServe({ url: serveUrl(undefined, env), apiKey: env.BULWARK_API_KEY || undefined });
+      return viaServe({ url: serveUrl(undefined, env), apiKey: analystApiKey(env) });
     err(`bulwark hunt: cannot open the ${storeConfig.config.store} event store: ${(e as Error).message}`);
     return 1;
   }

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { generateReport, type ReportData } from '@bulwark/dashboards';
 import { type EventStore, loadEventStoreConfig, openEventStore } from '@bulwark/detectors/stream';
 import { parseSince } from './hunt.js';
-import { callServe, isStoreLocked, neitherWorks, routeFor, serveUrl } from './serve-api.js';
+import { analystApiKey, callServe, isStoreLocked, neitherWorks, routeFor, serveUrl } from './serve-api.js';
 import { checkStorePresence } from './store-presence.js';
 
 const HELP = `usage: bulwark report [options]
@@ -24,7 +24,8 @@ options:
   --title <text>          report title (default "Bulwark security report")
   --incidents <n>         incidents shown with their evidence (default 10)
   --url <url>             read through this \`bulwark serve\` (default: the serve holding --data-dir, else
-                          BULWARK_VERDICT_URL or http://127.0.0.1:4318); API key from BULWARK_API_KEY
+                          BULWARK_VERDICT_URL or http://127.0.0.1:4318); key from BULWARK_ANALYST_KEY
+                          (one of serve's BULWARK_ANALYST_KEYS), else BULWARK_API_KEY
   -h, --help              this text
 
 While \`bulwark serve\` holds the embedded store (chdb allows one process per data directory), the report is
@@ -174,7 +175,7 @@ export async function run(argv: string[], io: ReportIo = {}): Promise<number> {
   } catch (e) {
     // Held by a serve that left no lock file: its API is the way in.
     if (storeConfig.config.store === 'chdb' && isStoreLocked(e))
-      return viaServe({ url: serveUrl(undefined, env), apiKey: env.BULWARK_API_KEY || undefined, why: '' });
+      return viaServe({ url: serveUrl(undefined, env), apiKey: analystApiKey(env), why: '' });
     err(`bulwark report: cannot open the ${storeConfig.config.store} event store: ${(e as Error).message}`);
     return 1;
   }

@@ -29,8 +29,19 @@ export function serveUrl(flag: string | undefined, env: Env): string {
  * const route = routeFor(config, values.url, env);
  * if (route.via === 'serve') await fetch(`${route.url}/api/report`);
  */
+/**
+ * The key the CLI reads serve's analyst API with: `BULWARK_ANALYST_KEY` (one of serve's BULWARK_ANALYST_KEYS;
+ * agent keys are refused there when auth is on), else `BULWARK_API_KEY`.
+ *
+ * @example
+ * analystApiKey({ BULWARK_ANALYST_KEY: 'k'.repeat(16) }); // 'kkkkkkkkkkkkkkkk'
+ */
+export function analystApiKey(env: Env): string | undefined {
+  return env.BULWARK_ANALYST_KEY || env.BULWARK_API_KEY || undefined;
+}
+
 export function routeFor(config: EventStoreConfig, urlFlag: string | undefined, env: Env): StoreRoute {
-  const apiKey = env.BULWARK_API_KEY || undefined;
+  const apiKey = analystApiKey(env);
   if (urlFlag !== undefined) return { via: 'serve', url: serveUrl(urlFlag, env), apiKey, why: '--url given' };
   if (config.store !== 'chdb') return { via: 'store' };
   const lock = readServeLock(config.dataDir);
@@ -100,7 +111,7 @@ export async function callServe<T>(
     if (res.status === 401 || res.status === 403)
       return {
         ok: false,
-        message: `HTTP ${res.status}: ${error ?? 'credentials refused'}; set BULWARK_API_KEY`,
+        message: `HTTP ${res.status}: ${error ?? 'credentials refused'}; set BULWARK_ANALYST_KEY to one of serve's BULWARK_ANALYST_KEYS`,
       };
     return { ok: false, message: `HTTP ${res.status}: ${error ?? text.slice(0, 200)}` };
   }

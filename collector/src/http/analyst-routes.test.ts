@@ -171,6 +171,28 @@ describe('AnalystRoutes', () => {
     expect((await get('/analyst.js', refused)).status).toBe(200);
   });
 
+  it('agent credentials (refused by the collector with 403): sign-in page saying to use an analyst key, no data', async () => {
+    const agent: AuthResult = {
+      ok: false,
+      status: 403,
+      code: 'analyst_credentials_required',
+      message: 'agent credentials cannot read the analyst view: use an analyst key (BULWARK_ANALYST_KEYS)',
+    };
+    const page = await get('/?since=1h', agent);
+    expect(page.status).toBe(403);
+    expect(page.body).toContain('id="signin"');
+    expect(page.body).toContain('BULWARK_ANALYST_KEYS');
+    expect(page.body).not.toContain('s-acme');
+    for (const p of ['/api/report?since=1h', '/api/sessions/s-acme', '/sessions/s-acme']) {
+      const res = await get(p, agent);
+      expect(res.status).toBe(403);
+      expect(res.body).not.toContain('evil.example');
+    }
+    const hunt = await get('/api/hunt', agent, 'POST', { since: '1h' });
+    expect(hunt.status).toBe(403);
+    expect(JSON.parse(hunt.body).error.code).toBe('analyst_credentials_required');
+  });
+
   it('session view: timeline of events and verdicts, and the evidence', async () => {
     const res = await get('/sessions/s-acme?tenant=acme&since=1h');
     expect(res.status).toBe(200);
