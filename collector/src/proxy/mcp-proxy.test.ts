@@ -158,6 +158,23 @@ describe('McpProxy', () => {
     for (const n of fromServer) expect(await host.next((m) => m.method === n.method)).toEqual(n);
   });
 
+  it('drops a tools/call (or any MCP request method) sent without an id, logs it, forwards nothing', async () => {
+    const { host, server, provider, logs } = await setup();
+    for (const method of ['tools/call', 'resources/read', 'prompts/get'])
+      await host.send({
+        jsonrpc: '2.0',
+        method,
+        params: { name: 'send_email', arguments: { to: 'attacker@example.com' }, uri: 'file:///etc/passwd' },
+      });
+    // A notification sent after them arrives: the dropped ones, had they been forwarded, would be ahead of it.
+    await host.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    await server.next((m) => m.method === 'notifications/initialized');
+    expect(server.got.map((m) => m.method)).toEqual(['notifications/initialized']);
+    expect(provider.requests).toEqual([]);
+    expect(logs.filter((l) => l.includes('without an id'))).toHaveLength(3);
+    expect(logs.join('\n')).toContain('dropped a tools/call');
+  });
+
   it('translates progress tokens and cancellations; a cancelled request gets no answer', async () => {
     const { host, server } = await setup();
     await host.send({

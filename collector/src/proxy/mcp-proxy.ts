@@ -57,6 +57,25 @@ const RECORDED_SERVER_REQUESTS = ['sampling/createMessage', 'elicitation/create'
 const MCP_ERROR_PREFIX = /^MCP error -?\d+: /;
 /** Requests whose answers the SDK records as session state. */
 const RECORDED_METHODS = new Set(['tools/list', 'tools/call', 'resources/read', 'prompts/get']);
+/**
+ * MCP's client request methods (spec 2025-06-18). Sent without an id (as a notification) they would reach the
+ * server unchecked (a `tools/call` run with no verdict and no record), so the proxy drops them.
+ */
+const CLIENT_REQUEST_METHODS = new Set([
+  'initialize',
+  'ping',
+  'tools/call',
+  'tools/list',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'prompts/list',
+  'prompts/get',
+  'completion/complete',
+  'logging/setLevel',
+]);
 
 /** An error answer to relay unchanged through the SDK's request handler (it reads `code`, `message`, `data`). */
 class RelayedError extends Error {
@@ -265,6 +284,12 @@ export class McpProxy {
         // The client sends the server a cancellation with the id it used; an unknown id is dropped, since
         // relaying it could cancel an unrelated request that happens to share the number.
         pending?.abort(typeof reason === 'string' ? reason : 'cancelled by the host');
+        return;
+      }
+      if (CLIENT_REQUEST_METHODS.has(message.method)) {
+        this.log(
+          `bulwark proxy: dropped a ${message.method} without an id from the host (a request sent as a notification is never forwarded: it would run unchecked)`,
+        );
         return;
       }
       this.sendUpstream(message);
