@@ -59,6 +59,28 @@ const EXPECTED_COLUMNS: Record<string, Record<string, string[]>> = {
     'Detections by detector': ['time', 'detector_id', 'decisions'],
     'Alerts by severity': ['time', 'critical', 'high', 'medium', 'low', 'info'],
     'Top blocked tools': ['tool_name', 'blocked_calls'],
+    'Calls refused without a verdict': ['time', 'fallback_timeout', 'fallback_unavailable', 'fallback_error'],
+    'Enforced vs inline decision differs': [
+      'time',
+      'tenant_id',
+      'session_id',
+      'agent_id',
+      'tool',
+      'enforced_decision',
+      'source',
+      'inline_decision',
+      'reason',
+    ],
+    'Executed, would have been blocked': [
+      'time',
+      'tenant_id',
+      'session_id',
+      'agent_id',
+      'tool',
+      'inline_decision',
+      'stream_decision',
+      'detectors',
+    ],
     'Open incidents#table': [
       'last_seen',
       'severity',
@@ -351,5 +373,43 @@ describe('the check bites', () => {
     // The chain: the injected tool result, then the blocked call it drove.
     expect(kinds).toEqual(expect.arrayContaining(['tool_result', 'tool_call']));
     expect(rows.map((r) => r.excerpt)).toEqual(expect.arrayContaining(['attacker@evil.example']));
+  });
+});
+
+describe('what the agents enforced (SOC overview)', () => {
+  const panelRows = async (title: string) => {
+    const d = loadDashboards().find((x) => x.uid === 'bulwark-soc-overview')!;
+    const sql = flatPanels(d).find((p) => p.title === title)!.targets![0]!.rawSql;
+    return run(expandGrafanaSql(sql, allSelected(d)), title);
+  };
+
+  it('counts the calls refused without a verdict by fallback source', async () => {
+    const rows = await panelRows('Calls refused without a verdict');
+    const sum = (k: string) => rows.reduce((s, r) => s + Number(r[k]), 0);
+    const by = (source: string) => seed.refusedCalls.filter((c) => c.source === source).length;
+    expect(sum('fallback_timeout')).toBe(by('fallback_timeout'));
+    expect(sum('fallback_unavailable')).toBe(by('fallback_unavailable'));
+    expect(sum('fallback_error')).toBe(0);
+    expect(by('fallback_timeout') + by('fallback_unavailable')).toBe(2);
+  });
+
+  it('lists the calls whose enforced decision differs from the inline one', async () => {
+    const rows = await panelRows('Enforced vs inline decision differs');
+    expect(
+      rows.map((r) => [r.tool_call_id, r.enforced_decision, r.source, r.inline_decision, r.agent_id]).sort(),
+    ).toEqual(
+      seed.refusedCalls
+        .map((c) => [c.toolCallId, 'block', c.source, c.verdictDecision || 'none', 'notes-agent'])
+        .sort(),
+    );
+  });
+
+  it('lists the call that ran and got a stricter verdict after the fact, not the stream verdicts that agree', async () => {
+    const rows = await panelRows('Executed, would have been blocked');
+    expect(
+      rows.map((r) => [r.session_id, r.tool, r.inline_decision, r.stream_decision, r.detectors]),
+    ).toEqual([[seed.lateSession.sessionId, 'send_money', 'allow', 'block', 'injection.chain']]);
+    // The seed's other stream verdicts (risky-args re-checks) only confirm an allow.
+    expect(seed.records.verdicts.filter((v) => v.origin === 'stream').length).toBeGreaterThan(1);
   });
 });

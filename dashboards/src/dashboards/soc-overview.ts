@@ -4,7 +4,7 @@ import { bulwarkDashboard } from '../bulwark-dashboard.js';
 import { DECISION_COLORS, panelDefaults, SEVERITY_COLORS } from '../panel-defaults.js';
 import { panelSql } from '../panel-sql.js';
 
-const { t, scope, riskWeight, severityName } = panelSql;
+const { t, scope, riskWeight, severityName, msTime, hasAnyVariable } = panelSql;
 
 const verdictScope = scope({ detector: 'detector_ids', detectorArray: true });
 const findingScope = scope({ detector: 'detector_id' });
@@ -18,6 +18,48 @@ const severityColumns = Object.keys(SEVERITY_COLORS)
   .reverse()
   .map((s) => `countIf(severity = '${s}') AS ${s}`)
   .join(',\n  ');
+
+/** Colors of the fallbacks an agent enforces when no verdict arrives. */
+const FALLBACK_COLORS: Readonly<Record<string, string>> = {
+  fallback_timeout: 'orange',
+  fallback_unavailable: 'red',
+  fallback_error: 'purple',
+};
+const refusedColumns = Object.keys(FALLBACK_COLORS)
+  .map((source) => `uniqExactIf(session_id, tool_call_id, enforced_source = '${source}') AS ${source}`)
+  .join(',\n  ');
+
+/** Decisions by strictness: `indexOf` gives 1 (allow) to 4 (block), 0 for none. */
+const DECISIONS_BY_RANK = `[${Object.keys(DECISION_COLORS)
+  .map((d) => `'${d}'`)
+  .join(', ')}]`;
+
+/**
+ * Calls that ran and were found after the fact to be stricter: per call, the strictest inline and stream
+ * (after-the-fact) verdict; kept when the stream one is stricter than the inline one (and than allow), and the
+ * agent did not refuse the call anyway.
+ */
+const executedWouldBlock = `SELECT ${msTime('stream_ms')} AS time, tenant_id, session_id, agent AS agent_id, tool,
+  if(inline_rank = 0, 'none', arrayElement(${DECISIONS_BY_RANK}, inline_rank)) AS inline_decision,
+  arrayElement(${DECISIONS_BY_RANK}, stream_rank) AS stream_decision,
+  arrayStringConcat(stream_detectors, ', ') AS detectors, tool_call_id
+FROM (
+  SELECT tenant_id, session_id, tool_call_id, any(tool_name) AS tool, any(agent_id) AS agent,
+    maxIf(indexOf(${DECISIONS_BY_RANK}, decision), origin = 'inline') AS inline_rank,
+    maxIf(indexOf(${DECISIONS_BY_RANK}, decision), origin = 'stream') AS stream_rank,
+    maxIf(timestamp_ms, origin = 'stream') AS stream_ms,
+    groupUniqArrayArrayIf(detector_ids, origin = 'stream') AS stream_detectors
+  FROM ${t.verdicts} FINAL
+  WHERE ${scope()} AND tool_call_id != ''
+  GROUP BY tenant_id, session_id, tool_call_id
+)
+WHERE stream_rank > greatest(inline_rank, 1)
+  AND ${hasAnyVariable('stream_detectors', 'detector')}
+  AND (tenant_id, session_id, tool_call_id) NOT IN (
+    SELECT tenant_id, session_id, tool_call_id FROM ${t.toolCalls} FINAL
+    WHERE $__timeFilter(event_time) AND enforced_decision = 'block')
+ORDER BY time DESC
+LIMIT 100`;
 
 /** Incidents (alerts grouped by dedup key) in range with their latest state. */
 const incidents = `SELECT tenant_id, dedup_key,
@@ -172,6 +214,49 @@ GROUP BY tool_name
 ORDER BY blocked_calls DESC, tool_name
 LIMIT 10`,
         span: 12,
+      }),
+    )
+    .withRow(new dashboard.RowBuilder('What the agents enforced'))
+    .withPanel(
+      panelDefaults.timeSeries({
+        title: 'Calls refused without a verdict',
+        description:
+          'Tool calls the agent refused on its own because no verdict came in time, per interval by fallback (timeout, collector unreachable, provider error). They never ran; a rise means agents are failing closed. Each call once. The detector filter does not apply (no verdict, no detector).',
+        sql: `SELECT $__timeInterval(event_time) AS time,
+  ${refusedColumns}
+FROM ${t.toolCalls} FINAL
+WHERE ${scope()}
+  AND enforced_decision = 'block' AND enforced_source LIKE 'fallback%'
+GROUP BY time
+ORDER BY time`,
+        seriesColors: FALLBACK_COLORS,
+        span: 12,
+      }),
+    )
+    .withPanel(
+      panelDefaults.table({
+        title: 'Enforced vs inline decision differs',
+        description:
+          'Tool calls where what the agent enforced is not the inline verdict: fallbacks (no verdict acted on), approvals, refusals despite an allow. Newest first. Click a session to drill down.',
+        sql: `SELECT ${msTime('timestamp_ms')} AS time, tenant_id, session_id, agent_id, tool_name AS tool,
+  enforced_decision, enforced_source AS source, if(inline_decision = '', 'none', inline_decision) AS inline_decision,
+  enforced_reason AS reason, tool_call_id
+FROM ${t.toolCalls} FINAL
+WHERE ${scope()} AND enforced_differs = 1
+ORDER BY time DESC
+LIMIT 100`,
+        hidden: ['tool_call_id'],
+        span: 12,
+      }),
+    )
+    .withPanel(
+      panelDefaults.table({
+        title: 'Executed, would have been blocked',
+        description:
+          'Calls that ran on their inline decision and were found after the fact (verdicts of origin stream, from evidence that arrived late) to be ones to block or hold: stricter than the inline verdict, and not refused by the agent. Newest first.',
+        sql: executedWouldBlock,
+        hidden: ['tool_call_id'],
+        span: 24,
       }),
     )
     .withRow(new dashboard.RowBuilder('Who is at risk'))
