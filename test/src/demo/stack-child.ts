@@ -9,6 +9,8 @@ export interface StackChild {
   pid: number;
   /** Distinct stored rows of `tenantId` and the rows the store refused so far (stack mode only). */
   counts(tenantId: string): Promise<{ counts: StoreCounts; rejectedRows: number }>;
+  /** CPU µs (user + system) the child has used since it started (`process.cpuUsage`). */
+  cpuMicros(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -27,7 +29,11 @@ export async function forkStackProcess(
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(new URL(`./stack-process.${fromSource ? 'ts' : 'js'}`, import.meta.url));
   const child: ChildProcess = fork(entry, [JSON.stringify(config)], {
-    execArgv: fromSource ? ['--import', 'tsx'] : [],
+    // BULWARK_STACK_EXEC_ARGV (space-separated) adds flags to the child, e.g. `--cpu-prof` for profiling.
+    execArgv: [
+      ...(fromSource ? ['--import', 'tsx'] : []),
+      ...(process.env.BULWARK_STACK_EXEC_ARGV?.split(' ').filter(Boolean) ?? []),
+    ],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -59,6 +65,17 @@ export async function forkStackProcess(
       child.on('message', onMessage);
       child.send({ type: 'counts', id, tenantId } satisfies StackProcessRequest);
     });
+  const cpuMicros = () =>
+    new Promise<number>((resolve) => {
+      const id = ++nextId;
+      const onMessage = (m: StackProcessMessage) => {
+        if (m.type !== 'cpu' || m.id !== id) return;
+        child.off('message', onMessage);
+        resolve(m.userMicros + m.systemMicros);
+      };
+      child.on('message', onMessage);
+      child.send({ type: 'cpu', id } satisfies StackProcessRequest);
+    });
   const close = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
@@ -69,5 +86,5 @@ export async function forkStackProcess(
       });
       child.send({ type: 'close' } satisfies StackProcessRequest);
     });
-  return { url, pid: child.pid ?? -1, counts, close };
+  return { url, pid: child.pid ?? -1, counts, cpuMicros, close };
 }

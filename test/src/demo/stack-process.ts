@@ -21,12 +21,17 @@ export type StackProcessConfig =
   /** The baseline: a plain `node:http` server answering a fixed small JSON with the collector's headers. */
   | { mode: 'empty' };
 
-export type StackProcessRequest = { type: 'counts'; id: number; tenantId: string } | { type: 'close' };
+export type StackProcessRequest =
+  | { type: 'counts'; id: number; tenantId: string }
+  | { type: 'cpu'; id: number }
+  | { type: 'close' };
 
 export type StackProcessMessage =
   | { type: 'ready'; url: string }
   | { type: 'error'; message: string }
-  | { type: 'counts'; id: number; counts?: StoreCounts; rejectedRows: number; error?: string };
+  | { type: 'counts'; id: number; counts?: StoreCounts; rejectedRows: number; error?: string }
+  /** `process.cpuUsage()` of this process (µs of user and system CPU since it started). */
+  | { type: 'cpu'; id: number; userMicros: number; systemMicros: number };
 
 const send = (m: StackProcessMessage) => process.send?.(m);
 
@@ -93,7 +98,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   process.on('message', (m: StackProcessRequest) => {
-    if (m.type === 'counts') {
+    if (m.type === 'cpu') {
+      const u = process.cpuUsage();
+      send({ type: 'cpu', id: m.id, userMicros: u.user, systemMicros: u.system });
+    } else if (m.type === 'counts') {
       if (!stack) {
         send({ type: 'counts', id: m.id, rejectedRows: 0, error: 'no store in this mode' });
         return;
