@@ -138,6 +138,8 @@ describe('AnalystRoutes', () => {
     expect(data.incidentIndex.map((i: { sessionId: string }) => i.sessionId)).toEqual(['s-acme']);
     const byAgent = JSON.parse((await get('/api/report?since=1h&agent=hr-agent')).body).data;
     expect(byAgent.incidentIndex.map((i: { sessionId: string }) => i.sessionId)).toEqual(['s-globex']);
+    // Calls refused without a verdict narrow by agent too.
+    expect(byAgent.refusedCalls.map((c: { sessionId: string }) => c.sessionId)).toEqual(['s-globex']);
     const critical = JSON.parse((await get('/api/report?since=1h&severity=critical')).body).data;
     expect(critical.incidentIndex).toEqual([]);
     const bad = await get('/api/report?since=yesterday');
@@ -209,6 +211,37 @@ describe('AnalystRoutes', () => {
     expect(api.agentName).toBe('travel-agent');
     const view = JSON.parse((await get('/api/view/sessions/s-acme?tenant=acme')).body);
     expect(view.html).toContain('id="session-view"');
+  });
+
+  it('lists the calls refused without a verdict, pivoting to the session view; marks after-the-fact verdicts', async () => {
+    const page = await get('/?since=1h');
+    const section = page.body.slice(page.body.indexOf('id="refused-calls"'));
+    expect(section).toContain('fallback: timeout');
+    expect(section).toContain('href="/sessions/s-globex?since=1h&amp;tenant=globex"');
+    expect(page.body).toMatch(/id="kpi-refused"[\s\S]*?<div class="value">2<\/div>/);
+    const verdict = (toolCallId: string, decision: 'allow' | 'block', at: number) => ({
+      decision,
+      reasons: [],
+      detectorIds: decision === 'block' ? ['injection.chain'] : [],
+      decisionTimeMicros: 50,
+      tenantId: 'globex',
+      sessionId: 's-globex',
+      toolCallId,
+      toolName: 'send_money',
+      source: 'engine' as const,
+      timestampMillis: at,
+    });
+    store.insertVerdicts([
+      { verdict: verdict('c3', 'allow', t + 2), origin: 'inline' },
+      { verdict: verdict('c3', 'block', t + 3), origin: 'stream' },
+    ]);
+    await store.forceFlush();
+    const view = await get('/sessions/s-globex?tenant=globex&since=1h');
+    expect(view.body).toContain(
+      'after the fact</span> <span class="badge late">executed · would have been blocked',
+    );
+    // The inline block on c1 is not marked.
+    expect(view.body.match(/badge late/g)).toHaveLength(1);
   });
 
   it('POST /api/hunt runs the retro-hunt on the store; wrong method and bad body are answered', async () => {

@@ -1,5 +1,12 @@
 import { type AgentEvent, type Finding, SEVERITY_RANK, type Severity } from '@bulwark/contracts';
-import { escapeHtml as h, loadReportData, type ReportData, renderReport } from '@bulwark/dashboards';
+import {
+  afterTheFactFlags,
+  escapeHtml as h,
+  loadReportData,
+  type ReportData,
+  renderReport,
+  verdictOriginHtml,
+} from '@bulwark/dashboards';
 import { DetectionEngine, type Policy, PolicyError, parsePolicy } from '@bulwark/detectors';
 import { type EventStore, QUERIES, runRetroHunt, type VerdictRecord } from '@bulwark/detectors/stream';
 import type { AuthResult } from '../authenticator.js';
@@ -196,9 +203,13 @@ function narrow(data: ReportData, f: Filters): ReportData {
   const incidentOk = (i: ReportData['incidentIndex'][number]) =>
     agentOk(i) && SEVERITY_RANK[i.severity] >= minRank;
   const incidents = data.incidents.filter(incidentOk).slice(0, 10);
-  const shownSessions = new Set(incidents.map((i) => `${i.tenantId}\u0000${i.sessionId}`));
+  const refusedCalls = data.refusedCalls?.filter(agentOk);
+  const shownSessions = new Set(
+    [...incidents, ...(refusedCalls ?? [])].map((i) => `${i.tenantId}\u0000${i.sessionId}`),
+  );
   return {
     ...data,
+    ...(refusedCalls ? { refusedCalls } : {}),
     riskiestSessions: data.riskiestSessions
       .filter((s) => agentOk(s) && s.maxSeverityRank >= minRank)
       .slice(0, 10),
@@ -282,12 +293,20 @@ function renderSession(s: SessionView, f: Filters): string {
       cells: `<td class="what">${h(x.what)}</td><td class="mono">${h(x.tool)}</td><td class="txt">${h(excerpt(x.text))}</td>`,
     });
   }
-  for (const v of s.verdicts) {
+  // After-the-fact verdicts stricter than the inline one the call ran on are marked, as in the report.
+  const late = afterTheFactFlags(
+    s.verdicts.map((v) => ({
+      toolCallId: v.verdict.toolCallId,
+      decision: v.verdict.decision,
+      origin: v.origin,
+    })),
+  );
+  for (const [i, v] of s.verdicts.entries()) {
     const r = v.verdict;
     timeline.push({
       t: r.timestampMillis,
       order: 1,
-      cells: `<td class="what">verdict ${decisionBadge(r.decision)}</td><td class="mono">${h(r.toolName)}</td><td class="txt">${h(`${v.origin}${r.source === 'fallback' ? ' · fallback' : ''}${r.detectorIds.length ? ` · ${r.detectorIds.join(', ')}` : ''}${r.reasons.length ? ` · ${r.reasons.map((x) => x.message).join('; ')}` : ''}`)}</td>`,
+      cells: `<td class="what">verdict ${decisionBadge(r.decision)}</td><td class="mono">${h(r.toolName)}</td><td class="txt">${verdictOriginHtml(v.origin, late[i])}${h(`${r.source === 'fallback' ? ' · fallback' : ''}${r.detectorIds.length ? ` · ${r.detectorIds.join(', ')}` : ''}${r.reasons.length ? ` · ${r.reasons.map((x) => x.message).join('; ')}` : ''}`)}</td>`,
     });
   }
   timeline.sort((a, b) => a.t - b.t || a.order - b.order);
