@@ -174,7 +174,7 @@ describe('bulwark serve on its embedded store: the analyst view', () => {
     expect(readFileSync(reportFile, 'utf8')).toContain('Blocked send_money');
     expect({ code: huntCode, stderr: huntRun.stderr() }).toEqual({ code: 0, stderr: '' });
     expect(huntRun.stdout()).toMatch(
-      /1 session\(s\) active since[\s\S]*acme \/ chain-1: 3 events[\s\S]*injection\.chain/,
+      /1 session\(s\) active since[\s\S]*acme \/ chain-1 \(agent banking-agent\): 3 events[\s\S]*injection\.chain/,
     );
     // serve kept running and serving.
     expect(serve.child.exitCode).toBeNull();
