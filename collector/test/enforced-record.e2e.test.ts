@@ -221,12 +221,29 @@ describe('the enforced decision is the record; late evidence is re-checked (embe
         reported: 2,
         differing: 1,
       });
+      // Listed with the collector's late allow and the SDK agent's name.
+      expect(report.data.refusedCalls).toEqual([
+        expect.objectContaining({
+          toolName: 'add_note',
+          enforcedDecision: 'block',
+          enforcedSource: 'fallback_timeout',
+          verdictDecision: 'allow',
+          agentName: 'notes-agent',
+          differs: true,
+        }),
+      ]);
     }
     const hunt = await runRetroHunt({ store, sinceMillis: started - 60_000 });
     expect(hunt.ok && hunt.report.refusedWithoutVerdict).toEqual({
       total: 1,
       bySource: { fallback_timeout: 1 },
     });
+    if (hunt.ok)
+      expect(formatReport(hunt.report).filter((l) => l.startsWith('  x '))).toEqual([
+        expect.stringMatching(
+          / UTC default \/ sess-timeout \(agent notes-agent\) add_note: block by fallback_timeout \(verdict later: allow\), differs/,
+        ),
+      ]);
     if (hunt.ok)
       expect(formatReport(hunt.report)).toContain(
         "1 call(s) refused without a verdict (the agent's fallback: fallback_timeout 1): they never ran, whatever verdict came later.",
@@ -351,6 +368,18 @@ describe('the enforced decision is the record; late evidence is re-checked (embe
     );
     const metrics = await (await fetch(`${collector.url}/metrics`)).text();
     expect(metrics).toMatch(/bulwark_late_evidence_reevaluations_total\{decision="block"\} 1\b/);
+    // The report names what happened: the call ran, and would have been blocked.
+    await vi.waitFor(
+      async () => {
+        const report = await loadReportData(store, { sinceMillis: Date.now() - 600_000 });
+        const inc = report.ok && report.data.incidents.find((i) => i.sessionId === sessionId);
+        expect(inc).toMatchObject({
+          afterTheFact: true,
+          title: expect.stringMatching(/^Executed, would have been blocked: send_money \(.*injection\.chain/),
+        });
+      },
+      { timeout: 20_000, interval: 200 },
+    );
     await provider.shutdown();
   });
 });
