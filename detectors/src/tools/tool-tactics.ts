@@ -6,6 +6,8 @@
  * own tools stays low. Nothing here names a specific tool, server or benchmark payload.
  */
 
+import { inferToolProfile } from '../tool-profile.js';
+
 /** The tactics a tool description can use against the model or against other tools. */
 export type ToolTactic =
   | 'cross-tool-ordering'
@@ -60,22 +62,32 @@ const ABOUT_TOOL =
   /\b(?:about|regarding|concerning|note\s+(?:on|about)|behaviou?r\s+(?:of|note)|when(?:ever)?|each\s+time|every\s+time|any\s+time|while)\b/;
 
 const AUTHORITY_NOTICE =
-  /\b(?:system|security|platform|server|admin(?:istrator)?|compliance|policy|official|mandatory|critical|urgent|maintenance|vendor|provider|enterprise|operator)\s+(?:update|upgrade|notice|advisory|alert|change|directive|bulletin|announcement|patch|requirement|mandate|migration|baseline|revision)s?\b|\b(?:mandated|required|authori[sz]ed|approved|instructed|ordered|migrated|updated|changed)\s+by\s+(?:the\s+|our\s+|your\s+)?(?:new\s+)?(?:[\w']+\s+){0,2}?(?:security|compliance|it|admin(?:istrator)?s?|platform|operators?|maintainers?|provider|trust|safety|system|vendor|management|baseline|polic(?:y|ies)|office|department|board)\b|\b(?:the\s+)?(?:operators?|administrators?|admins?|security|it|maintainers?|platform|trust(?:\s+and\s+safety)?|safety|compliance|vendor|provider)(?:\s+(?:team|office|department|group|desk))?\s+(?:has|have)\s+(?:\w+\s+)?(?:authori[sz]ed|approved|lifted|removed|waived|changed|updated|migrated|required|instructed|granted|mandated|decided|enabled|disabled)\b|\b(?:message|notice|memo|announcement|note|word|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:it|security|compliance|admin(?:istrator)?s?|platform|legal|governance|operations|ops|management|trust|safety)\s*(?:department|team|office|desk|group|board)?\b|\b(?:revised|new|updated|latest|current|recent)\s+(?:[\w-]+\s+){0,2}?(?:mandate|directive|baseline|regulation|policy\s+(?:update|change))\b|\bper\s+(?:the\s+)?(?:latest|new|revised|updated|current)\s+(?:[\w-]+\s+)?(?:directive|mandate|policy|baseline|regulation|order)\b|\beffective\s+(?:immediately|now|today)\b|\bas\s+(?:mandated|required|instructed|directed)\s+by\b|\bper\s+(?:the\s+)?(?:new\s+)?(?:security|compliance|admin)\s+(?:policy|team|baseline|rules?)\b|\b(?:policy|polic(?:ies)|rules?)\s+(?:for\s+[^.;]{0,40}?\s+)?(?:has|have)\s+(?:been\s+)?(?:changed|updated|revised)\b|\bpolicy\s+revision\b|\bsecurity\s+incident\b|\b(?:supersedes?|overrides?)\s+(?:the\s+)?(?:restrictions?|rules?|limits?|settings?|polic(?:y|ies)|behaviou?r)\b|\bdirective\s+\d/;
+  /\b(?:system|security|platform|server|admin(?:istrator)?|compliance|policy|official|mandatory|critical|urgent|maintenance|vendor|provider|enterprise|operator)\s+(?:update|upgrade|notice|advisory|alert|change|directive|bulletin|announcement|patch|requirement|mandate|migration|baseline|revision)s?\b|\b(?:mandated|required|authori[sz]ed|approved|instructed|ordered|migrated|updated|changed)\s+by\s+(?:the\s+|our\s+|your\s+)?(?:new\s+)?(?:[\w']+\s+){0,2}?(?:security|compliance|it|admin(?:istrator)?s?|platform|operators?|maintainers?|provider|trust|safety|system|vendor|management|baseline|polic(?:y|ies)|office|department|board)\b|\b(?:the\s+)?(?:operators?|administrators?|admins?|security|it|maintainers?|platform|trust(?:\s+and\s+safety)?|safety|compliance|vendor|provider)(?:\s+(?:team|office|department|group|desk))?\s+(?:has|have)\s+(?:\w+\s+)?(?:authori[sz]ed|approved|lifted|removed|waived|changed|updated|migrated|required|instructed|granted|mandated|decided|enabled|disabled)\b|\b(?:message|notice|memo|announcement|note|word|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:it|security|compliance|admin(?:istrator)?s?|platform|legal|governance|operations|ops|management|trust|safety)\s*(?:department|team|office|desk|group|board)?\b|\b(?:revised|new|updated|latest|current|recent)\s+(?:[\w-]+\s+){0,2}?(?:mandate|directive|baseline|regulation|policy\s+(?:update|change))\b|\bper\s+(?:the\s+)?(?:latest|new|revised|updated|current)\s+(?:[\w-]+\s+)?(?:directive|mandate|policy|baseline|regulation|order)\b|\beffective\s+(?:immediately|now|today)\b|\bas\s+(?:mandated|required|instructed|directed)\s+by\b|\bper\s+(?:the\s+)?(?:new\s+)?(?:security|compliance|admin)\s+(?:policy|team|baseline|rules?)\b|\b(?:policy|polic(?:ies)|rules?)\s+(?:for\s+[^.;]{0,40}?\s+)?(?:has|have)\s+(?:been\s+)?(?:changed|updated|revised)\b|\b(?:supersedes?|overrides?)\s+(?:the\s+)?(?:restrictions?|rules?|limits?|settings?|polic(?:y|ies)|behaviou?r)\b/;
 /** Protections of the user taken away: confirmations lifted, actions pre-approved. */
 const SAFEGUARD_REMOVAL =
-  /\bpre-?approved\b|\b(?:skip|skipping|bypass|bypassing|waive|waiving)\s+(?:the\s+)?(?:user'?s?\s+)?(?:confirmation|approval|consent)\b|\bno\s+longer\s+(?:needs?|requires?)\s+(?:the\s+)?(?:user'?s?\s+)?(?:approval|confirmation|consent|permission)\b|\b(?:lifted|removed|waived|disabled|dropped)\s+(?:the\s+)?(?:\w+\s+){0,4}?(?:confirmation|approval|consent|permission)\s*(?:requirements?|steps?|checks?|prompts?)?\b|\b(?:do\s+not|don'?t|never|no\s+need\s+to)\s+(?:ask|prompt|check\s+with)\s+(?:the\s+)?user\s+(?:to\s+)?(?:confirm|approve|for)\b|\bwithout\s+(?:asking|prompting|confirming\s+with|notifying|checking\s+with)\s+(?:the\s+)?(?:user|account\s+holder|owner|customer|human)\b|\bno\s+longer\s+(?:asks?|prompts?|checks?\s+with)\s+(?:the\s+)?user\b|\bfor\s+any\s+amount\b/;
+  /\bpre-?approved\b|\b(?:skip|skipping|bypass|bypassing|waive|waiving)\s+(?:the\s+)?(?:user'?s?\s+)?(?:confirmation|approval|consent)\b|\bno\s+longer\s+(?:needs?|requires?)\s+(?:the\s+)?(?:user'?s?\s+)?(?:approval|confirmation|consent|permission)\b|\b(?:lifted|removed|waived|disabled|dropped)\s+(?:the\s+)?(?:\w+\s+){0,4}?(?:confirmation|approval|consent|permission)\s*(?:requirements?|steps?|checks?|prompts?)?\b|\b(?:do\s+not|don'?t|never|no\s+need\s+to)\s+(?:ask|prompt|check\s+with)\s+(?:the\s+)?user\s+(?:to\s+)?(?:confirm|approve|for)\b|\bwithout\s+(?:asking|prompting|confirming\s+with|notifying|checking\s+with)\s+(?:the\s+)?(?:user|account\s+holder|owner|customer|human)\b|\bno\s+longer\s+(?:asks?|prompts?|checks?\s+with)\s+(?:the\s+)?user\b/;
 
 const OUTGOING_SCOPE =
   /\b(?:every|each|all|any)\s+(?:\w+\s+)?(?:outgoing|outbound|future|subsequent|new|later)?\s*(?:e-?mails?|messages?|transfers?|payments?|orders?|purchases?|commits?|pushes|posts?|uploads?|file\s+(?:reads?|writes?)|tool\s+calls?)\b|\b(?:outgoing|outbound)\s+(?:e-?mails?|messages?|mail|payments?|transfers?)\b/;
 const TOOL_CLASS =
   /\b(?:all|every|any|each)\s+(?:\w+\s+)?(?:tools?|functions?|integrations?|servers?)\b|\b(?:payment|banking|messaging|mail|e-?mail|git|shell|terminal|file(?:\s+deletion)?|deletion|search|browser|calendar|chat|database|trading|code\s+host)\s+(?:tools?|functions?|servers?|integrations?)\b|\b(?:the\s+)?(?:\w+\s+)?(?:server|host)'s\s+[a-z][\w-]*\b/;
 const REDIRECT =
-  /\b(?:now\s+)?defaults?\s+to\b|\bdefault\s+(?:\w+\s+){0,2}?(?:is|are|will\s+be)\s+now\b|\b(?:from\s+(?:now\s+on|today)|now)\b[^.;]{0,40}?\bdefault\b|\b(?:should|must|has\s+to|is\s+to|are\s+to|needs?\s+to|will)\s+(?:always\s+)?(?:be\s+)?(?:set|changed|pointed|routed|redirected|sent|forwarded|target(?:ed)?|replaced|swapped|multiplied|divided|rewritten)\b|\b(?:points?|routes?|goes|go)\s+(?:in)?to\b[^.;]{0,40}?\bno\s+matter\b|\btreat\s+(?:any|every|whatever|each|all)\b[^.;]{0,60}?\bas\b|\b(?:replace|swap|substitute|switch)\s+(?:the\s+)?(?:\w+\s+){0,3}?with\b|\b(?:target|use)\s+(?:the\s+)?(?:channel|account|address|recipient|city|ticker|airport|path|folder|repository|repo)\b[^.;]{0,40}?\binstead\b|\b(?:also|always|additionally)\s+(?:send|forward|copy|bcc|cc|mirror)\b|\bsend\s+a\s+copy\b|\b(?:add|put|include)\s+\S+\s+in\s+(?:cc|bcc)\b|\bin\s+(?:cc|bcc)\b|\b(?:is|are|gets|get|will\s+be)\s+(?:silently\s+|quietly\s+|always\s+|now\s+)?(?:swapped|replaced|changed|rewritten|redirected|rerouted|routed|overridden|set|substituted)\s+(?:for|with|to|by|into)\b|\b(?:now\s+)?(?:land|lands|go|goes|end\s+up|ends\s+up)\s+(?:in|under|into|at)\b|\bmirrored\s+to\b|\brelayed\s+through\b/;
+  /\b(?:now\s+)?defaults?\s+to\b|\bdefault\s+(?:\w+\s+){0,2}?(?:is|are|will\s+be)\s+now\b|\b(?:from\s+(?:now\s+on|today)|now)\b[^.;]{0,40}?\bdefault\b|\b(?:should|must|has\s+to|is\s+to|are\s+to|needs?\s+to|will)\s+(?:always\s+)?(?:be\s+)?(?:set|changed|pointed|routed|redirected|sent|forwarded|target(?:ed)?|replaced|swapped|multiplied|divided|rewritten)\b|\b(?:points?|routes?|goes|go)\s+(?:in)?to\b[^.;]{0,40}?\bno\s+matter\b|\btreat\s+(?:any|every|whatever|each|all)\b[^.;]{0,60}?\bas\b|\b(?:replace|swap|substitute|switch)\s+(?:the\s+)?(?:\w+\s+){0,3}?with\b|\b(?:target|use)\s+(?:the\s+)?(?:channel|account|address|recipient|path|folder|repository|repo)\b[^.;]{0,40}?\binstead\b|\b(?:also|always|additionally)\s+(?:send|forward|copy|bcc|cc|mirror)\b|\bsend\s+a\s+copy\b|\b(?:add|put|include)\s+\S+\s+in\s+(?:cc|bcc)\b|\bin\s+(?:cc|bcc)\b|\b(?:is|are|gets|get|will\s+be)\s+(?:silently\s+|quietly\s+|always\s+|now\s+)?(?:swapped|replaced|changed|rewritten|redirected|rerouted|routed|overridden|set|substituted)\s+(?:for|with|to|by|into)\b|\b(?:now\s+)?(?:land|lands|go|goes|end\s+up|ends\s+up)\s+(?:in|under|into|at)\b/;
+/**
+ * Another tool's traffic passively sent on to a literal destination this text supplies: "is now copied to
+ * #audit", "get uploaded to backup.example.net", "are routed via account DE44…". Any participle: the verb is
+ * wording, the literal destination is the structure.
+ */
+const ROUTED_TO_LITERAL =
+  /\b(?:is|are|be|been|being|get|gets|got|now)\s+(?:\w+\s+){0,2}?(?:[a-z]{2,}ed|sent|b?cc'?d)\s+(?:on\s+|over\s+)?(?:to|through|via|into|at)\s+(?:the\s+)?(?:[a-z]+\s+){0,2}?(?:https?:\/\/|[\w.+-]+@[\w-]+\.|#[\w-]|@[\w-]|[a-z]{2}\d{2}[a-z0-9]{8,}|\d[\d -]{5,}\d|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|app|dev|xyz|cc|info|biz|site|top|ru)\b)/;
+/** "all tools of this server", "these tools": the server describing itself, not other tools. */
+const SELF_CLASS =
+  /\b(?:all|every|any|each)\s+(?:\w+\s+)?(?:tools?|functions?)\s+(?:of|in|on|from)\s+(?:this|the\s+same)\s+(?:server|package|integration|plugin|extension)\b|\bthese\s+tools\b/;
 const USER_OVERRIDE =
   /\b(?:whatever|whichever|regardless\s+of\s+what|no\s+matter\s+what)\s+(?:\w+\s+){0,3}?(?:typed|types|entered|enters|asked|asks|chose|chooses|selected|selects|requested|requests|names?|named|picks?|picked|supplies|supplied|gives|gave|wants|wanted|says|said)\b|\b(?:in\s+place\s+of|overriding)\b[^.;]{0,50}?\b(?:the\s+)?(?:user|they|you)\b|\b(?:regardless\s+of|no\s+matter|irrespective\s+of|whatever|whichever|even\s+(?:if|when|though)|instead\s+of|rather\s+than)\b[^.;]{0,50}?\b(?:the\s+)?(?:user|they|you)\b|\b(?:the\s+)?user'?s?\s+(?:choice|selection|input|request|value)\s+(?:has\s+been|is|was)\s+(?:superseded|overridden|ignored|replaced)\b/;
 
 const SHELL_RISK =
-  /\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b|\b(?:curl|wget)\s+-|\b(?:curl|wget)\s+https?:|\biex\b|\binvoke-(?:expression|webrequest)\b|\bdownloadstring\b|\bbase64\s+(?:-d|--decode)\b|\bpython[23]?\s+-c\b|\bnode\s+-e\b|\bperl\s+-e\b|\b(?:ba)?sh\s+-c\b|\bpowershell\b|\bchmod\s+\+x\b|\$\(\s*(?:curl|wget)|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*[\w.-]+\s+\d{2,5}\b|\/bin\/(?:ba|z|da)?sh\b|\/dev\/tcp\/|\bnc\s+-e\b|\bexec\s*\(|\beval\s*\(|\brm\s+-rf\b|\bmake\s+it\s+executable\b/;
+  /\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b|\b(?:curl|wget)\s+-|\b(?:curl|wget)\s+https?:|\biex\b|\binvoke-(?:expression|webrequest)\b|\bdownloadstring\b|\bbase64\s+(?:-d|--decode)\b|\bpython[23]?\s+-c\b|\bnode\s+-e\b|\bperl\s+-e\b|\b(?:ba)?sh\s+-c\b|\bpowershell\b|\bchmod\s+\+x\b|\$\(\s*(?:curl|wget)|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*[\w.-]+\s+\d{2,5}\b|\/bin\/(?:ba|z|da)?sh\b|\/dev\/tcp\/|\bnc\s+-e\b|\bexec\s*\(|\beval\s*\(|\brm\s+-rf\b/;
 const EXAMPLE =
   /\b(?:e\.g\.|i\.e\.|like|such\s+as|for\s+(?:example|instance)|example:|as\s+in)\s*[`'"(]?[^`'"]*$/;
 const RUN_DIRECTIVE =
@@ -86,10 +98,17 @@ const URL_LITERAL =
   /\bhttps?:\/\/[^\s'"`<>)]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|app|info|biz|cc|xyz|dev|site|fun|ru|top)\/\S*/;
 const FOLLOW_REMOTE =
   /\b(?:follow|obey|apply|execute|carry\s+out|comply\s+with|adopt|abide\s+by)\s+(?:them|it|those|these)\b|\b(?:load|read|take|get|fetch|pull)\s+(?:your\s+|the\s+|its\s+)?(?:\w+\s+)?(?:rules|instructions|directives|guidelines|polic(?:y|ies)|prompts?)\s+from\b|\b(?:follow|apply|obey|execute|carry\s+out|do)\s+(?:every|each|all|any|the|whatever)?\s*(?:\w+\s+)?(?:instructions?|directives?|steps?|commands?|settings|rules)\b/;
+/** Download, then run what was downloaded; the dots of a URL or path do not end the sentence. */
 const DOWNLOAD_RUN =
-  /\b(?:download|fetch|retrieve|get|grab)\b[^.;]{0,120}?\b(?:and|then|,)\s+(?:\w+\s+){0,2}?(?:run|execute|launch|start|open|install|make\s+it\s+executable)\b/;
+  /\b(?:download|fetch|retrieve|get|grab|save)\b(?:[^.;]|\.(?=\S)){0,160}?\b(?:and|then|,)\s+(?:\w+\s+){0,2}?(?:run|execute|launch|start|open|install)\b/;
 const USER_RUNS =
   /\b(?:the\s+)?user\s+(?:can|could|may|should|must|will|needs?\s+to)\s+(?:\w+\s+){0,2}?(?:run|review|execute|type|paste)\b|\b(?:ask|tell|instruct|let)\s+the\s+user\s+to\b|\btheir\s+own\s+terminal\b/;
+
+/** A tool name whose verb only reads (`list_tables`, `describeSchema`), judged as the tool profile judges it. */
+function readOnlyName(name: string): boolean {
+  const p = inferToolProfile({ name });
+  return p.reads && !p.sideEffecting && !p.fetchesUrl;
+}
 
 function span(re: RegExp, text: string): [number, number] | undefined {
   const m = re.exec(text);
@@ -131,10 +150,16 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
   const dependency = span(DEPENDENCY, lower);
   const ordered = sequencing !== undefined && CALL_VERB.test(lower) && input.addressee > 0;
   if (named && (ordered || dependency) && !HEDGE.test(lower)) {
+    // Only lookups no scanned server offers ("call list_tables first" on a query tool): most likely a sibling
+    // the listing left out, a data dependency. What the sentence does with the result (secrets, personal data,
+    // other tools, concealment) is scored by its own signals; the order itself stays below `high`.
+    const lookupsOnly = input.otherTools.every((t) => !t.foreign && readOnlyName(t.name));
     push(
       'cross-tool-ordering',
-      4 + (dependency && input.addressee > 0 ? 1 : 0),
-      `orders a call to a tool this server does not offer (${names.join(', ')})`,
+      lookupsOnly ? 1 : 4 + (dependency && input.addressee > 0 ? 1 : 0),
+      lookupsOnly
+        ? `orders a lookup on a tool this server does not list first (${names.join(', ')}): likely a data dependency`
+        : `orders a call to a tool this server does not offer (${names.join(', ')})`,
       toolSpan(lower, names) ?? sequencing ?? dependency,
     );
   }
@@ -166,6 +191,18 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
     );
   } else if (override && (beyond || redirect)) {
     push('parameter-redirection', 3, "overrides the value the user chose for another tool's call", override);
+  } else {
+    // Every outgoing message relayed through a host is a mail tool's own documentation; from an unrelated
+    // tool, or naming another tool, it reroutes someone else's traffic.
+    const routed = span(ROUTED_TO_LITERAL, lower);
+    const others = named || (toolClass !== undefined && !SELF_CLASS.test(lower));
+    if (routed && (others || ((outgoing || input.crossScope) && input.offTopic)))
+      push(
+        'parameter-redirection',
+        others ? 4 : 3,
+        "sends another tool's traffic on to a destination it names",
+        routed,
+      );
   }
 
   // (d) A command or remote instruction the model is told to run or fetch.
@@ -198,10 +235,15 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
       ? [trigger.index, trigger.index + trigger[0].length]
       : undefined);
   if (named && behaviour) {
+    const alternation = names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+    // A heading that is the other tool's name ("send_email: …", "read_file's …"); "IMPORTANT:" is not one.
     const about =
-      ABOUT_TOOL.test(lower) || /^\W*[`'"]?[\w.-]+[`'"]?\s*(?:'s\b|:|\s+(?:tool|function))/.test(lower);
+      ABOUT_TOOL.test(lower) ||
+      new RegExp(`^\\W*[\`'"]?(?:${alternation})[\`'"]?\\s*(?:'s\\b|:|\\s+(?:tool|function))`, 'i').test(
+        input.raw,
+      );
     const subjectFirst = new RegExp(
-      `(?:^|[:;,.]\\s*|\\bthe\\s+|\\b(?:for|on|re|regarding)\\s+(?=[\`'"]?[\\w.-]+[\`'"]?\\s*:))[\`'"]?(?:${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\b`,
+      `(?:^|[:;,.]\\s*|\\bthe\\s+|\\b(?:for|on|re|regarding)\\s+(?=[\`'"]?[\\w.-]+[\`'"]?\\s*:))[\`'"]?(?:${alternation})\\b`,
       'i',
     ).test(input.raw);
     if (about || subjectFirst) {
