@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { decodeOtlpTraces } from '@bulwark/collector';
 import {
   type AgentEvent,
   fromOtlpJsonSpan,
@@ -131,6 +132,32 @@ function jsonParseMicrosPerSpan(template: string, batches: number, batchSpans: n
     if (pass === 1) return sink > 0 ? (cpu.user + cpu.system) / (batches * batchSpans) : Number.NaN;
   }
   return Number.NaN;
+}
+
+/**
+ * CPU µs per span of what the collector does to an export before it publishes it (decode, map, stamp the
+ * received time), in this process over the same bodies, median of 5 passes after 2 warm-up passes.
+ */
+async function mapMicrosPerSpan(template: string, batches: number, batchSpans: number): Promise<number> {
+  const bodies = Array.from({ length: batches }, (_, b) => Buffer.from(stampBatch(template, b, 4)));
+  const passes: number[] = [];
+  for (let pass = 0; pass < 7; pass++) {
+    const cpu0 = process.cpuUsage();
+    for (const body of bodies) {
+      const decoded = await decodeOtlpTraces(body, 'json', { sliceMillis: Number.POSITIVE_INFINITY });
+      if (!decoded.ok) throw new Error(decoded.message);
+      const events: AgentEvent[] = [];
+      for (const { span } of decoded.spans) {
+        const res = spanToAgentEvents(span, { defaultTenantId: 'bench' });
+        if (res.ok) for (const e of res.events) events.push(e);
+      }
+      stampReceivedTimes(events, Date.now());
+    }
+    const cpu = process.cpuUsage(cpu0);
+    if (pass >= 2) passes.push((cpu.user + cpu.system) / (batches * batchSpans));
+  }
+  passes.sort((a, b) => a - b);
+  return passes[2]!;
 }
 
 /**
@@ -369,6 +396,8 @@ async function benchEmbedded(log: (s: string) => void): Promise<BenchRow[]> {
     `  baseline: chdb bulk insert of the same rows ${chdb.cpuMicros.toFixed(1)} CPU µs/span (${chdb.rows} rows)`,
   );
   const floor = floors.emptyCpuMicrosPerSpan + floors.jsonParseMicrosPerSpan + chdb.cpuMicros;
+  const mapMicros = await mapMicrosPerSpan(template, 40, BATCH_SPANS);
+  log(`  decode + map + stamp in process: ${mapMicros.toFixed(1)} CPU µs/span`);
   const floorNote =
     `empty handler ${floors.emptyCpuMicrosPerSpan.toFixed(1)} + JSON.parse ${floors.jsonParseMicrosPerSpan.toFixed(1)} + ` +
     `chdb bulk insert of the same rows (5,000-row batches) ${chdb.cpuMicros.toFixed(1)} CPU µs/span`;
@@ -382,6 +411,14 @@ async function benchEmbedded(log: (s: string) => void): Promise<BenchRow[]> {
       goal: '≥ 50,000, 0 drops',
       met: run.spansPerSecond >= 50_000 && run.drops === 0,
       note: `${run.note}; floors (same run): ${floorNote}`,
+    },
+    {
+      name: 'ingest_map_us_per_span',
+      unit: 'CPU µs per span: OTLP/JSON decode + span mapping + received-time stamp, in process',
+      value: mapMicros,
+      baseline: floors.jsonParseMicrosPerSpan,
+      baselineName: 'JSON.parse of the same bodies',
+      note: `median of 5 passes over 20,000 spans; ${(mapMicros / floors.jsonParseMicrosPerSpan).toFixed(1)}× JSON.parse`,
     },
     {
       name: 'ingest_cpu_us_per_span.embedded',
