@@ -26,7 +26,13 @@ const value = (i: number) => ({
 async function run(walDir: string | undefined, concurrency: number) {
   const bus = new InProcessEventBus({ maxBufferedRecords: 100_000, ...(walDir ? { walDir } : {}) });
   let handled = 0;
-  await bus.subscribe('events', async (r) => void (handled += r.length), { groupId: 'bench' });
+  await bus.subscribe(
+    'events',
+    async (r) => {
+      handled += r.length;
+    },
+    { groupId: 'bench' },
+  );
   let next = 0;
   const latencies: number[] = [];
   const started = performance.now();
