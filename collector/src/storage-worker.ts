@@ -33,6 +33,11 @@ export interface StorageWorkerOptions {
   detect?: boolean;
   /** Consumer group prefix. Default `bulwark-worker`. */
   groupId?: string;
+  /**
+   * The in-process bus is fed only by this process's collector (`bulwark serve`), which validated every event
+   * at the edge: the worker takes them as they are instead of parsing each again. Ignored on Kafka.
+   */
+  trustBusEvents?: boolean;
 }
 
 /**
@@ -81,6 +86,8 @@ export class StorageWorker implements CollectorWorker {
       // The in-process bus's forceFlush waits for every consumer, including the handler that would call it.
       flushBusBeforeCommit: options.busKind === 'kafka',
       detect: options.detect ?? options.busKind === 'kafka',
+      // In process, the only publisher is this process's collector, which validated every event at the edge.
+      trustEvents: options.busKind === 'memory' && options.trustBusEvents === true,
       ...(alertRouter ? { alertRouter } : {}),
       ...(options.groupId ? { groupId: options.groupId } : {}),
     });

@@ -124,6 +124,8 @@ export async function run(argv: string[]): Promise<number> {
               StorageWorker.start({
                 bus,
                 busKind: config.bus,
+                // serve's own bus: its collector is the only publisher (validated at the edge).
+                trustBusEvents: true,
                 env: process.env,
                 createEngine: () => {
                   workerEngine = new DetectionEngine(engineOptions());

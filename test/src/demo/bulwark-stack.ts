@@ -96,6 +96,7 @@ export async function startBulwarkStack(options: BulwarkStackOptions = {}): Prom
         storage = await StorageWorker.start({
           bus,
           busKind,
+          trustBusEvents: true,
           env: {},
           store: {
             store: storeKind === 'chdb' ? 'chdb' : 'server',
