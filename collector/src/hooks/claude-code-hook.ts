@@ -9,11 +9,12 @@ import {
   type HookParseContext,
   type HookParseResult,
   type HookStep,
+  hookPermission,
+  readHookInput,
   resultText,
   splitMcpName,
   str,
   toolArguments,
-  userPromptEvent,
   verdictReason,
 } from './hook-adapter.js';
 
@@ -36,21 +37,15 @@ export const claudeCodeHook: HookAdapter = {
   follows: 'https://code.claude.com/docs/en/hooks (Claude Code 2.x hooks reference)',
 
   parse(payload: unknown, ctx: HookParseContext): HookParseResult {
-    const o = asObject(payload);
-    if (!o) return { ok: false, message: 'expected the hook input JSON object Claude Code writes to stdin' };
-    const event = str(o, 'hook_event_name');
-    if (!event) return { ok: false, message: 'hook_event_name: required (e.g. "PreToolUse")' };
-    const payloadSession = str(o, 'session_id');
-    const sessionId = ctx.sessionId ?? payloadSession;
-    if (!sessionId) return { ok: false, message: 'session_id: required' };
-    if (event === 'UserPromptSubmit') {
-      const prompt = str(o, 'prompt');
-      if (!prompt) return { ok: true, step: { kind: 'ignore', event } };
-      return {
-        ok: true,
-        step: { kind: 'record', event, sessionId, events: [userPromptEvent(ctx, sessionId, AGENT, prompt)] },
-      };
-    }
+    const input = readHookInput(payload, ctx, {
+      agent: AGENT,
+      writer: 'Claude Code',
+      sessionField: 'session_id',
+      promptEvent: 'UserPromptSubmit',
+      exampleEvent: 'PreToolUse',
+    });
+    if ('done' in input) return input.done;
+    const { o, event, sessionId, payloadSession } = input;
     if (event !== 'PreToolUse' && event !== 'PostToolUse' && event !== 'PostToolUseFailure')
       return { ok: true, step: { kind: 'ignore', event } };
     const rawName = str(o, 'tool_name');
@@ -82,9 +77,8 @@ export const claudeCodeHook: HookAdapter = {
   },
 
   answerVerdict(_step, verdict: Verdict, allow: HookAllowMode): unknown {
-    const d = verdict.decision;
-    if ((d === 'allow' || d === 'alert') && allow === 'defer') return {};
-    const permissionDecision = d === 'block' ? 'deny' : d === 'require_approval' ? 'ask' : 'allow';
+    const permissionDecision = hookPermission(verdict, allow);
+    if (!permissionDecision) return {};
     return {
       hookSpecificOutput: {
         hookEventName: 'PreToolUse',

@@ -9,11 +9,12 @@ import {
   type HookParseContext,
   type HookParseResult,
   type HookStep,
+  hookPermission,
+  readHookInput,
   resultText,
   splitMcpName,
   str,
   toolArguments,
-  userPromptEvent,
   verdictReason,
 } from './hook-adapter.js';
 
@@ -75,21 +76,15 @@ export const cursorHook: HookAdapter = {
   follows: 'https://cursor.com/docs/agent/hooks (Cursor hooks.json version 1, Cursor 1.7+)',
 
   parse(payload: unknown, ctx: HookParseContext): HookParseResult {
-    const o = asObject(payload);
-    if (!o) return { ok: false, message: 'expected the hook input JSON object Cursor writes to stdin' };
-    const event = str(o, 'hook_event_name');
-    if (!event) return { ok: false, message: 'hook_event_name: required (e.g. "beforeMCPExecution")' };
-    const payloadSession = str(o, 'conversation_id');
-    const sessionId = ctx.sessionId ?? payloadSession;
-    if (!sessionId) return { ok: false, message: 'conversation_id: required' };
-    if (event === 'beforeSubmitPrompt') {
-      const prompt = str(o, 'prompt');
-      if (!prompt) return { ok: true, step: { kind: 'ignore', event } };
-      return {
-        ok: true,
-        step: { kind: 'record', event, sessionId, events: [userPromptEvent(ctx, sessionId, AGENT, prompt)] },
-      };
-    }
+    const input = readHookInput(payload, ctx, {
+      agent: AGENT,
+      writer: 'Cursor',
+      sessionField: 'conversation_id',
+      promptEvent: 'beforeSubmitPrompt',
+      exampleEvent: 'beforeMCPExecution',
+    });
+    if ('done' in input) return input.done;
+    const { o, event, sessionId, payloadSession } = input;
     if (!BEFORE.has(event) && !AFTER.has(event)) return { ok: true, step: { kind: 'ignore', event } };
     const call = toolCallOf(o, event, payloadSession ?? sessionId);
     if ('error' in call) return { ok: false, message: call.error };
@@ -112,9 +107,8 @@ export const cursorHook: HookAdapter = {
   },
 
   answerVerdict(_step, verdict: Verdict, allow: HookAllowMode): unknown {
-    const d = verdict.decision;
-    if ((d === 'allow' || d === 'alert') && allow === 'defer') return {};
-    const permission = d === 'block' ? 'deny' : d === 'require_approval' ? 'ask' : 'allow';
+    const permission = hookPermission(verdict, allow);
+    if (!permission) return {};
     const reason = verdictReason(verdict);
     return { permission, user_message: reason, agent_message: reason };
   },

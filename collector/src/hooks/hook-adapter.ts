@@ -220,3 +220,66 @@ export function verdictReason(verdict: Verdict): string {
     ? `Bulwark ${what} ${verdict.toolName}: ${top.message} [${top.detectorId}]`
     : `Bulwark ${what} ${verdict.toolName}`;
 }
+
+/**
+ * What an agent's permission field says for a verdict: block → `deny`, require_approval → `ask` (the user
+ * approves in the agent's own prompt), allow/alert → `allow`, or `undefined` (no decision, the agent's own
+ * permission rules apply) for allow/alert under `allow=defer`.
+ */
+export function hookPermission(verdict: Verdict, allow: HookAllowMode): HookFallbackDecision | undefined {
+  const d = verdict.decision;
+  if (d === 'block') return 'deny';
+  if (d === 'require_approval') return 'ask';
+  return allow === 'defer' ? undefined : 'allow';
+}
+
+/** Where an agent's hook input names its event, session and prompt. */
+export interface HookInputShape {
+  agent: string;
+  /** e.g. "Claude Code", for messages. */
+  writer: string;
+  sessionField: string;
+  promptEvent: string;
+  exampleEvent: string;
+}
+
+/**
+ * The part every hook input shares: the JSON object, its event name and session (the `x-bulwark-session-id`
+ * header wins), and the prompt-submit event recorded as the user's prompt. `done` when that already answers
+ * the input; otherwise the adapter reads the tool call from `o`.
+ */
+export function readHookInput(
+  payload: unknown,
+  ctx: HookParseContext,
+  shape: HookInputShape,
+):
+  | { done: HookParseResult }
+  | { o: Record<string, unknown>; event: string; sessionId: string; payloadSession: string | undefined } {
+  const o = asObject(payload);
+  if (!o)
+    return {
+      done: { ok: false, message: `expected the hook input JSON object ${shape.writer} writes to stdin` },
+    };
+  const event = str(o, 'hook_event_name');
+  if (!event)
+    return { done: { ok: false, message: `hook_event_name: required (e.g. "${shape.exampleEvent}")` } };
+  const payloadSession = str(o, shape.sessionField);
+  const sessionId = ctx.sessionId ?? payloadSession;
+  if (!sessionId) return { done: { ok: false, message: `${shape.sessionField}: required` } };
+  if (event === shape.promptEvent) {
+    const prompt = str(o, 'prompt');
+    if (!prompt) return { done: { ok: true, step: { kind: 'ignore', event } } };
+    return {
+      done: {
+        ok: true,
+        step: {
+          kind: 'record',
+          event,
+          sessionId,
+          events: [userPromptEvent(ctx, sessionId, shape.agent, prompt)],
+        },
+      },
+    };
+  }
+  return { o, event, sessionId, payloadSession };
+}
