@@ -44,6 +44,7 @@ export {
 } from './report/load-report-data.js';
 export {
   bucketLabel,
+  REPORT_CSS,
   REPORT_DECISION_COLORS,
   renderReport,
   verdictOriginHtml,

@@ -3,6 +3,7 @@ import {
   afterTheFactFlags,
   escapeHtml as h,
   loadReportData,
+  REPORT_CSS,
   type ReportData,
   renderReport,
   verdictOriginHtml,
@@ -99,16 +100,14 @@ async function rows<P extends Record<string, unknown>, R>(
   return res.rows as R[];
 }
 
-/** The report's content (CSS, header, main) cut out of its self-contained document, so one renderer serves both. */
-function reportParts(doc: string): { css: string; body: string } {
+/** The report's content (header, main) cut out of its self-contained document, so one renderer serves both. */
+function reportParts(doc: string): { body: string } {
   const between = (a: string, b: string) => {
     const i = doc.indexOf(a);
     const j = i < 0 ? -1 : doc.indexOf(b, i + a.length);
     return i < 0 || j < 0 ? '' : doc.slice(i, j + b.length);
   };
-  const style = between('<style>', '</style>');
   return {
-    css: style.slice('<style>'.length, style.length - '</style>'.length),
     // Every value in there went through escapeHtml, so no data can contain these tags literally.
     body: between('<header class="top">', '</header>') + between('<main class="wrap">', '</main>'),
   };
@@ -367,7 +366,6 @@ function signIn(message: string): string {
 export class AnalystRoutes {
   private readonly refreshSeconds: number;
   private readonly now: () => number;
-  private css: string | undefined;
 
   constructor(private readonly options: AnalystRoutesOptions) {
     this.refreshSeconds = options.refreshSeconds ?? 15;
@@ -412,7 +410,7 @@ export class AnalystRoutes {
           req.auth.status,
           page(
             'Bulwark live · sign in',
-            this.reportCss(),
+            REPORT_CSS,
             toolbar(undefined, this.refreshSeconds),
             signIn(req.auth.message),
             this.refreshSeconds,
@@ -426,10 +424,7 @@ export class AnalystRoutes {
       const message =
         'this collector stores no events, so there is nothing to show: run `bulwark serve` with an event store (BULWARK_STORE, see collector/README.md)';
       return isPage
-        ? html(
-            503,
-            page('Bulwark live', this.reportCss(), toolbar(undefined, 15), notice(message, 'err'), 15),
-          )
+        ? html(503, page('Bulwark live', REPORT_CSS, toolbar(undefined, 15), notice(message, 'err'), 15))
         : jsonError(503, 'no_event_store', message);
     }
     if (path === '/api/hunt') return this.hunt(store, req);
@@ -440,7 +435,7 @@ export class AnalystRoutes {
             400,
             page(
               'Bulwark live',
-              this.reportCss(),
+              REPORT_CSS,
               toolbar(undefined, this.refreshSeconds),
               notice(filters.message, 'err'),
               this.refreshSeconds,
@@ -468,13 +463,7 @@ export class AnalystRoutes {
       if (path === '/api/view') return json(200, { html: fragment, updatedMillis: f.untilMillis });
       return html(
         200,
-        page(
-          'Bulwark live',
-          this.reportCss(),
-          toolbar(f, this.refreshSeconds),
-          fragment,
-          this.refreshSeconds,
-        ),
+        page('Bulwark live', REPORT_CSS, toolbar(f, this.refreshSeconds), fragment, this.refreshSeconds),
       );
     } catch (err) {
       if (!(err instanceof QueryFailed)) throw err;
@@ -484,7 +473,7 @@ export class AnalystRoutes {
             503,
             page(
               'Bulwark live',
-              this.reportCss(),
+              REPORT_CSS,
               toolbar(f, this.refreshSeconds),
               notice(message, 'err'),
               this.refreshSeconds,
@@ -493,38 +482,6 @@ export class AnalystRoutes {
           )
         : jsonError(503, 'store_unavailable', message, { 'retry-after': '5' });
     }
-  }
-
-  /** The report's stylesheet (one empty render, once). */
-  private reportCss(): string {
-    this.css ??= reportParts(
-      renderReport({
-        title: '',
-        storeKind: 'chdb',
-        tenantId: '',
-        sinceMillis: 0,
-        untilMillis: 60_000,
-        bucketMillis: 60_000,
-        decisionBuckets: [],
-        detectorBuckets: [],
-        detectors: [],
-        topBlockedTools: [],
-        findingsBySeverity: { info: 0, low: 0, medium: 0, high: 0, critical: 0 },
-        riskiestSessions: [],
-        incidents: [],
-        incidentIndex: [],
-        totals: {
-          decisions: 0,
-          blocked: 0,
-          activeSessions: 0,
-          findings: 0,
-          sessionsAtRisk: 0,
-          openIncidents: 0,
-          incidents: 0,
-        },
-      }),
-    ).css;
-    return this.css;
   }
 
   private filters(req: AnalystRequest): Outcome<Filters> {
@@ -651,7 +608,7 @@ export class AnalystRoutes {
       200,
       page(
         `Bulwark live · session ${sessionId}`,
-        this.reportCss(),
+        REPORT_CSS,
         toolbar(f, this.refreshSeconds),
         fragment,
         this.refreshSeconds,

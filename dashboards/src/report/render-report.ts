@@ -39,7 +39,8 @@ const PALETTE = [
   '#ffa657',
 ];
 
-const CSS = `
+/** The report's stylesheet: the live page of `bulwark serve` uses the same one. */
+export const REPORT_CSS = `
 :root { color-scheme: dark; --bg: #0d1117; --panel: #161b22; --panel2: #1c2129; --border: #30363d; --line: #21262d;
   --text: #e6edf3; --muted: #8b949e; --faint: #6e7681; }
 * { box-sizing: border-box; }
@@ -381,7 +382,7 @@ export function renderReport(data: ReportData): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="bulwark report">
 <title>${h(data.title)} · ${h(range)}</title>
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 <header class="top"><div class="wrap">
