@@ -2,8 +2,6 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
-  type AgentEvent,
-  AgentEventSchema,
   ApprovalAnswerSchema,
   ApprovalWaitSchema,
   type EventBus,
@@ -532,17 +530,9 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     }
     const head = VerdictRequestSchema.safeParse({ ...value, events: [] });
     const issues: { path: PropertyKey[]; message: string }[] = head.success ? [] : [...head.error.issues];
-    const parsedEvents: AgentEvent[] = [];
-    let deadline = performance.now() + config.ingestSliceMillis;
-    for (let i = 0; i < events.length; i++) {
-      const ev = AgentEventSchema.safeParse(events[i]);
-      if (ev.success) parsedEvents.push(ev.data);
-      else for (const issue of ev.error.issues) issues.push({ ...issue, path: ['events', i, ...issue.path] });
-      if (performance.now() >= deadline) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        deadline = performance.now() + config.ingestSliceMillis;
-      }
-    }
+    const parsed = await parseEventsInSlices(events, config.ingestSliceMillis);
+    issues.push(...parsed.issues);
+    const parsedEvents = parsed.events;
     if (!head.success || issues.length > 0) return { success: false, issues };
     head.data.events = parsedEvents;
     return { success: true, data: head.data };
