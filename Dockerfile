@@ -11,6 +11,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY contracts/package.json contracts/
 COPY detectors/package.json detectors/
+COPY stream/package.json stream/
 COPY agent-sdk/package.json agent-sdk/
 COPY collector/package.json collector/
 COPY dashboards/package.json dashboards/
@@ -21,6 +22,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY contracts contracts
 COPY detectors detectors
+COPY stream stream
 COPY agent-sdk agent-sdk
 COPY collector collector
 COPY dashboards dashboards
@@ -33,6 +35,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY contracts/package.json contracts/
 COPY detectors/package.json detectors/
+COPY stream/package.json stream/
 COPY agent-sdk/package.json agent-sdk/
 COPY collector/package.json collector/
 COPY dashboards/package.json dashboards/
@@ -50,6 +53,8 @@ COPY --from=build /app/contracts/package.json contracts/package.json
 COPY --from=build /app/contracts/dist contracts/dist
 COPY --from=build /app/detectors/package.json detectors/package.json
 COPY --from=build /app/detectors/dist detectors/dist
+COPY --from=build /app/stream/package.json stream/package.json
+COPY --from=build /app/stream/dist stream/dist
 COPY --from=build /app/agent-sdk/package.json agent-sdk/package.json
 COPY --from=build /app/agent-sdk/dist agent-sdk/dist
 COPY --from=build /app/collector/package.json collector/package.json

@@ -9,7 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^@bulwark\/contracts$/, replacement: src('./contracts/src/index.ts') },
       { find: /^@bulwark\/detectors$/, replacement: src('./detectors/src/index.ts') },
-      { find: /^@bulwark\/detectors\/stream$/, replacement: src('./detectors/src/stream/index.ts') },
+      { find: /^@bulwark\/stream$/, replacement: src('./stream/src/index.ts') },
       { find: /^@bulwark\/agent-sdk$/, replacement: src('./agent-sdk/src/index.ts') },
       { find: /^@bulwark\/agent-sdk\/setup$/, replacement: src('./agent-sdk/src/setup.ts') },
       { find: /^@bulwark\/collector$/, replacement: src('./collector/src/index.ts') },

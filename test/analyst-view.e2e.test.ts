@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as hunt } from '../collector/src/commands/hunt.js';
 import { SERVE_LOCK_FILE } from '../collector/src/serve-lock-file.js';
-import { INJECTED_NOTICE } from '../detectors/test/fixtures/sample-records.js';
+import { INJECTED_NOTICE } from '../stream/test/fixtures/sample-records.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 // Children run the sources (workspace imports resolved to src/, as in vitest), not a possibly stale dist.

@@ -17,7 +17,7 @@ import {
 } from '@bulwark/agent-sdk';
 import { type RunningCollector, StorageWorker, startCollector } from '@bulwark/collector';
 import { DetectionEngine, parsePolicy } from '@bulwark/detectors';
-import { verifyWebhookSignature, WEBHOOK_HEADERS } from '@bulwark/detectors/stream';
+import { verifyWebhookSignature, WEBHOOK_HEADERS } from '@bulwark/stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';

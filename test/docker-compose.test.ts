@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCollectorConfig } from '@bulwark/collector';
 import { CLICKHOUSE_DATASOURCE } from '@bulwark/dashboards';
-import { loadEventStoreConfig } from '@bulwark/detectors/stream';
+import { loadEventStoreConfig } from '@bulwark/stream';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -38,7 +38,7 @@ function envNamesIn(file: string): string[] {
 }
 
 const COLLECTOR_NAMES = envNamesIn('collector/src/config.ts');
-const STORE_FILE = 'detectors/src/stream/open-event-store.ts';
+const STORE_FILE = 'stream/src/store/open-event-store.ts';
 const STORE_NAMES = existsSync(path.join(root, STORE_FILE)) ? envNamesIn(STORE_FILE) : [];
 
 function envOf(s: Service): Env {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { InProcessEventBus, KafkaEventBus } from '@bulwark/detectors/stream';
+import { InProcessEventBus, KafkaEventBus } from '@bulwark/stream';
 import { afterAll, describe, it } from 'vitest';
 import { describeEventBusContract, tcpReachable } from './src/event-bus-contract-suite.js';
 import { kafkaHostPort } from './src/services.js';

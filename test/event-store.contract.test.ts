@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ChdbEventStore, ClickHouseServerEventStore } from '@bulwark/detectors/stream';
+import { ChdbEventStore, ClickHouseServerEventStore } from '@bulwark/stream';
 import { afterAll, describe, it } from 'vitest';
 import { eventStoreContractSuite } from './src/event-store-contract-suite.js';
 import { clickhouseUrl } from './src/services.js';

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run as hunt } from '../collector/src/commands/hunt.js';
 import { metricValue, otlpRequest, otlpSpan, promptSpan } from '../collector/test/helpers.js';
-import { INJECTED_NOTICE } from '../detectors/test/fixtures/sample-records.js';
-import { PERMISSIVE_POLICY_FILE } from '../detectors/test/fixtures/seed-hunt-store.js';
+import { INJECTED_NOTICE } from '../stream/test/fixtures/sample-records.js';
+import { PERMISSIVE_POLICY_FILE } from '../stream/test/fixtures/seed-hunt-store.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = mkdtempSync(path.join(tmpdir(), 'bulwark-serve-restart-'));

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ChdbEventStore, QUERIES } from '@bulwark/detectors/stream';
+import { ChdbEventStore, QUERIES } from '@bulwark/stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { otlpRequest, toolCallSpan } from '../collector/test/helpers.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { StorageWorker, startCollector } from '@bulwark/collector';
 import { DetectionEngine } from '@bulwark/detectors';
-import { ChdbEventStore, QUERIES } from '@bulwark/detectors/stream';
+import { ChdbEventStore, QUERIES } from '@bulwark/stream';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { otlpRequest, toolCallSpan } from '../collector/test/helpers.js';

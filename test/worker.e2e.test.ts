@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type AgentEvent, sessionKey } from '@bulwark/contracts';
-import { ClickHouseServerEventStore, incidentKey, KafkaEventBus, QUERIES } from '@bulwark/detectors/stream';
+import { ClickHouseServerEventStore, incidentKey, KafkaEventBus, QUERIES } from '@bulwark/stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   benignSession,
@@ -13,9 +13,9 @@ import {
   clickhouseSql,
   clickhouseUp,
   injectionSession,
-} from '../detectors/test/fixtures/sample-records.js';
-import { PagerDutyReceiver } from '../detectors/test/receivers/pagerduty-receiver.js';
-import { WebhookReceiver } from '../detectors/test/receivers/webhook-receiver.js';
+} from '../stream/test/fixtures/sample-records.js';
+import { PagerDutyReceiver } from '../stream/test/receivers/pagerduty-receiver.js';
+import { WebhookReceiver } from '../stream/test/receivers/webhook-receiver.js';
 import { kafkaBroker } from './src/services.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
@@ -77,7 +77,7 @@ const children: ChildProcess[] = [];
 
 function startWorker(): Promise<ChildProcess> {
   // One node process (tsx as a loader, not its CLI wrapper), so SIGKILL hits the worker itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'detectors/test/fixtures/worker-process.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'stream/test/fixtures/worker-process.ts'], {
     cwd: REPO,
     env: {
       ...process.env,

@@ -1,4 +1,4 @@
-import { STREAM_COUNTERS, type StreamMetrics } from '@bulwark/detectors/stream';
+import { STREAM_COUNTERS, type StreamMetrics } from '@bulwark/stream';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**

@@ -5,7 +5,7 @@ import {
   type EventStoreConfig,
   loadEventStoreConfig,
   parseAlertRoutingConfig,
-} from '@bulwark/detectors/stream';
+} from '@bulwark/stream';
 import { parse as parseYaml } from 'yaml';
 import { COLLECTOR_ENV, type CollectorConfig, loadCollectorConfig } from './config.js';
 

@@ -15,7 +15,7 @@ import {
   InProcessEventBus,
   KafkaEventBus,
   type StreamMetrics,
-} from '@bulwark/detectors/stream';
+} from '@bulwark/stream';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { ApprovalDesk } from './approval-desk.js';

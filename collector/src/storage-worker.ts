@@ -8,7 +8,7 @@ import {
   openEventStore,
   StreamMetrics,
   StreamWorker,
-} from '@bulwark/detectors/stream';
+} from '@bulwark/stream';
 import type { Logger } from 'pino';
 import type { CollectorWorker } from './start-collector.js';
 

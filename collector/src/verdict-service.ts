@@ -14,7 +14,7 @@ import {
   type VerdictRequest,
 } from '@bulwark/contracts';
 import type { DetectionEngine, IngestResult } from '@bulwark/detectors';
-import type { BusVerdict } from '@bulwark/detectors/stream';
+import type { BusVerdict } from '@bulwark/stream';
 import type { Logger } from 'pino';
 import type { CollectorMetrics } from './collector-metrics.js';
 

@@ -24,7 +24,7 @@ import {
   runRetroHunt,
   verifyWebhookSignature,
   WEBHOOK_HEADERS,
-} from '@bulwark/detectors/stream';
+} from '@bulwark/stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { type AgentEvent, type BusRecord, type EventBus, sessionKey } from '@bulwark/contracts';
 import type { Detector } from '@bulwark/detectors';
-import { InProcessEventBus } from '@bulwark/detectors/stream';
+import { InProcessEventBus } from '@bulwark/stream';
 import { request } from 'undici';
 import { type RunningCollector, type StartCollectorOptions, startCollector } from '../src/index.js';
 

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { BusRecord, BusTopic, EventBus, PublishResult } from '@bulwark/contracts';
-import { InProcessEventBus } from '@bulwark/detectors/stream';
+import { InProcessEventBus } from '@bulwark/stream';
 import { Agent, request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { http as get, metricValue, postJson, startTestCollector } from './helpers.js';

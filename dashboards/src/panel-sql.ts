@@ -1,4 +1,4 @@
-import { TABLES } from '@bulwark/detectors/stream';
+import { TABLES } from '@bulwark/stream';
 
 /**
  * The custom "All" value of every multi-value variable. Grafana inserts a custom all value as is (no

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ChdbEventStore, type StoreQuery } from '@bulwark/detectors/stream';
+import { ChdbEventStore, type StoreQuery } from '@bulwark/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allDashboards, dashboardFileText } from '../src/all-dashboards.js';
 import {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ChdbEventStore, ClickHouseServerEventStore, type EventStore } from '@bulwark/detectors/stream';
+import { ChdbEventStore, ClickHouseServerEventStore, type EventStore } from '@bulwark/stream';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickhouseUrl } from '../../test/src/services.js';

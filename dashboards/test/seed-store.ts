@@ -17,7 +17,7 @@ import {
   stableHash,
   type Verdict,
 } from '@bulwark/contracts';
-import type { EventStore, VerdictRecord } from '@bulwark/detectors/stream';
+import type { EventStore, VerdictRecord } from '@bulwark/stream';
 
 export interface SeedRecords {
   events: AgentEvent[];

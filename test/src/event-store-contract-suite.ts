@@ -13,7 +13,7 @@ import {
   type StoreQuery,
   type VerdictRecord,
   verdictId,
-} from '@bulwark/detectors/stream';
+} from '@bulwark/stream';
 import { afterAll, describe, expect, it } from 'vitest';
 
 export interface ContractStoreOptions {

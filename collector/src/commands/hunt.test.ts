@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AgentEventSchema } from '@bulwark/contracts';
-import { ChdbEventStore, type HuntReport } from '@bulwark/detectors/stream';
+import { ChdbEventStore, type HuntReport } from '@bulwark/stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatReport, run } from './hunt.js';
 

@@ -7,7 +7,7 @@ import {
   loadEventStoreConfig,
   openEventStore,
   runRetroHunt,
-} from '@bulwark/detectors/stream';
+} from '@bulwark/stream';
 import { analystApiKey, callServe, isStoreLocked, neitherWorks, routeFor, serveUrl } from './serve-api.js';
 import { checkStorePresence } from './store-presence.js';
 

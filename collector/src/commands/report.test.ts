@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ChdbEventStore } from '@bulwark/detectors/stream';
+import { ChdbEventStore } from '@bulwark/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './report.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { EventStoreConfig } from '@bulwark/detectors/stream';
+import type { EventStoreConfig } from '@bulwark/stream';
 import { readServeLock } from '../serve-lock-file.js';
 
 /** Default address of `bulwark serve` (the SDK's default too). */

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { EventBus } from '@bulwark/contracts';
 import { DetectionEngine } from '@bulwark/detectors';
-import { EventBusError, PolicyFileWatcher, StoreError, StreamConfigError } from '@bulwark/detectors/stream';
+import { EventBusError, PolicyFileWatcher, StoreError, StreamConfigError } from '@bulwark/stream';
 import { CollectorConfigError, CollectorListenError } from '../errors.js';
 import { writeServeLock } from '../serve-lock-file.js';
 import { loadServiceConfig } from '../service-config.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { EventStoreConfig } from '@bulwark/detectors/stream';
+import type { EventStoreConfig } from '@bulwark/stream';
 
 /** Whether the configured store holds a Bulwark database; exit code 2 (configuration) or 1 (unreachable). */
 export type StorePresence = { ok: true } | { ok: false; exitCode: 1 | 2; message: string };

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ChdbEventStore } from '@bulwark/detectors/stream';
+import { ChdbEventStore } from '@bulwark/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthResult } from '../authenticator.js';
 import { ANALYST_CSP, type AnalystRequest, AnalystRoutes } from './analyst-routes.js';

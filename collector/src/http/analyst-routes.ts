@@ -9,7 +9,7 @@ import {
   verdictOriginHtml,
 } from '@bulwark/dashboards';
 import { DetectionEngine, type Policy, PolicyError, parsePolicy } from '@bulwark/detectors';
-import { type EventStore, QUERIES, runRetroHunt, type VerdictRecord } from '@bulwark/detectors/stream';
+import { type EventStore, QUERIES, runRetroHunt, type VerdictRecord } from '@bulwark/stream';
 import type { AuthResult } from '../authenticator.js';
 import { parseSince } from '../commands/hunt.js';
 import { ANALYST_SCRIPT } from './analyst-script.js';

@@ -1,4 +1,4 @@
-import type { EventStore } from '@bulwark/detectors/stream';
+import type { EventStore } from '@bulwark/stream';
 import { loadReportData, type ReportData, type ReportOptions } from './load-report-data.js';
 import { renderReport } from './render-report.js';
 

@@ -8,7 +8,7 @@ import {
   type QueryResult,
   type SessionSummary,
   type StoreQuery,
-} from '@bulwark/detectors/stream';
+} from '@bulwark/stream';
 import {
   type BlockRow,
   type CallVerdictRow,

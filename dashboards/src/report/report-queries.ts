@@ -1,5 +1,5 @@
-import type { StoreQuery } from '@bulwark/detectors/stream';
-import { TABLES } from '@bulwark/detectors/stream';
+import type { StoreQuery } from '@bulwark/stream';
+import { TABLES } from '@bulwark/stream';
 
 /** Verdicts of one time bucket with one decision. */
 export interface DecisionBucketRow {

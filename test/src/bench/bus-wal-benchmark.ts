@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { InProcessEventBus } from '@bulwark/detectors/stream';
+import { InProcessEventBus } from '@bulwark/stream';
 
 const RECORDS = 20_000;
 const BATCH = 10;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AgentEvent } from '@bulwark/contracts';
-import { ChdbEventStore } from '@bulwark/detectors/stream';
+import { ChdbEventStore } from '@bulwark/stream';
 
 /** What the parent sends: the events to store (as JSON) and the batch size. */
 export interface ChdbInsertRequest {

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { type RunningCollector, StorageWorker, startCollector } from '@bulwark/collector';
 import type { EventBus } from '@bulwark/contracts';
 import { DetectionEngine } from '@bulwark/detectors';
-import { type EventStore, QUERIES, type StreamMetrics } from '@bulwark/detectors/stream';
+import { type EventStore, QUERIES, type StreamMetrics } from '@bulwark/stream';
 import { type Logger, pino } from 'pino';
 
 /** What to run: the in-process bus + embedded chdb (what `bulwark serve` runs by default), or Kafka + a ClickHouse server. */

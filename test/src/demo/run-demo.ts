@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBulwarkTracerProvider } from '@bulwark/agent-sdk/setup';
 import { readServeLock } from '@bulwark/collector';
-import { QUERIES } from '@bulwark/detectors/stream';
+import { QUERIES } from '@bulwark/stream';
 import { type BulwarkStack, startBulwarkStack } from './bulwark-stack.js';
 import { type DemoServerDirs, REPO_ROOT } from './mcp-servers.js';
 import type { RecordedVerdict } from './recording-verdict-provider.js';

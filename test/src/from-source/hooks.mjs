@@ -4,7 +4,7 @@ const ROOT = new URL('../../../', import.meta.url);
 const SOURCES = {
   '@bulwark/contracts': 'contracts/src/index.ts',
   '@bulwark/detectors': 'detectors/src/index.ts',
-  '@bulwark/detectors/stream': 'detectors/src/stream/index.ts',
+  '@bulwark/stream': 'stream/src/index.ts',
   '@bulwark/agent-sdk': 'agent-sdk/src/index.ts',
   '@bulwark/collector': 'collector/src/index.ts',
   '@bulwark/dashboards': 'dashboards/src/index.ts',

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ClickHouseServerEventStore } from '@bulwark/detectors/stream';
+import { ClickHouseServerEventStore } from '@bulwark/stream';
 import { readEmbedded, type SoakProcess, serviceScript, startServe, startWorker } from './soak-processes.js';
 import { runRow, type SoakRow } from './soak-row.js';
 import { reconcile, settle, sleep, storedIds, streamSpans } from './soak-traffic.js';

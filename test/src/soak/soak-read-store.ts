@@ -1,7 +1,7 @@
 // Reads an embedded (chdb) store in its own short-lived process: chdb holds one data directory per process,
 // and the soak reads several, one after the other. Request: JSON in the file argv[2]; answer: one JSON line on stdout.
 import { readFileSync } from 'node:fs';
-import { ChdbEventStore, QUERIES } from '@bulwark/detectors/stream';
+import { ChdbEventStore, QUERIES } from '@bulwark/stream';
 import { storedIds } from './soak-traffic.js';
 
 /** What to read: the stored rows per event id of tenants, and whole sessions. */

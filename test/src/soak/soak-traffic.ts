@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { EventStore, StoreQuery } from '@bulwark/detectors/stream';
+import type { EventStore, StoreQuery } from '@bulwark/stream';
 
 type AttrValue = string | number | boolean;
 const anyValue = (v: AttrValue) =>

@@ -1,6 +1,6 @@
 // The stream worker in its own process, for the soak's SIGKILL fault. Config: JSON in BULWARK_SOAK_WORKER.
 // Prints `READY` once subscribed; SIGTERM drains and exits 0.
-import { ClickHouseServerEventStore, KafkaEventBus, StreamWorker } from '@bulwark/detectors/stream';
+import { ClickHouseServerEventStore, KafkaEventBus, StreamWorker } from '@bulwark/stream';
 import type { SoakWorkerConfig } from './soak-processes.js';
 
 const config = JSON.parse(process.env.BULWARK_SOAK_WORKER ?? '') as SoakWorkerConfig;

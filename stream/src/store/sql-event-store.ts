@@ -1,0 +1,335 @@
+import type { AgentEvent, Alert, Finding } from '@bulwark/contracts';
+import { isRetriable, retry } from '@bulwark/contracts';
+import { StoreError } from '../errors.js';
+import { errorMessage, type Logger, silentLogger } from '../logger.js';
+import type { StreamMetrics } from '../worker/stream-metrics.js';
+import { BatchingWriter, type BatchingWriterOptions, type BatchingWriterStats } from './batching-writer.js';
+import type { DeadLetter, EventStore, QueryResult, VerdictRecord, WriteResult } from './event-store.js';
+import { checkParams, inlineParams, QUERIES, type StoreQuery } from './queries.js';
+import {
+  type ColumnAddition,
+  MIGRATIONS,
+  type SchemaOptions,
+  type SqlDialect,
+  schemaMigrationsDdl,
+  TABLES,
+  TTL_COLUMNS,
+  ttlClause,
+} from './schema.js';
+import {
+  alertRow,
+  deadLetterRow,
+  eventRow,
+  findingRow,
+  type Row,
+  toolCallRow,
+  verdictRow,
+} from './store-rows.js';
+
+/**
+ * What a store needs from a ClickHouse engine. One implementation per third-party client (chdb,
+ * @clickhouse/client), each in its own file. Errors are `StoreError`s with `retriable` set when trying again
+ * may help (connection refused, timeouts, 5xx), not for bad SQL or bad data.
+ */
+export interface SqlDriver {
+  /** `SELECT version()` of the engine, e.g. `18.16.1` or `26.7.2.1`. */
+  version(): Promise<string>;
+  /** DDL and other statements without a result. */
+  command(sql: string): Promise<void>;
+  /** Inserts rows as `JSONEachRow`. */
+  insert(table: string, rows: readonly Row[]): Promise<void>;
+  /** Runs a SELECT; `params` are bound by the engine (empty when the SQL was inlined). */
+  select(sql: string, params: Record<string, unknown>): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+/** Options shared by both stores. */
+export interface SqlEventStoreOptions {
+  /** Days of retention (TTL; modern dialect). Default 30. */
+  retentionDays?: number;
+  /** DDL dialect; default: detected from the engine version (`legacy` below 20). */
+  dialect?: SqlDialect;
+  /** Batching and retry of writes. */
+  batching?: Omit<BatchingWriterOptions, 'insert' | 'logger' | 'metrics' | 'now'>;
+  /** Attempts to apply the schema at start (a server may still be starting). Default 10 within 30 s. */
+  startRetry?: { maxAttempts?: number; deadlineMillis?: number };
+  logger?: Logger;
+  metrics?: StreamMetrics;
+  now?: () => number;
+}
+
+/** Major version of a `version()` string. */
+export function majorVersion(version: string): number {
+  const n = Number.parseInt(version.split('.')[0] ?? '', 10);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/**
+ * `legacy` below ClickHouse 20 (no TTL, no LowCardinality by default, no query parameters).
+ *
+ * @example
+ * dialectFor('18.16.1'); // 'legacy'
+ */
+export function dialectFor(version: string): SqlDialect {
+  return majorVersion(version) < 20 ? 'legacy' : 'modern';
+}
+
+/**
+ * The event store over any `SqlDriver`: one schema, one set of SQL, batching and retries shared by the
+ * embedded and the server store. Use `ChdbEventStore.open()` or `ClickHouseServerEventStore.open()`.
+ *
+ * @example
+ * const store: SqlEventStore = await ChdbEventStore.open();
+ * console.log(store.dialect, store.stats().bufferedRows);
+ */
+export class SqlEventStore implements EventStore {
+  readonly kind: 'chdb' | 'server';
+  private _dialect: SqlDialect = 'modern';
+  protected readonly driver: SqlDriver;
+  protected readonly log: Logger;
+  private readonly options: SqlEventStoreOptions;
+  private readonly writer: BatchingWriter;
+  private readonly now: () => number;
+  private closed = false;
+
+  protected constructor(kind: 'chdb' | 'server', driver: SqlDriver, options: SqlEventStoreOptions) {
+    this.kind = kind;
+    this.driver = driver;
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.log = (options.logger ?? silentLogger).child({ component: `event-store-${kind}` });
+    this.writer = new BatchingWriter({
+      ...options.batching,
+      insert: (table, rows) => this.driver.insert(table, rows),
+      logger: this.log,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      now: this.now,
+    });
+  }
+
+  get dialect(): SqlDialect {
+    return this._dialect;
+  }
+
+  /** Detects the dialect, applies pending migrations in order and aligns retention. Idempotent. */
+  protected async start(): Promise<void> {
+    const version = await retry(() => this.driver.version(), {
+      maxAttempts: this.options.startRetry?.maxAttempts ?? 10,
+      deadlineMillis: this.options.startRetry?.deadlineMillis ?? 30_000,
+      shouldRetry: (err) => isRetriable(err),
+    });
+    this._dialect = this.options.dialect ?? dialectFor(version);
+    const schema: SchemaOptions = { dialect: this._dialect, retentionDays: this.options.retentionDays ?? 30 };
+    await this.driver.command(schemaMigrationsDdl());
+    const applied = new Set(
+      (await this.driver.select(this.bind(QUERIES.appliedMigrations.sql, {}), {})).map((r) =>
+        Number(r.version),
+      ),
+    );
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      for (const statement of m.statements(schema)) await this.driver.command(statement);
+      if (m.addColumns && m.addColumns.length > 0) await this.addColumns(m.addColumns);
+      await this.driver.insert(TABLES.schemaMigrations, [
+        { version: m.version, name: m.name, applied_at_ms: this.now() },
+      ]);
+      this.log.info({ version: m.version, name: m.name }, 'applied schema migration');
+    }
+    if (this._dialect === 'modern') await this.alignRetention(schema);
+    this.log.info(
+      { version, dialect: this._dialect, retentionDays: schema.retentionDays },
+      'event store ready',
+    );
+  }
+
+  /**
+   * Adds the columns a table lacks. Additive only (old rows read the column's default), and re-runnable: a
+   * start that died between the ALTER and the migration record skips what is already there.
+   */
+  private async addColumns(additions: readonly ColumnAddition[]): Promise<void> {
+    const existing = new Set(
+      (
+        await this.driver.select(
+          'SELECT table, name FROM system.columns WHERE database = currentDatabase()',
+          {},
+        )
+      ).map((r) => `${String(r.table)}.${String(r.name)}`),
+    );
+    const missing = additions.filter((a) => !existing.has(`${a.table}.${a.column}`));
+    if (this._dialect === 'modern') {
+      // IF NOT EXISTS: a collector and a worker upgrading the same store at once both succeed.
+      const byTable = new Map<string, string[]>();
+      for (const a of missing) {
+        const list = byTable.get(a.table) ?? [];
+        list.push(`ADD COLUMN IF NOT EXISTS ${a.column} ${a.definition}`);
+        byTable.set(a.table, list);
+      }
+      for (const [table, clauses] of byTable)
+        await this.driver.command(`ALTER TABLE ${table} ${clauses.join(', ')}`);
+      return;
+    }
+    // ClickHouse 18.16 has no IF NOT EXISTS here: one column at a time, and a column another process added
+    // between our read and our ALTER (duplicate column) counts as done.
+    for (const a of missing) {
+      try {
+        await this.driver.command(`ALTER TABLE ${a.table} ADD COLUMN ${a.column} ${a.definition}`);
+      } catch (err) {
+        const params = { table: a.table, column: a.column };
+        const added = await this.driver.select(
+          inlineParams(
+            'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String} AND name = {column:String}',
+            params,
+          ),
+          {},
+        );
+        if (added.length === 0) throw err;
+      }
+    }
+  }
+
+  /**
+   * Retention is configuration, not schema: re-point each table's TTL when the configured days or the
+   * column it keys on (`TTL_COLUMNS`) changed.
+   */
+  private async alignRetention(schema: SchemaOptions): Promise<void> {
+    const rows = await this.driver.select(
+      'SELECT name, engine_full FROM system.tables WHERE database = currentDatabase()',
+      {},
+    );
+    for (const r of rows) {
+      const name = String(r.name);
+      const column = TTL_COLUMNS[name];
+      if (!column) continue;
+      const engine = String(r.engine_full);
+      const m = /toIntervalDay\((\d+)\)/.exec(engine);
+      const sameColumn = new RegExp(`TTL ${column} \\+`).test(engine);
+      if (m && sameColumn && Number(m[1]) === Math.floor(schema.retentionDays)) continue;
+      await this.driver.command(`ALTER TABLE ${name} MODIFY ${ttlClause(schema, column)}`);
+      this.log.info({ table: name, retentionDays: schema.retentionDays }, 'retention changed');
+    }
+  }
+
+  appendEvents(events: readonly AgentEvent[]): WriteResult {
+    const storedAt = this.now();
+    const rows: Row[] = [];
+    const calls: Row[] = [];
+    let skewed = 0;
+    for (const e of events) {
+      const row = eventRow(e, storedAt);
+      // Events the collector stamped were counted there; these came another way.
+      if (e.receivedAtMillis === undefined && row.clock_skew === 1) skewed += 1;
+      rows.push(row);
+      const call = toolCallRow(e, storedAt);
+      if (call) calls.push(call);
+    }
+    const res = this.writer.add([
+      [TABLES.events, rows],
+      [TABLES.toolCalls, calls],
+    ]);
+    if (res.ok && skewed > 0) this.options.metrics?.inc('store_events_clock_skew_total', {}, skewed);
+    return res;
+  }
+
+  insertVerdicts(records: readonly VerdictRecord[]): WriteResult {
+    const storedAt = this.now();
+    return this.writer.add([[TABLES.verdicts, records.map((r) => verdictRow(r, storedAt))]]);
+  }
+
+  insertFindings(findings: readonly Finding[]): WriteResult {
+    const storedAt = this.now();
+    return this.writer.add([[TABLES.findings, findings.map((f) => findingRow(f, storedAt))]]);
+  }
+
+  insertAlerts(alerts: readonly Alert[]): WriteResult {
+    const storedAt = this.now();
+    return this.writer.add([[TABLES.alerts, alerts.map((a) => alertRow(a, storedAt))]]);
+  }
+
+  insertDeadLetters(letters: readonly DeadLetter[]): WriteResult {
+    const storedAt = this.now();
+    return this.writer.add([[TABLES.deadLetters, letters.map((d) => deadLetterRow(d, storedAt))]]);
+  }
+
+  async query<P extends Record<string, unknown>, R>(q: StoreQuery<P, R>, params: P): Promise<QueryResult<R>> {
+    if (this.closed)
+      return { ok: false, reason: 'closed', retryAfterMillis: 0, message: 'the event store is shut down' };
+    const problems = checkParams(q.sql, params);
+    if (problems.length > 0) {
+      return {
+        ok: false,
+        reason: 'invalid',
+        retryAfterMillis: 0,
+        message: `${q.name}: ${problems.join('; ')}`,
+      };
+    }
+    let rows: Row[];
+    try {
+      rows = await this.driver.select(this.bind(q.sql, params), this._dialect === 'legacy' ? {} : params);
+    } catch (err) {
+      const retriable = isRetriable(err);
+      return {
+        ok: false,
+        reason: retriable ? 'unavailable' : 'invalid',
+        retryAfterMillis: retriable ? 1000 : 0,
+        message: `${q.name}: ${errorMessage(err)}`,
+      };
+    }
+    try {
+      return { ok: true, rows: rows.map(q.decodeRow) };
+    } catch (err) {
+      return {
+        ok: false,
+        reason: 'invalid',
+        retryAfterMillis: 0,
+        message: `${q.name}: a row does not decode: ${errorMessage(err)}`,
+      };
+    }
+  }
+
+  private bind(sql: string, params: Record<string, unknown>): string {
+    return this._dialect === 'legacy' ? inlineParams(sql, params) : sql;
+  }
+
+  isReady(): boolean {
+    return !this.closed && this.writer.isHealthy();
+  }
+
+  /** Buffer and health numbers, for tests and `/readyz` details. */
+  stats(): BatchingWriterStats {
+    return this.writer.stats();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.writer.forceFlush();
+  }
+
+  whenDurable(lingerMillis: number): Promise<void> {
+    return this.writer.whenWritten(lingerMillis);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.writer.shutdown();
+    } catch (err) {
+      this.log.error(
+        { err: errorMessage(err), ...this.writer.stats() },
+        'event store shut down with rows unwritten',
+      );
+      throw err;
+    } finally {
+      this.closed = true;
+      await this.driver
+        .close()
+        .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'close failed'));
+    }
+  }
+}
+
+/** Wraps an engine error as a `StoreError`. */
+export function storeError(operation: string, err: unknown, retriable: boolean): StoreError {
+  return new StoreError(retriable ? 'unavailable' : 'rejected', `${operation}: ${errorMessage(err)}`, {
+    retriable,
+    cause: err,
+  });
+}
