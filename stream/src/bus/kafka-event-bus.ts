@@ -12,6 +12,7 @@ import {
   type SubscribeOptions,
 } from '@bulwark/contracts';
 import type { Admin, Consumer, EachBatchPayload, Kafka, LogEntry, Producer } from 'kafkajs';
+import { BatchQueue } from '../batch/batch-queue.js';
 import { EventBusError, StreamConfigError } from '../errors.js';
 import { type BusLogger, SILENT_BUS_LOGGER } from './in-process-event-bus.js';
 
@@ -74,12 +75,6 @@ interface Pending {
   key: string;
   value: string;
   bytes: number;
-  seq: number;
-}
-
-interface Waiter {
-  seq: number;
-  resolve: () => void;
 }
 
 type KafkaModule = typeof import('kafkajs');
@@ -165,22 +160,12 @@ export class KafkaEventBus implements EventBus {
   private closing = false;
   private closed = false;
   private healthTimer: NodeJS.Timeout | undefined;
-  private lingerTimer: NodeJS.Timeout | undefined;
 
-  private buffer: Pending[] = [];
-  private bufferedBytes = 0;
-  private nextSeq = 0;
-  private sentSeq = -1;
-  private waiters: Waiter[] = [];
-  private sending: Promise<void> | undefined;
-  private abandonSends = false;
+  private readonly queue: BatchQueue<Pending>;
   private readonly subscriptions = new Set<KafkaSubscription>();
   private readonly counters = {
-    accepted: 0,
-    sent: 0,
     sendErrors: 0,
     backpressured: 0,
-    lost: 0,
     handlerErrors: 0,
   };
 
@@ -212,6 +197,43 @@ export class KafkaEventBus implements EventBus {
     this.o = o;
     this.logger = options.logger ?? SILENT_BUS_LOGGER;
     this.random = options.random ?? Math.random;
+    this.queue = new BatchQueue<Pending>({
+      send: (_lane, batch) => this.sendBatch(batch),
+      sizeOf: (p) => p.bytes,
+      maxBatchItems: o.batchMaxRecords,
+      maxBatchBytes: o.batchMaxBytes,
+      lingerMillis: o.lingerMillis,
+      maxBufferedItems: o.maxBufferedRecords,
+      maxBufferedBytes: o.maxBufferedBytes,
+      admitOversizedWhenEmpty: false,
+      // kafkajs errors do not carry our `retriable`; every send failure is worth another try.
+      retry: {
+        maxAttempts: 8,
+        initialDelayMillis: 100,
+        maxDelayMillis: 2_000,
+        deadlineMillis: 15_000,
+        random: this.random,
+        shouldRetry: () => true,
+      },
+      // Never drop accepted records: a batch that gave up stays at the head and is tried again after
+      // 500 ms; the bounded buffer turns a long outage into backpressure for the callers.
+      outageBackoffMillis: 500,
+      maxOutageBackoffMillis: 500,
+      canSend: () => this.producer !== undefined,
+      onRetry: (_lane, err, attempt) => {
+        this.counters.sendErrors += 1;
+        if (isConnectivityError(err)) this.healthy = false;
+        this.logger.warn({ attempt, err: errorText(err) }, 'Kafka bus: sendBatch failed, retrying');
+      },
+      onOutage: ({ err, buffered }) => {
+        this.counters.sendErrors += 1;
+        this.healthy = false;
+        this.logger.error(
+          { buffered, err: String(err) },
+          'Kafka bus: sendBatch still failing; keeping the records and trying again',
+        );
+      },
+    });
   }
 
   /** Kafka topic name of a logical topic. */
@@ -279,37 +301,28 @@ export class KafkaEventBus implements EventBus {
       return { ok: false, reason: 'closed', retryAfterMillis: 0, message: 'Kafka bus is shut down' };
     if (records.length === 0) return { ok: true, count: 0 };
     const name = this.topicNames[topic];
-    const items: Pending[] = [];
-    let bytes = 0;
-    for (const r of records) {
+    const items: Pending[] = records.map((r) => {
       const value = JSON.stringify(r.value) ?? 'null';
-      const size = Buffer.byteLength(r.key) + Buffer.byteLength(value);
-      bytes += size;
-      items.push({ topic: name, key: r.key, value, bytes: size, seq: 0 });
-    }
-    const tooManyRecords = this.buffer.length + items.length > this.o.maxBufferedRecords;
-    const tooManyBytes = this.bufferedBytes + bytes > this.o.maxBufferedBytes;
-    if (tooManyRecords || tooManyBytes) {
+      return { topic: name, key: r.key, value, bytes: Buffer.byteLength(r.key) + Buffer.byteLength(value) };
+    });
+    const res = this.queue.add(items);
+    if (!res.ok) {
+      if (res.reason === 'closed')
+        return { ok: false, reason: 'closed', retryAfterMillis: 0, message: 'Kafka bus is shut down' };
       this.counters.backpressured += items.length;
       const down = !this.isReady();
+      const q = this.queue.stats();
       return {
         ok: false,
         reason: down ? 'unavailable' : 'backpressure',
         retryAfterMillis: down ? 1_000 : 100,
-        message: `${down ? 'Kafka is unreachable and ' : ''}the producer buffer holds ${this.buffer.length} record(s) / ${this.bufferedBytes} byte(s); ${items.length} more would exceed ${tooManyRecords ? `maxBufferedRecords=${this.o.maxBufferedRecords}` : `maxBufferedBytes=${this.o.maxBufferedBytes}`}`,
+        message: `${down ? 'Kafka is unreachable and ' : ''}the producer buffer holds ${q.buffered} record(s) / ${q.bufferedBytes} byte(s); ${items.length} more would exceed ${res.bound === 'items' ? `maxBufferedRecords=${this.o.maxBufferedRecords}` : `maxBufferedBytes=${this.o.maxBufferedBytes}`}`,
       };
     }
-    for (const it of items) {
-      it.seq = this.nextSeq++;
-      this.buffer.push(it);
-    }
-    this.bufferedBytes += bytes;
-    this.counters.accepted += items.length;
-    this.schedule();
     if (options.durable) {
       const timeoutMillis = options.durableTimeoutMillis ?? 5_000;
-      const acked = await this.acknowledged(items[items.length - 1]!.seq, timeoutMillis);
-      if (!acked) {
+      // Shutdown releases every waiter: only records the broker really took count as durable.
+      if (!(await this.queue.settled(res.mark, timeoutMillis))) {
         return {
           ok: false,
           reason: 'unavailable',
@@ -319,26 +332,6 @@ export class KafkaEventBus implements EventBus {
       }
     }
     return { ok: true, count: items.length };
-  }
-
-  /** True once the broker acknowledged every record up to `seq`, false after `timeoutMillis`. */
-  private acknowledged(seq: number, timeoutMillis: number): Promise<boolean> {
-    if (this.sentSeq >= seq) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve(false);
-      }, timeoutMillis);
-      const waiter: Waiter = {
-        seq,
-        resolve: () => {
-          clearTimeout(timer);
-          // Shutdown releases every waiter: only records the broker really took count as durable.
-          resolve(this.sentSeq >= seq);
-        },
-      };
-      this.waiters.push(waiter);
-    });
   }
 
   async subscribe<T>(
@@ -395,11 +388,8 @@ export class KafkaEventBus implements EventBus {
   }
 
   /** Resolves when every record accepted so far has been acknowledged by the broker. */
-  forceFlush(): Promise<void> {
-    const target = this.nextSeq - 1;
-    if (this.sentSeq >= target) return Promise.resolve();
-    this.schedule(true);
-    return new Promise<void>((resolve) => this.waiters.push({ seq: target, resolve }));
+  async forceFlush(): Promise<void> {
+    await this.queue.flush();
   }
 
   /**
@@ -411,15 +401,11 @@ export class KafkaEventBus implements EventBus {
     this.closing = true;
     if (this.started) {
       await this.started;
-      const flushed = await Promise.race([
-        this.forceFlush().then(() => true),
-        sleep(this.o.shutdownTimeoutMillis).then(() => false),
-      ]);
+      const flushed = await this.queue.close(this.o.shutdownTimeoutMillis);
       if (!flushed) {
-        this.abandonSends = true;
-        this.counters.lost += this.buffer.length;
+        const lost = await this.queue.abandon();
         this.logger.error(
-          { lost: this.buffer.length, shutdownTimeoutMillis: this.o.shutdownTimeoutMillis },
+          { lost, shutdownTimeoutMillis: this.o.shutdownTimeoutMillis },
           'Kafka bus: broker unreachable at shutdown; buffered records were not delivered',
         );
       }
@@ -428,15 +414,22 @@ export class KafkaEventBus implements EventBus {
     }
     this.closed = true;
     if (this.healthTimer) clearInterval(this.healthTimer);
-    if (this.lingerTimer) clearTimeout(this.lingerTimer);
-    await this.sending?.catch(() => {});
+    // Never started: what was accepted had no producer to go to; counted as lost, waiters released.
+    if (this.queue.stats().buffered > 0) await this.queue.abandon();
     await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()]);
     this.connected = false;
-    for (const w of this.waiters.splice(0)) w.resolve();
   }
 
   stats(): KafkaEventBusStats {
-    return { ...this.counters, buffered: this.buffer.length, bufferedBytes: this.bufferedBytes };
+    const q = this.queue.stats();
+    return {
+      ...this.counters,
+      accepted: q.accepted,
+      sent: q.sent,
+      lost: q.lost,
+      buffered: q.buffered,
+      bufferedBytes: q.bufferedBytes,
+    };
   }
 
   // ---------------------------------------------------------------- producer side
@@ -452,7 +445,7 @@ export class KafkaEventBus implements EventBus {
         this.healthy = true;
         this.logger.info({ brokers: this.brokers, topics: this.topicNames }, 'Kafka bus connected');
         attempted();
-        this.schedule();
+        this.queue.kick();
         return;
       } catch (err) {
         this.healthy = false;
@@ -495,109 +488,30 @@ export class KafkaEventBus implements EventBus {
       ]);
       if (!this.healthy) this.logger.info({ brokers: this.brokers }, 'Kafka bus: broker reachable again');
       this.healthy = true;
-      this.schedule();
+      this.queue.kick();
     } catch (err) {
       if (this.healthy) this.logger.warn({ err: errorText(err) }, 'Kafka bus: broker unreachable, not ready');
       this.healthy = false;
     }
   }
 
-  /** Starts the sender now (full batch, flush) or after the linger delay. */
-  private schedule(now = false): void {
-    if (this.sending || this.buffer.length === 0 || !this.producer) return;
-    if (now || this.closing || this.buffer.length >= this.o.batchMaxRecords || this.o.lingerMillis === 0) {
-      if (this.lingerTimer) clearTimeout(this.lingerTimer);
-      this.lingerTimer = undefined;
-      this.sending = this.drain().finally(() => {
-        this.sending = undefined;
-        if (this.buffer.length > 0 && !this.abandonSends) this.schedule();
-      });
-    } else if (!this.lingerTimer) {
-      this.lingerTimer = setTimeout(() => {
-        this.lingerTimer = undefined;
-        this.schedule(true);
-      }, this.o.lingerMillis);
+  /** Sends one batch (the queue retries it, one batch in flight, so records leave in the order accepted). */
+  private async sendBatch(batch: readonly Pending[]): Promise<void> {
+    if (!this.connected) throw Object.assign(new Error('not connected yet'), { retriable: true });
+    const byTopic = new Map<string, { key: string; value: string }[]>();
+    for (const p of batch) {
+      const list = byTopic.get(p.topic);
+      if (list) list.push({ key: p.key, value: p.value });
+      else byTopic.set(p.topic, [{ key: p.key, value: p.value }]);
     }
-  }
-
-  /** The only sender: one batch in flight at a time, so records leave in the order they were accepted. */
-  private async drain(): Promise<void> {
-    const { CompressionTypes } = this.kafkajs!;
-    while (this.buffer.length > 0 && !this.abandonSends) {
-      let n = 0;
-      let bytes = 0;
-      while (n < this.buffer.length && n < this.o.batchMaxRecords) {
-        const size = this.buffer[n]!.bytes;
-        if (n > 0 && bytes + size > this.o.batchMaxBytes) break;
-        bytes += size;
-        n += 1;
-      }
-      const batch = this.buffer.slice(0, n);
-      const byTopic = new Map<string, { key: string; value: string }[]>();
-      for (const p of batch) {
-        const list = byTopic.get(p.topic);
-        if (list) list.push({ key: p.key, value: p.value });
-        else byTopic.set(p.topic, [{ key: p.key, value: p.value }]);
-      }
-      const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-      try {
-        await retry(
-          async () => {
-            if (!this.connected) throw Object.assign(new Error('not connected yet'), { retriable: true });
-            await this.producer!.sendBatch({
-              topicMessages,
-              acks: -1,
-              compression: CompressionTypes.GZIP,
-              timeout: this.o.requestTimeoutMillis,
-            });
-          },
-          {
-            maxAttempts: 8,
-            initialDelayMillis: 100,
-            maxDelayMillis: 2_000,
-            deadlineMillis: 15_000,
-            random: this.random,
-            shouldRetry: () => !this.abandonSends,
-            onRetry: (err, attempt) => {
-              this.counters.sendErrors += 1;
-              if (isConnectivityError(err)) this.healthy = false;
-              this.logger.warn(
-                { attempt, records: batch.length, err: errorText(err) },
-                'Kafka bus: sendBatch failed, retrying',
-              );
-            },
-          },
-        );
-      } catch (err) {
-        // Never drop accepted records: keep the batch at the head and try again; the bounded buffer
-        // turns a long outage into backpressure for the callers.
-        this.counters.sendErrors += 1;
-        this.healthy = false;
-        this.logger.error(
-          { records: batch.length, buffered: this.buffer.length, err: errorText(err) },
-          'Kafka bus: sendBatch still failing; keeping the records and trying again',
-        );
-        if (!this.abandonSends) await sleep(500);
-        continue;
-      }
-      this.buffer.splice(0, n);
-      this.bufferedBytes -= bytes;
-      this.counters.sent += n;
-      this.sentSeq = batch[batch.length - 1]!.seq;
-      if (!this.healthy) this.logger.info({}, 'Kafka bus: broker accepting records again');
-      this.healthy = true;
-      this.releaseWaiters();
-    }
-  }
-
-  private releaseWaiters(): void {
-    if (this.waiters.length === 0) return;
-    const keep: Waiter[] = [];
-    for (const w of this.waiters) {
-      if (w.seq <= this.sentSeq) w.resolve();
-      else keep.push(w);
-    }
-    this.waiters = keep;
+    await this.producer!.sendBatch({
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      acks: -1,
+      compression: this.kafkajs!.CompressionTypes.GZIP,
+      timeout: this.o.requestTimeoutMillis,
+    });
+    if (!this.healthy) this.logger.info({}, 'Kafka bus: broker accepting records again');
+    this.healthy = true;
   }
 
   private kafkaLog(entry: LogEntry): void {
