@@ -3,7 +3,7 @@
 //
 //   npm run build && node --import tsx collector/test/bench-verdict-latency.ts [rate=5000] [seconds=10]
 //
-// The collector runs as its own process (collector/dist/cli.js serve); the verdict load generator and the
+// The collector runs as its own process (cli/dist/cli.js serve); the verdict load generator and the
 // ingest load generator run in two more processes, so on a 2-core machine all three compete for CPU: the
 // client-side numbers are an upper bound of what the collector alone costs.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { OtlpProto } from '../src/otlp-proto.js';
+import { OtlpProto } from '../src/otlp/otlp-proto.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const REPO = path.resolve(path.dirname(HERE), '..', '..');
@@ -208,7 +208,7 @@ function cpuSeconds(pid: number): number {
 async function startServer(env: Record<string, string>): Promise<{ server: ChildProcess; url: string }> {
   const server: ChildProcess = spawn(
     process.execPath,
-    [path.join(REPO, 'collector/dist/cli.js'), 'serve', '--port', '0', '--log-level', 'warn'],
+    [path.join(REPO, 'cli/dist/cli.js'), 'serve', '--port', '0', '--log-level', 'warn'],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
   );
   const url = await new Promise<string>((resolve, reject) => {

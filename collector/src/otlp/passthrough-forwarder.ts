@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { request } from 'undici';
-import type { CollectorMetrics } from './collector-metrics.js';
+import type { CollectorMetrics } from '../collector-metrics.js';
 
 const MAX_IN_FLIGHT = 16;
 const TIMEOUT_MILLIS = 10_000;

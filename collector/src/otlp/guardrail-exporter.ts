@@ -10,7 +10,7 @@ import {
   verdictToGuardrailSpan,
 } from '@bulwark/contracts';
 import type { Logger } from 'pino';
-import { CollectorConfigError } from './errors.js';
+import { CollectorConfigError } from '../errors.js';
 
 /** Settings of {@link GuardrailExporter}; read from `BULWARK_GUARDRAIL_OTLP_*` by {@link guardrailExporterConfigFromEnv}. */
 export interface GuardrailExporterConfig {

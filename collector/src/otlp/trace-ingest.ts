@@ -10,11 +10,11 @@ import {
   stampReceivedTimes,
 } from '@bulwark/contracts';
 import type { Logger } from 'pino';
-import type { CollectorMetrics } from './collector-metrics.js';
+import type { PeerClient } from '../affinity/peer-client.js';
+import type { SessionRouter } from '../affinity/session-router.js';
+import type { CollectorMetrics } from '../collector-metrics.js';
+import type { VerdictService } from '../verdict-service.js';
 import type { DecodedSpan } from './decode-otlp-traces.js';
-import type { PeerClient } from './peer-client.js';
-import type { SessionRouter } from './session-router.js';
-import type { VerdictService } from './verdict-service.js';
 
 /** What became of one export request's spans. */
 export type IngestOutcome =
