@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Bulwark collector and stream worker: one image, the command picks the role (see docker-compose.yml).
 #   docker build -t bulwark .
-#   docker run --rm -p 127.0.0.1:4318:4318 -e BULWARK_API_KEYS=... bulwark node collector/dist/cli.js serve --host 0.0.0.0
+#   docker run --rm -p 127.0.0.1:4318:4318 -e BULWARK_API_KEYS=... bulwark node cli/dist/cli.js serve --host 0.0.0.0
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---- build: every dependency, then the TypeScript build (tsc -b).
@@ -14,6 +14,7 @@ COPY detectors/package.json detectors/
 COPY stream/package.json stream/
 COPY agent-sdk/package.json agent-sdk/
 COPY collector/package.json collector/
+COPY cli/package.json cli/
 COPY dashboards/package.json dashboards/
 COPY test/package.json test/
 # --ignore-scripts: the root `prepare` script builds, which needs the sources copied below. No dependency
@@ -25,6 +26,7 @@ COPY detectors detectors
 COPY stream stream
 COPY agent-sdk agent-sdk
 COPY collector collector
+COPY cli cli
 COPY dashboards dashboards
 COPY test test
 RUN npm run build
@@ -38,6 +40,7 @@ COPY detectors/package.json detectors/
 COPY stream/package.json stream/
 COPY agent-sdk/package.json agent-sdk/
 COPY collector/package.json collector/
+COPY cli/package.json cli/
 COPY dashboards/package.json dashboards/
 COPY test/package.json test/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
@@ -59,14 +62,16 @@ COPY --from=build /app/agent-sdk/package.json agent-sdk/package.json
 COPY --from=build /app/agent-sdk/dist agent-sdk/dist
 COPY --from=build /app/collector/package.json collector/package.json
 COPY --from=build /app/collector/dist collector/dist
-COPY --from=build /app/collector/bin collector/bin
+COPY --from=build /app/cli/package.json cli/package.json
+COPY --from=build /app/cli/dist cli/dist
+COPY --from=build /app/cli/bin cli/bin
 COPY --from=build /app/dashboards/package.json dashboards/package.json
 COPY --from=build /app/dashboards/dist dashboards/dist
 # The embedded (chdb) store and `bulwark report` write here; a volume in docker-compose.yml.
 RUN mkdir -p /var/lib/bulwark && chown node:node /var/lib/bulwark \
-    && ln -s /app/collector/bin/bulwark.mjs /usr/local/bin/bulwark
+    && ln -s /app/cli/bin/bulwark.mjs /usr/local/bin/bulwark
 USER node
 EXPOSE 4318
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=6 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:4318/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "collector/dist/cli.js", "serve", "--host", "0.0.0.0"]
+CMD ["node", "cli/dist/cli.js", "serve", "--host", "0.0.0.0"]

@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^@bulwark\/agent-sdk$/, replacement: src('./agent-sdk/src/index.ts') },
       { find: /^@bulwark\/agent-sdk\/setup$/, replacement: src('./agent-sdk/src/setup.ts') },
       { find: /^@bulwark\/collector$/, replacement: src('./collector/src/index.ts') },
+      { find: /^@bulwark\/cli$/, replacement: src('./cli/src/index.ts') },
       { find: /^@bulwark\/dashboards$/, replacement: src('./dashboards/src/index.ts') },
     ],
   },

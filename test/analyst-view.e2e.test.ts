@@ -10,9 +10,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runHunt as hunt, SERVE_LOCK_FILE } from '@bulwark/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as hunt } from '../collector/src/commands/hunt.js';
-import { SERVE_LOCK_FILE } from '../collector/src/serve-lock-file.js';
 import { INJECTED_NOTICE } from '../stream/test/fixtures/sample-records.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -26,7 +25,7 @@ const dataDir = path.join(dir, 'data');
 let serve: { url: string; child: ChildProcess; output: () => string; exited: Promise<number | null> };
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [...FROM_SOURCE, 'collector/src/cli.ts', ...args], {
+  const child = spawn(process.execPath, [...FROM_SOURCE, 'cli/src/cli.ts', ...args], {
     cwd: REPO,
     env: { ...process.env, BULWARK_DATA_DIR: dataDir, BULWARK_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

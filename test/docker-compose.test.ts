@@ -126,7 +126,7 @@ function checkCompose(compose: Compose): void {
     const build = typeof svc.build === 'string' ? { context: svc.build } : svc.build;
     expect(build?.dockerfile ?? 'Dockerfile').toBe('Dockerfile');
     expect(existsSync(path.join(path.resolve(root, build?.context ?? '.'), 'Dockerfile'))).toBe(true);
-    expect(commandOf(svc)).toMatch(/^node collector\/dist\/cli\.js serve --kafka kafka:9092\b/);
+    expect(commandOf(svc)).toMatch(/^node cli\/dist\/cli\.js serve --kafka kafka:9092\b/);
     expect(Object.keys(svc.depends_on ?? {})).toContain('kafka');
   }
 

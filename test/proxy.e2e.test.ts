@@ -19,7 +19,7 @@ import { z } from 'zod';
 // where it ran `<server>`. The proxy runs from source (tsx, paths mapped to each package's src).
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'collector', 'src', 'cli.ts');
+const CLI = path.join(ROOT, 'cli', 'src', 'cli.ts');
 const bin = (name: string) => realpathSync(path.join(ROOT, 'node_modules', '.bin', name));
 const fixture = (name: string) => path.join(ROOT, 'test', 'fixtures', name);
 

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runHunt as hunt } from '@bulwark/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run as hunt } from '../collector/src/commands/hunt.js';
 import { metricValue, otlpRequest, otlpSpan, promptSpan } from '../collector/test/helpers.js';
 import { INJECTED_NOTICE } from '../stream/test/fixtures/sample-records.js';
 import { PERMISSIVE_POLICY_FILE } from '../stream/test/fixtures/seed-hunt-store.js';
@@ -18,7 +18,7 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'bulwark-serve-restart-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function serve(): Promise<{ url: string; child: ChildProcess; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'collector/src/cli.ts', 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/src/cli.ts', 'serve', '--port', '0'], {
     cwd: REPO,
     env: {
       ...process.env,

@@ -34,7 +34,7 @@ interface Serve {
 }
 
 async function startServe(dataDir: string, env: Record<string, string> = {}): Promise<Serve> {
-  const child = spawn(process.execPath, [...FROM_SOURCE, 'collector/src/cli.ts', 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [...FROM_SOURCE, 'cli/src/cli.ts', 'serve', '--port', '0'], {
     cwd: REPO,
     env: {
       ...process.env,

@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runHunt as run } from '@bulwark/cli';
+import { parseSince } from '@bulwark/collector';
 import { ChdbEventStore } from '@bulwark/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSince, run } from '../collector/src/commands/hunt.js';
 import { PERMISSIVE_POLICY_FILE, seedHuntStore } from '../stream/test/fixtures/seed-hunt-store.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'bulwark-hunt-cli-'));

@@ -11,7 +11,7 @@ import {
 import { DetectionEngine, type Policy, PolicyError, parsePolicy } from '@bulwark/detectors';
 import { type EventStore, QUERIES, runRetroHunt, type VerdictRecord } from '@bulwark/stream';
 import type { AuthResult } from '../authenticator.js';
-import { parseSince } from '../commands/hunt.js';
+import { parseSince } from '../parse-since.js';
 import { ANALYST_SCRIPT } from './analyst-script.js';
 
 /** One request to the analyst view, already authenticated (or refused) by the collector. No socket needed. */

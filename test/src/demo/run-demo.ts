@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBulwarkTracerProvider } from '@bulwark/agent-sdk/setup';
-import { readServeLock } from '@bulwark/collector';
+import { readServeLock } from '@bulwark/cli';
 import { QUERIES } from '@bulwark/stream';
 import { type BulwarkStack, startBulwarkStack } from './bulwark-stack.js';
 import { type DemoServerDirs, REPO_ROOT } from './mcp-servers.js';

@@ -7,6 +7,7 @@ const SOURCES = {
   '@bulwark/stream': 'stream/src/index.ts',
   '@bulwark/agent-sdk': 'agent-sdk/src/index.ts',
   '@bulwark/collector': 'collector/src/index.ts',
+  '@bulwark/cli': 'cli/src/index.ts',
   '@bulwark/dashboards': 'dashboards/src/index.ts',
 };
 

@@ -214,7 +214,7 @@ export async function authRows(log: (s: string) => void): Promise<SoakRow[]> {
                   ...(import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : []),
                   path.join(
                     REPO_ROOT,
-                    import.meta.url.endsWith('.ts') ? 'collector/src/cli.ts' : 'collector/dist/cli.js',
+                    import.meta.url.endsWith('.ts') ? 'cli/src/cli.ts' : 'cli/dist/cli.js',
                   ),
                   ...args,
                 ],

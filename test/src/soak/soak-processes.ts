@@ -92,9 +92,7 @@ export async function startServe(
   args: string[] = [],
   startTimeoutMillis = 90_000,
 ): Promise<SoakProcess> {
-  const cli = FROM_SOURCE
-    ? path.join(REPO_ROOT, 'collector/src/cli.ts')
-    : path.join(REPO_ROOT, 'collector/dist/cli.js');
+  const cli = FROM_SOURCE ? path.join(REPO_ROOT, 'cli/src/cli.ts') : path.join(REPO_ROOT, 'cli/dist/cli.js');
   const child = spawn(process.execPath, [...TSX, cli, 'serve', '--port', '0', ...args], {
     cwd: REPO_ROOT,
     env: {

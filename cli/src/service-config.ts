@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { COLLECTOR_ENV, type CollectorConfig, loadCollectorConfig } from '@bulwark/collector';
 import { type Policy, PolicyError, parsePolicy, parseToolLock, type ToolLock } from '@bulwark/detectors';
 import {
   type AlertRoutingConfig,
@@ -7,7 +8,6 @@ import {
   parseAlertRoutingConfig,
 } from '@bulwark/stream';
 import { parse as parseYaml } from 'yaml';
-import { COLLECTOR_ENV, type CollectorConfig, loadCollectorConfig } from './config.js';
 
 /** Everything `bulwark serve` runs with, validated together. */
 export interface ServiceConfig {

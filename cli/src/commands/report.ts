@@ -1,9 +1,9 @@
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseSince } from '@bulwark/collector';
 import { generateReport, type ReportData } from '@bulwark/dashboards';
 import { type EventStore, loadEventStoreConfig, openEventStore } from '@bulwark/stream';
-import { parseSince } from './hunt.js';
 import { analystApiKey, callServe, isStoreLocked, neitherWorks, routeFor, serveUrl } from './serve-api.js';
 import { checkStorePresence } from './store-presence.js';
 

@@ -4,9 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  http,
+  metricValue,
+  otlpRequest,
+  postJson,
+  promptSpan,
+  toolCallSpan,
+} from '../../collector/test/helpers.js';
 import { COMMANDS, main } from '../src/cli.js';
 import { run as serve } from '../src/commands/serve.js';
-import { http, metricValue, otlpRequest, postJson, promptSpan, toolCallSpan } from './helpers.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -110,7 +117,7 @@ describe('bulwark serve', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bulwark-serve-data-'));
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'collector/src/cli.ts', 'serve', '--port', '0', '--log-level', 'warn'],
+      ['--import', 'tsx', 'cli/src/cli.ts', 'serve', '--port', '0', '--log-level', 'warn'],
       {
         cwd: REPO,
         env: {

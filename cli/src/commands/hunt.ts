@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { parseSince } from '@bulwark/collector';
 import { DetectionEngine, type Policy, PolicyError, parsePolicy } from '@bulwark/detectors';
 import {
   type EventStore,
@@ -37,31 +38,6 @@ in serve's process through its API, with the same detectors and the --policy giv
 
 Exit codes: 0 report printed, 1 the store could not be read, 2 bad arguments, configuration or policy, or no
 event store at --data-dir / --database (nothing is created).`;
-
-const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/**
- * `--since`: an ISO 8601 time, or a duration before `nowMillis` (`30m`, `24h`, `7d`, `2w`).
- *
- * @example
- * parseSince('24h', Date.now()); // { ok: true, millis: <a day ago> }
- */
-export function parseSince(
-  value: string,
-  nowMillis: number,
-): { ok: true; millis: number } | { ok: false; message: string } {
-  const v = value.trim();
-  const rel = /^(\d+)\s*([smhdw])$/i.exec(v);
-  if (rel) return { ok: true, millis: nowMillis - Number(rel[1]) * UNITS[rel[2]!.toLowerCase()]! };
-  if (/^\d{4}-\d{2}-\d{2}/.test(v)) {
-    const t = Date.parse(v);
-    if (Number.isFinite(t)) return { ok: true, millis: t };
-  }
-  return {
-    ok: false,
-    message: `--since "${value}" is neither an ISO time (2025-01-31T12:00:00Z) nor a duration like 90m, 24h, 7d or 2w`,
-  };
-}
 
 export interface HuntIo {
   out?: (line: string) => void;

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 const cli = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(cli)) {
   process.stderr.write(
-    'bulwark: the CLI is not built yet (collector/dist/cli.js is missing): run `npm run build` first\n',
+    'bulwark: the CLI is not built yet (cli/dist/cli.js is missing): run `npm run build` first\n',
   );
   process.exit(2);
 }

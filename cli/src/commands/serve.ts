@@ -1,15 +1,18 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import {
+  CollectorConfigError,
+  CollectorListenError,
+  createServiceLogger,
+  StorageWorker,
+  startCollector,
+} from '@bulwark/collector';
 import type { EventBus } from '@bulwark/contracts';
 import { DetectionEngine } from '@bulwark/detectors';
 import { EventBusError, PolicyFileWatcher, StoreError, StreamConfigError } from '@bulwark/stream';
-import { CollectorConfigError, CollectorListenError } from '../errors.js';
 import { writeServeLock } from '../serve-lock-file.js';
 import { loadServiceConfig } from '../service-config.js';
-import { createServiceLogger } from '../service-logger.js';
-import { startCollector } from '../start-collector.js';
-import { StorageWorker } from '../storage-worker.js';
 
 const HELP = `usage: bulwark serve [options]
 
