@@ -1,3 +1,4 @@
+export { SessionRouter } from './affinity/session-router.js';
 export type { RecordOutcome } from './approval-desk.js';
 export { ApprovalDesk } from './approval-desk.js';
 export type { AuthenticatorOptions, AuthResult, Principal } from './authenticator.js';
@@ -11,16 +12,15 @@ export {
   loadCollectorConfig,
   resolveCollectorConfig,
 } from './config.js';
-export type { DecodedSpan, DecodeResult } from './decode-otlp-traces.js';
-export { decodeOtlpTraces } from './decode-otlp-traces.js';
 export { CollectorConfigError, CollectorError, CollectorListenError } from './errors.js';
 export type { AnalystRequest, AnalystResponse, AnalystRoutesOptions } from './http/analyst-routes.js';
 export { ANALYST_CSP, AnalystRoutes } from './http/analyst-routes.js';
 export { IpFilter } from './ip-filter.js';
-export { OtlpProto } from './otlp-proto.js';
+export type { DecodedSpan, DecodeResult } from './otlp/decode-otlp-traces.js';
+export { decodeOtlpTraces } from './otlp/decode-otlp-traces.js';
+export { OtlpProto } from './otlp/otlp-proto.js';
 export { parseSince } from './parse-since.js';
 export { createServiceLogger, REDACTED_LOG_PATHS } from './service-logger.js';
-export { SessionRouter } from './session-router.js';
 export type { CollectorWorker, RunningCollector, StartCollectorOptions } from './start-collector.js';
 export { startCollector } from './start-collector.js';
 export type { StorageWorkerOptions } from './storage-worker.js';
