@@ -1,8 +1,8 @@
 import { stampReceivedTimes } from '@bulwark/contracts';
 import type { Logger } from 'pino';
 import type { CollectorMetrics } from '../collector-metrics.js';
-import type { TenantWorkQueue } from '../tenant-work-queue.js';
 import type { TraceIngest } from '../otlp/trace-ingest.js';
+import type { TenantWorkQueue } from '../tenant-work-queue.js';
 import type { VerdictService } from '../verdict-service.js';
 import type { HookBackend, HookRefusal } from './hook-route.js';
 

@@ -61,6 +61,116 @@ function invalidRequest(issues: { path: PropertyKey[]; message: string }[]): Col
   return Reply.error(400, 'invalid_request', `VerdictRequest is invalid: ${text}`, { issues: listed });
 }
 
+async function decideLocally(
+  deps: VerdictRouteDeps,
+  request: VerdictRequest,
+  started: number,
+): Promise<CollectorReply> {
+  const { metrics, log, verdicts } = deps;
+  let out: Awaited<ReturnType<VerdictService['decide']>>;
+  try {
+    out = await verdicts.decide(request);
+  } catch (err) {
+    log.error({ err, sessionId: request.sessionId }, 'engine failed to decide');
+    return Reply.error(
+      500,
+      'engine_error',
+      'the detection engine failed on this request; the SDK should apply its fallback',
+    );
+  }
+  if (!out.ok) {
+    // Not recorded, so not answered: the caller retries (or falls back) rather than act on an unaudited verdict.
+    return shed(metrics, 'verdicts', out.refused.reason === 'backpressure' ? 429 : 503, {
+      reason: `bus_${out.refused.reason}`,
+      message: `the event bus refused the verdict record (${out.refused.message}); retry later`,
+      retryAfterMillis: out.refused.retryAfterMillis,
+    });
+  }
+  metrics.verdicts.inc({ decision: out.verdict.decision, source: 'local' });
+  metrics.verdictDuration.observe((performance.now() - started) / 1000);
+  return Reply.json(200, out.verdict);
+}
+
+/** Stamps tenant and times on a valid request; the authenticated tenant decides whose session it is. */
+function stamp(deps: VerdictRouteDeps, request: VerdictRequest, principal: Principal): string {
+  const { config, metrics } = deps;
+  // A body naming another tenant changes nothing.
+  const tenantId = principal.tenantId ?? request.tenantId ?? config.tenantId;
+  request.tenantId = tenantId;
+  for (const ev of request.events) ev.tenantId = tenantId;
+  // The engine reads no clock; a caller that sent no time gets the collector's.
+  request.timestampMillis ??= Date.now();
+  // Events carried in the request are kept by received time like spans are: a caller stamping 1970 or
+  // 2200 must not hide them from retention, hunt and dashboards.
+  const skewed = stampReceivedTimes(request.events, Date.now());
+  if (skewed > 0) metrics.clockSkew.inc({ source: 'verdict_request' }, skewed);
+  metrics.eventsIn.inc({ source: 'verdict_request' }, request.events.length);
+  return tenantId;
+}
+
+/** Parses, bounds, validates and (unless another instance owns the session) decides; runs in the tenant's turn. */
+async function turn(
+  deps: VerdictRouteDeps,
+  principal: Principal,
+  raw: Buffer,
+  forwarded: boolean,
+  started: number,
+): Promise<VerdictStep> {
+  const { config, metrics, router, peers } = deps;
+  const json = parseJson(raw);
+  if (!json.ok) return { kind: 'done', reply: json.reply };
+  const limit = checkVerdictLimits(json.value, config);
+  if (!limit.ok) {
+    metrics.verdictLimitRejections.inc({ code: limit.code });
+    return { kind: 'done', reply: Reply.error(limit.status, limit.code, limit.message) };
+  }
+  const parsed = await parseVerdictRequest(json.value, config.ingestSliceMillis);
+  if (!parsed.success) return { kind: 'done', reply: invalidRequest(parsed.issues) };
+  const request = parsed.data;
+  const tenantId = stamp(deps, request, principal);
+  const owner = peers && !forwarded ? router.ownerOf(tenantId, request.sessionId) : undefined;
+  if (owner !== undefined) {
+    if (!router.isDown(owner)) return { kind: 'forward', owner, request };
+    metrics.peerForwards.inc({ kind: 'verdict', outcome: 'skipped_down' });
+  }
+  return { kind: 'done', reply: await decideLocally(deps, request, started) };
+}
+
+/** The owner's answer as it came; undefined when the owner failed (marked down, answered locally). */
+async function forward(
+  deps: VerdictRouteDeps,
+  req: CollectorRequest,
+  owner: string,
+  raw: Buffer,
+  started: number,
+): Promise<CollectorReply | undefined> {
+  const { metrics, log, router, peers } = deps;
+  const fwd = await peers!.post(owner, '/v1/verdicts', raw, authHeaders(req.headers));
+  if (fwd.ok && fwd.status < 500) {
+    router.markUp(owner);
+    metrics.peerForwards.inc({ kind: 'verdict', outcome: 'ok' });
+    if (fwd.status === 200) {
+      try {
+        const decision =
+          (JSON.parse(fwd.body.toString('utf8')) as { decision?: string }).decision ?? 'unknown';
+        metrics.verdicts.inc({ decision, source: 'peer' });
+      } catch {
+        // counted as a request already; a peer answering non-JSON is its own problem
+      }
+    }
+    metrics.verdictDuration.observe((performance.now() - started) / 1000);
+    const headers = { 'content-type': fwd.contentType, 'content-length': fwd.body.length };
+    return { status: fwd.status, headers, body: fwd.body };
+  }
+  router.markDown(owner);
+  metrics.peerForwards.inc({ kind: 'verdict', outcome: 'failed' });
+  log.warn(
+    { owner, why: fwd.ok ? `HTTP ${fwd.status}` : fwd.message },
+    'session owner unreachable; answering locally',
+  );
+  return undefined;
+}
+
 /**
  * The `POST /v1/verdicts` handler: authenticate, read the body, wait for the tenant's turn, parse, bound,
  * validate, then decide here or forward to the instance owning the session (answering locally when it is down).
@@ -70,103 +180,7 @@ function invalidRequest(issues: { path: PropertyKey[]; message: string }[]): Col
  * const reply = await handle(bufferedRequest({ method: 'POST', url: '/v1/verdicts', headers, body }));
  */
 export function verdictRoute(deps: VerdictRouteDeps): (req: CollectorRequest) => Promise<CollectorReply> {
-  const { config, metrics, log, verdicts, queue, router, peers } = deps;
-
-  async function decideLocally(request: VerdictRequest, started: number): Promise<CollectorReply> {
-    let out: Awaited<ReturnType<VerdictService['decide']>>;
-    try {
-      out = await verdicts.decide(request);
-    } catch (err) {
-      log.error({ err, sessionId: request.sessionId }, 'engine failed to decide');
-      return Reply.error(
-        500,
-        'engine_error',
-        'the detection engine failed on this request; the SDK should apply its fallback',
-      );
-    }
-    if (!out.ok) {
-      // Not recorded, so not answered: the caller retries (or falls back) rather than act on an unaudited verdict.
-      return shed(metrics, 'verdicts', out.refused.reason === 'backpressure' ? 429 : 503, {
-        reason: `bus_${out.refused.reason}`,
-        message: `the event bus refused the verdict record (${out.refused.message}); retry later`,
-        retryAfterMillis: out.refused.retryAfterMillis,
-      });
-    }
-    metrics.verdicts.inc({ decision: out.verdict.decision, source: 'local' });
-    metrics.verdictDuration.observe((performance.now() - started) / 1000);
-    return Reply.json(200, out.verdict);
-  }
-
-  /** Stamps tenant and times on a valid request; the authenticated tenant decides whose session it is. */
-  function stamp(request: VerdictRequest, principal: Principal): string {
-    // A body naming another tenant changes nothing.
-    const tenantId = principal.tenantId ?? request.tenantId ?? config.tenantId;
-    request.tenantId = tenantId;
-    for (const ev of request.events) ev.tenantId = tenantId;
-    // The engine reads no clock; a caller that sent no time gets the collector's.
-    request.timestampMillis ??= Date.now();
-    // Events carried in the request are kept by received time like spans are: a caller stamping 1970 or
-    // 2200 must not hide them from retention, hunt and dashboards.
-    const skewed = stampReceivedTimes(request.events, Date.now());
-    if (skewed > 0) metrics.clockSkew.inc({ source: 'verdict_request' }, skewed);
-    metrics.eventsIn.inc({ source: 'verdict_request' }, request.events.length);
-    return tenantId;
-  }
-
-  /** Parses, bounds, validates and (unless another instance owns the session) decides; runs in the tenant's turn. */
-  async function turn(
-    principal: Principal,
-    raw: Buffer,
-    forwarded: boolean,
-    started: number,
-  ): Promise<VerdictStep> {
-    const json = parseJson(raw);
-    if (!json.ok) return { kind: 'done', reply: json.reply };
-    const limit = checkVerdictLimits(json.value, config);
-    if (!limit.ok) {
-      metrics.verdictLimitRejections.inc({ code: limit.code });
-      return { kind: 'done', reply: Reply.error(limit.status, limit.code, limit.message) };
-    }
-    const parsed = await parseVerdictRequest(json.value, config.ingestSliceMillis);
-    if (!parsed.success) return { kind: 'done', reply: invalidRequest(parsed.issues) };
-    const request = parsed.data;
-    const tenantId = stamp(request, principal);
-    const owner = peers && !forwarded ? router.ownerOf(tenantId, request.sessionId) : undefined;
-    if (owner !== undefined) {
-      if (!router.isDown(owner)) return { kind: 'forward', owner, request };
-      metrics.peerForwards.inc({ kind: 'verdict', outcome: 'skipped_down' });
-    }
-    return { kind: 'done', reply: await decideLocally(request, started) };
-  }
-
-  /** The owner's answer as it came; undefined when the owner failed (marked down, answered locally). */
-  async function forward(req: CollectorRequest, owner: string, raw: Buffer, started: number) {
-    const fwd = await peers!.post(owner, '/v1/verdicts', raw, authHeaders(req.headers));
-    if (fwd.ok && fwd.status < 500) {
-      router.markUp(owner);
-      metrics.peerForwards.inc({ kind: 'verdict', outcome: 'ok' });
-      if (fwd.status === 200) {
-        try {
-          const decision =
-            (JSON.parse(fwd.body.toString('utf8')) as { decision?: string }).decision ?? 'unknown';
-          metrics.verdicts.inc({ decision, source: 'peer' });
-        } catch {
-          // counted as a request already; a peer answering non-JSON is its own problem
-        }
-      }
-      metrics.verdictDuration.observe((performance.now() - started) / 1000);
-      const headers = { 'content-type': fwd.contentType, 'content-length': fwd.body.length };
-      return { status: fwd.status, headers, body: fwd.body };
-    }
-    router.markDown(owner);
-    metrics.peerForwards.inc({ kind: 'verdict', outcome: 'failed' });
-    log.warn(
-      { owner, why: fwd.ok ? `HTTP ${fwd.status}` : fwd.message },
-      'session owner unreachable; answering locally',
-    );
-    return undefined;
-  }
-
+  const { config, metrics, queue } = deps;
   return async function handleVerdict(req) {
     const started = performance.now();
     const authed = await authenticate(deps.auth, metrics, req);
@@ -182,16 +196,16 @@ export function verdictRoute(deps: VerdictRouteDeps): (req: CollectorRequest) =>
     if (!admitted.ok)
       return shed(metrics, 'verdicts', admitted.reason === 'tenant_busy' ? 429 : 503, admitted);
     const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
-    const step = await admitted.ticket.run(() => turn(authed.principal, body.raw, forwarded, started));
+    const step = await admitted.ticket.run(() => turn(deps, authed.principal, body.raw, forwarded, started));
     if (!step.ok) return shed(metrics, 'verdicts', 503, step);
     if (step.value.kind === 'done') return step.value.reply;
     // Forwarding waits on the network: outside the tenant's turn, so it holds no one up.
     const { owner, request } = step.value;
-    const answered = await forward(req, owner, body.raw, started);
+    const answered = await forward(deps, req, owner, body.raw, started);
     if (answered) return answered;
     const again = queue.admit(lane);
     if (!again.ok) return shed(metrics, 'verdicts', again.reason === 'tenant_busy' ? 429 : 503, again);
-    const local = await again.ticket.run(() => decideLocally(request, started));
+    const local = await again.ticket.run(() => decideLocally(deps, request, started));
     return local.ok ? local.value : shed(metrics, 'verdicts', 503, local);
   };
 }
