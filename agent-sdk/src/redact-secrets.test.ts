@@ -1,3 +1,9 @@
+import {
+  redactionMask,
+  SECRET_KINDS,
+  SELF_EVIDENT_PERSONAL_PATTERNS,
+  type SensitiveDataKind,
+} from '@bulwark/contracts';
 import { describe, expect, it } from 'vitest';
 import { isSecretKey, redactSecrets } from './redact-secrets.js';
 
@@ -46,4 +52,39 @@ describe('redactSecrets', () => {
       expect(isSecretKey(k), k).toBe(true);
     for (const k of ['max_tokens', 'to', 'body', 'tokenizer']) expect(isSecretKey(k), k).toBe(false);
   });
+});
+
+/**
+ * One text per kind the detectors call a secret (`findSecrets`) or find as personal data by checksum or format
+ * alone: the SDK masks each with the kind's label. A kind added to the catalogue fails here until it has a case.
+ */
+const DETECTOR_KINDS: Record<string, string> = {
+  'private-key': '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----',
+  'openai-key': 'OPENAI_API_KEY sk-proj-abcDEF1234567890abcdef1234',
+  'aws-access-key': 'id ASIAIOSFODNN7EXAMPLE',
+  'github-token': 'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz',
+  'slack-token': 'xoxp-123456789012-abcdefghijkl',
+  'google-api-key': 'maps key AIzaSyA1234567890abcdefghijklmnopqrstuv',
+  'stripe-key': 'stripe sk_live_abcdefghijklmnop1234',
+  jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dozjgNryP4J3jVmN',
+  bearer: 'Authorization: Bearer 0123456789abcdefghij',
+  credential: 'my password is hunter2!!',
+  'one-time-code': 'Your verification code is 482913.',
+  'high-entropy': 'token Zx9Qm2Lk7Vb4Np1Rt8Ws3Yh6Jd5Fg0Ae2Cu',
+  'bank-account': 'IBAN GB29 NWBK 6016 1331 9268 19',
+  'government-id': 'SSN 219-09-9999',
+  'card-number': 'Card: 4111-1111-1111-1111',
+};
+
+describe('redactSecrets covers the catalogue the detectors find with', () => {
+  const kinds: SensitiveDataKind[] = [...SECRET_KINDS, ...SELF_EVIDENT_PERSONAL_PATTERNS.map((p) => p.kind)];
+  for (const kind of kinds) {
+    it(`masks ${kind} as ${redactionMask(kind)}`, () => {
+      const text = DETECTOR_KINDS[kind];
+      expect(text, `no case for ${kind}`).toBeDefined();
+      const r = redactSecrets(text ?? '');
+      expect(r.redacted).toBe(true);
+      expect(r.text).toContain(redactionMask(kind));
+    });
+  }
 });

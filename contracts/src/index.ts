@@ -73,6 +73,56 @@ export {
 } from './guardrail-semconv.js';
 export type { RetryOptions } from './retry.js';
 export { backoffDelay, retry } from './retry.js';
+export type {
+  PersonalDataKind,
+  SecretKind,
+  SensitiveDataKind,
+  SensitivePattern,
+} from './sensitive-data-catalogue.js';
+export {
+  ADDRESS_GATE,
+  abaRoutingValid,
+  BARE_PERSONAL_CONTEXT,
+  BIRTH_GATE,
+  CALENDAR_DATE,
+  CARD_NUMBER_RUN,
+  CONTEXT_GAP,
+  cardIssuerPlausible,
+  contextPhrase,
+  DIGIT_RUN,
+  entropy,
+  HAS_DIGIT,
+  HIGH_ENTROPY_MIN_LENGTH,
+  hasPersonalDataContext,
+  hasPersonalQualifier,
+  IBAN_RUN,
+  ibanValid,
+  isHighEntropyToken,
+  isSecretFieldName,
+  isTokenChar,
+  luhnValid,
+  NOT_PERSONAL_CONTEXT,
+  PERSON_RECORD_CHARS,
+  PERSON_RECORD_FIELD,
+  PERSONAL_DATA_CONTEXT,
+  PERSONAL_DATA_KINDS,
+  patternValue,
+  personalDataContextWindow,
+  personalDataKey,
+  personalDataRecordWindow,
+  REDACTION_LABELS,
+  REDACTION_MASK,
+  ROUTING_NUMBER_CONTEXT,
+  redactionMask,
+  SECRET_FIELD_LABEL,
+  SECRET_FIELD_NAME,
+  SECRET_KINDS,
+  SECRET_PATTERNS,
+  SELF_EVIDENT_PERSONAL_PATTERNS,
+  SSN_FORMAT,
+  STREET_ADDRESS,
+  STREET_SUFFIX,
+} from './sensitive-data-catalogue.js';
 
 import * as semconv from './semconv.js';
 
