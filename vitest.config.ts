@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^@bulwark\/contracts$/, replacement: src('./contracts/src/index.ts') },
       { find: /^@bulwark\/detectors$/, replacement: src('./detectors/src/index.ts') },
       { find: /^@bulwark\/stream$/, replacement: src('./stream/src/index.ts') },
+      { find: /^@bulwark\/stream\/testing$/, replacement: src('./stream/src/testing/index.ts') },
       { find: /^@bulwark\/agent-sdk$/, replacement: src('./agent-sdk/src/index.ts') },
       { find: /^@bulwark\/agent-sdk\/setup$/, replacement: src('./agent-sdk/src/setup.ts') },
       { find: /^@bulwark\/collector$/, replacement: src('./collector/src/index.ts') },

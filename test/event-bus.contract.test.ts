@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InProcessEventBus, KafkaEventBus } from '@bulwark/stream';
+import { describeEventBusContract, tcpReachable } from '@bulwark/stream/testing';
 import { afterAll, describe, it } from 'vitest';
-import { describeEventBusContract, tcpReachable } from './src/event-bus-contract-suite.js';
 import { kafkaHostPort } from './src/services.js';
 
 describeEventBusContract('InProcessEventBus', {

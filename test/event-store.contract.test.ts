@@ -2,18 +2,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ChdbEventStore, ClickHouseServerEventStore } from '@bulwark/stream';
+import { describeEventStoreContract, MemoryEventStore } from '@bulwark/stream/testing';
 import { afterAll, describe, it } from 'vitest';
-import { eventStoreContractSuite } from './src/event-store-contract-suite.js';
 import { clickhouseUrl } from './src/services.js';
 
 // chdb: always available (a dependency). One data directory per process, one database per test.
 const dataDir = mkdtempSync(path.join(tmpdir(), 'bulwark-contract-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-eventStoreContractSuite({
+describeEventStoreContract({
   name: 'chdb (embedded)',
   open: (o) => ChdbEventStore.open({ dataDir, ...o }),
   supportsTtl: true,
+});
+
+// In memory: what tests of code that uses a store run against; it must behave like the real ones.
+describeEventStoreContract({
+  name: 'MemoryEventStore',
+  open: (o) => MemoryEventStore.open(o),
+  dropDatabase: async (db) => MemoryEventStore.drop(db),
+  supportsTtl: false,
 });
 
 // ClickHouse server: the one `node scripts/clickhouse.mjs start` runs (18.16 from Debian, its
@@ -31,7 +39,7 @@ const up = await serverUp();
 const reason = `no ClickHouse server at ${url} (start one with \`node scripts/clickhouse.mjs install && node scripts/clickhouse.mjs start\`)`;
 
 if (up) {
-  eventStoreContractSuite({
+  describeEventStoreContract({
     name: `ClickHouse server ${url}`,
     open: (o) =>
       ClickHouseServerEventStore.open({ url, ...o, batching: { flushIntervalMillis: 200, ...o.batching } }),

@@ -31,6 +31,13 @@ export {
   WebhookAlertSink,
 } from './alerts/webhook-alert-sink.js';
 export type {
+  BatchMark,
+  BatchQueueAddResult,
+  BatchQueueOptions,
+  BatchQueueStats,
+} from './batch/batch-queue.js';
+export { BatchQueue } from './batch/batch-queue.js';
+export type {
   BusWalAppendResult,
   BusWalFile,
   BusWalOptions,
@@ -53,9 +60,13 @@ export { silentLogger } from './logger.js';
 export type { BatchingWriterOptions, BatchingWriterStats } from './store/batching-writer.js';
 export { BatchingWriter } from './store/batching-writer.js';
 export type { ChdbEventStoreOptions } from './store/chdb-event-store.js';
-export { ChdbEventStore } from './store/chdb-event-store.js';
+export { ChdbEventStore, openChdbDriver } from './store/chdb-event-store.js';
 export type { ClickHouseServerEventStoreOptions } from './store/clickhouse-server-event-store.js';
-export { ClickHouseServerEventStore, isRetriableServerError } from './store/clickhouse-server-event-store.js';
+export {
+  ClickHouseServerEventStore,
+  isRetriableServerError,
+  openClickHouseServerDriver,
+} from './store/clickhouse-server-event-store.js';
 export type {
   AlertRecord,
   DeadLetter,

@@ -76,6 +76,48 @@ class ChdbDriver implements SqlDriver {
 }
 
 /**
+ * The chdb `SqlDriver` of `ChdbEventStore`, on `database` (created when missing) in `dataDir`; for the
+ * SqlDriver contract suite and tools that need the engine without the store. Throws `StoreError`.
+ *
+ * @example
+ * const driver = await openChdbDriver({ dataDir: '.bulwark-data', database: 'bulwark' });
+ * console.log(await driver.version());
+ */
+export async function openChdbDriver(options: { dataDir: string; database: string }): Promise<SqlDriver> {
+  const { dataDir, database } = options;
+  if (!IDENT.test(database)) {
+    throw new StoreError(
+      'invalid_database',
+      `database name ${JSON.stringify(database)} is not a plain identifier`,
+    );
+  }
+  let chdb: typeof import('chdb');
+  try {
+    chdb = await import('chdb');
+  } catch (err) {
+    throw new StoreError(
+      'chdb_missing',
+      `the optional dependency chdb is not installed: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  let session: Session;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    session = new chdb.Session(dataDir);
+    await session.queryAsync(`CREATE DATABASE IF NOT EXISTS ${database}`);
+    await session.queryAsync(`USE ${database}`);
+  } catch (err) {
+    throw new StoreError('open_failed', `cannot open chdb data directory ${dataDir}: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+  return new ChdbDriver(session, chdb.drainPending);
+}
+
+/**
  * The default event store: ClickHouse embedded in the process (chdb), data in a local directory. Same
  * schema, SQL, batching and idempotency as `ClickHouseServerEventStore`. chdb binds one data directory per
  * process: open one store per process (another process may read the same directory, e.g. `bulwark hunt`).
@@ -105,34 +147,8 @@ export class ChdbEventStore extends SqlEventStore {
         `database name ${JSON.stringify(database)} is not a plain identifier`,
       );
     }
-    let chdb: typeof import('chdb');
-    try {
-      chdb = await import('chdb');
-    } catch (err) {
-      throw new StoreError(
-        'chdb_missing',
-        `the optional dependency chdb is not installed: ${errorMessage(err)}`,
-        {
-          cause: err,
-        },
-      );
-    }
-    let session: Session;
-    try {
-      mkdirSync(dataDir, { recursive: true });
-      session = new chdb.Session(dataDir);
-      await session.queryAsync(`CREATE DATABASE IF NOT EXISTS ${database}`);
-      await session.queryAsync(`USE ${database}`);
-    } catch (err) {
-      throw new StoreError(
-        'open_failed',
-        `cannot open chdb data directory ${dataDir}: ${errorMessage(err)}`,
-        {
-          cause: err,
-        },
-      );
-    }
-    const store = new ChdbEventStore(new ChdbDriver(session, chdb.drainPending), dataDir, options);
+    const driver = await openChdbDriver({ dataDir, database });
+    const store = new ChdbEventStore(driver, dataDir, options);
     try {
       await store.start();
     } catch (err) {

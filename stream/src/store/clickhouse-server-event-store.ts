@@ -83,6 +83,61 @@ class ServerDriver implements SqlDriver {
   }
 }
 
+async function loadClient(): Promise<typeof import('@clickhouse/client')> {
+  try {
+    return await import('@clickhouse/client');
+  } catch (err) {
+    throw new StoreError(
+      'client_missing',
+      `the optional dependency @clickhouse/client is not installed: ${errorMessage(err)}`,
+      { cause: err },
+    );
+  }
+}
+
+function clientOptions(
+  ch: typeof import('@clickhouse/client'),
+  url: string,
+  options: Pick<ClickHouseServerEventStoreOptions, 'requestTimeoutMillis' | 'username' | 'password'>,
+) {
+  return {
+    url,
+    request_timeout: options.requestTimeoutMillis ?? 10_000,
+    application: 'bulwark',
+    // Failures are logged by the store with context; the client's own console logging stays off.
+    log: { level: ch.ClickHouseLogLevel.OFF },
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.password !== undefined ? { password: options.password } : {}),
+  };
+}
+
+/**
+ * The `SqlDriver` of `ClickHouseServerEventStore` on `database` (which must exist; the store creates it), for
+ * the SqlDriver contract suite and tools that need the engine without the store. Throws `StoreError`.
+ *
+ * @example
+ * const driver = await openClickHouseServerDriver({ url: 'http://127.0.0.1:8123', database: 'default' });
+ * console.log(await driver.version());
+ */
+export async function openClickHouseServerDriver(
+  options: Pick<
+    ClickHouseServerEventStoreOptions,
+    'url' | 'database' | 'requestTimeoutMillis' | 'username' | 'password'
+  >,
+): Promise<SqlDriver> {
+  const ch = await loadClient();
+  const database = options.database ?? 'default';
+  if (!IDENT.test(database)) {
+    throw new StoreError(
+      'invalid_database',
+      `database name ${JSON.stringify(database)} is not a plain identifier`,
+    );
+  }
+  return new ServerDriver(
+    ch.createClient({ ...clientOptions(ch, options.url ?? 'http://127.0.0.1:8123', options), database }),
+  );
+}
+
 /**
  * Event store on a ClickHouse server over HTTP (@clickhouse/client): batched inserts flushed by size and
  * time, retries with backoff, a bounded buffer that pushes back when full, nothing acknowledged lost.
@@ -118,25 +173,8 @@ export class ClickHouseServerEventStore extends SqlEventStore {
         `database name ${JSON.stringify(database)} is not a plain identifier`,
       );
     }
-    let ch: typeof import('@clickhouse/client');
-    try {
-      ch = await import('@clickhouse/client');
-    } catch (err) {
-      throw new StoreError(
-        'client_missing',
-        `the optional dependency @clickhouse/client is not installed: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    }
-    const base = {
-      url,
-      request_timeout: options.requestTimeoutMillis ?? 10_000,
-      application: 'bulwark',
-      // Failures are logged by the store with context; the client's own console logging stays off.
-      log: { level: ch.ClickHouseLogLevel.OFF },
-      ...(options.username !== undefined ? { username: options.username } : {}),
-      ...(options.password !== undefined ? { password: options.password } : {}),
-    };
+    const ch = await loadClient();
+    const base = clientOptions(ch, url, options);
     const bootstrap = new ServerDriver(ch.createClient(base));
     const store = new ClickHouseServerEventStore(
       new ServerDriver(ch.createClient({ ...base, database })),

@@ -5,6 +5,7 @@ const SOURCES = {
   '@bulwark/contracts': 'contracts/src/index.ts',
   '@bulwark/detectors': 'detectors/src/index.ts',
   '@bulwark/stream': 'stream/src/index.ts',
+  '@bulwark/stream/testing': 'stream/src/testing/index.ts',
   '@bulwark/agent-sdk': 'agent-sdk/src/index.ts',
   '@bulwark/collector': 'collector/src/index.ts',
   '@bulwark/cli': 'cli/src/index.ts',

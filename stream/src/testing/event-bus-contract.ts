@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import type { BusRecord, BusSubscription, EventBus } from '@bulwark/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from './wait-for.js';
 
 /** How the contract suite gets buses of one implementation. */
 export interface EventBusHarness {
@@ -21,31 +21,47 @@ interface Item {
   seq: number;
 }
 
-/** Resolves when `cond` holds, polling; rejects with `what` after `timeoutMillis`. */
-export async function waitFor(cond: () => boolean, timeoutMillis: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMillis} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** True when a TCP connect to host:port succeeds within `timeoutMillis`. */
-export function tcpReachable(host: string, port: number, timeoutMillis = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMillis, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 const uniqueNamespace = (label: string) =>
   `${label}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+
+/** Publishes 200 records, shuts down, and finds them all (subscribed before, or a fresh reader when durable). */
+async function flushesOnShutdown(
+  harness: EventBusHarness,
+  open: (ns: string) => Promise<EventBus>,
+  subscriptions: BusSubscription[],
+  deliveryTimeout: number,
+): Promise<void> {
+  const ns = uniqueNamespace('flush');
+  const bus = await open(ns);
+  const ids = new Set<string>();
+  const collect = async (records: readonly BusRecord<Item>[]) => {
+    for (const r of records) ids.add(r.value.id);
+  };
+  if (!harness.durable) {
+    subscriptions.push(await bus.subscribe<Item>('findings', collect, { groupId: 'flush' }));
+  }
+  const n = 200;
+  for (let i = 0; i < n; i += 20) {
+    const chunk = Array.from({ length: 20 }, (_, j) => ({
+      key: `s${(i + j) % 7}`,
+      value: { id: `f${i + j}`, seq: i + j },
+    }));
+    expect((await bus.publish('findings', chunk)).ok).toBe(true);
+  }
+  await bus.shutdown();
+  if (harness.durable) {
+    // A fresh reader of the same topics must find everything the closed bus accepted.
+    const reader = await open(ns);
+    subscriptions.push(
+      await reader.subscribe<Item>('findings', collect, {
+        groupId: 'flush-reader',
+        fromBeginning: true,
+      }),
+    );
+    await waitFor(() => ids.size === n, deliveryTimeout, `${n} records from a fresh reader`);
+  }
+  expect(ids.size).toBe(n);
+}
 
 /**
  * The one behavioural contract every `EventBus` implementation must meet: per-key order, at-least-once
@@ -180,38 +196,7 @@ export function describeEventBusContract(name: string, harness: EventBusHarness)
 
     it(
       'flushes every accepted record on shutdown',
-      async () => {
-        const ns = uniqueNamespace('flush');
-        const bus = await open(ns);
-        const ids = new Set<string>();
-        const collect = async (records: readonly BusRecord<Item>[]) => {
-          for (const r of records) ids.add(r.value.id);
-        };
-        if (!harness.durable) {
-          subscriptions.push(await bus.subscribe<Item>('findings', collect, { groupId: 'flush' }));
-        }
-        const n = 200;
-        for (let i = 0; i < n; i += 20) {
-          const chunk = Array.from({ length: 20 }, (_, j) => ({
-            key: `s${(i + j) % 7}`,
-            value: { id: `f${i + j}`, seq: i + j },
-          }));
-          expect((await bus.publish('findings', chunk)).ok).toBe(true);
-        }
-        await bus.shutdown();
-        if (harness.durable) {
-          // A fresh reader of the same topics must find everything the closed bus accepted.
-          const reader = await open(ns);
-          subscriptions.push(
-            await reader.subscribe<Item>('findings', collect, {
-              groupId: 'flush-reader',
-              fromBeginning: true,
-            }),
-          );
-          await waitFor(() => ids.size === n, deliveryTimeout, `${n} records from a fresh reader`);
-        }
-        expect(ids.size).toBe(n);
-      },
+      () => flushesOnShutdown(harness, open, subscriptions, deliveryTimeout),
       timeout,
     );
   });

@@ -1,20 +1,16 @@
 /**
- * The one contract every `EventStore` implementation must pass (chdb embedded, ClickHouse server): schema
- * and migrations, every named query, idempotent writes, tenant isolation, escaping, backpressure, lifecycle.
- * Register it from a test file with a target that opens a fresh store (its own database) per call.
+ * The one contract every `EventStore` implementation must pass (chdb embedded, ClickHouse server, the
+ * in-memory store): schema and migrations, every named query, idempotent writes, tenant isolation, escaping,
+ * backpressure, lifecycle. Register it from a test file with a target that opens a fresh store (its own
+ * database) per call.
  */
 import type { AgentEvent, AgentEventInput, Alert, Finding, Verdict } from '@bulwark/contracts';
 import { AgentEventSchema, SEVERITY_RANK } from '@bulwark/contracts';
-import {
-  type EventStore,
-  MIGRATIONS,
-  QUERIES,
-  type QueryResult,
-  type StoreQuery,
-  type VerdictRecord,
-  verdictId,
-} from '@bulwark/stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { EventStore, QueryResult, VerdictRecord } from '../store/event-store.js';
+import { QUERIES, type StoreQuery } from '../store/queries.js';
+import { MIGRATIONS } from '../store/schema.js';
+import { verdictId } from '../store/store-rows.js';
 
 export interface ContractStoreOptions {
   database: string;
@@ -169,13 +165,146 @@ function writeAll(store: EventStore, s: ReturnType<typeof sampleSession>) {
   }
 }
 
+/** Writes one session of every record kind and checks every named query against it. */
+async function everyQueryReadsBack(fresh: () => Promise<{ store: EventStore }>, base: number): Promise<void> {
+  const { store } = await fresh();
+  const s = sampleSession('acme', "sess-'1'\\", base);
+  writeAll(store, s);
+  await store.forceFlush();
+  const session = { tenantId: 'acme', sessionId: "sess-'1'\\" };
+
+  expect(await rows(store, QUERIES.sessionEvents, session)).toEqual(s.events);
+  // Quotes and backslashes in ids survive the array parameter (bound, or inlined on old servers).
+  expect(
+    await rows(store, QUERIES.storedSessions, {
+      tenantId: 'acme',
+      sessionIds: ["sess-'1'\\", 'never-seen', "o'brien"],
+    }),
+  ).toEqual([{ sessionId: "sess-'1'\\" }]);
+
+  const verdicts = await rows(store, QUERIES.sessionVerdicts, session);
+  expect(verdicts.map((v) => v.origin).sort()).toEqual(['inline', 'stream']);
+  const stream = verdicts.find((v) => v.origin === 'stream')!;
+  expect(stream.verdict).toEqual(s.stream.verdict);
+  expect(stream.agentId).toBe('agent-1');
+  expect(stream.verdictId).toBe(verdictId(s.stream));
+
+  expect(await rows(store, QUERIES.sessionFindings, session)).toEqual([s.finding]);
+  const since = { sinceMillis: base - 1, tenantId: 'acme', limit: 100 };
+  expect(await rows(store, QUERIES.findingsSince, since)).toEqual([s.finding]);
+
+  const { findings, ...alertRest } = s.alert;
+  const expectedAlert = { ...alertRest, findingIds: findings.map((f) => f.findingId) };
+  expect(
+    await rows(store, QUERIES.incidentAlerts, {
+      tenantId: 'acme',
+      dedupKey: s.alert.dedupKey,
+      limit: 10,
+    }),
+  ).toEqual([expectedAlert]);
+  expect(await rows(store, QUERIES.alertsSince, since)).toEqual([expectedAlert]);
+
+  const dead = await rows(store, QUERIES.deadLettersSince, since);
+  expect(dead).toHaveLength(1);
+  expect(dead[0]).toMatchObject({
+    source: 'alert',
+    channel: 'slack:secops',
+    attempts: 5,
+    payload: { alertId: s.alert.alertId },
+  });
+
+  const active = await rows(store, QUERIES.sessionsActiveSince, since);
+  expect(active).toEqual([
+    {
+      tenantId: 'acme',
+      sessionId: session.sessionId,
+      agentId: 'agent-1',
+      firstSeenMillis: base,
+      lastSeenMillis: base + 2000,
+      events: 3,
+      toolCalls: 1,
+      findings: 1,
+      blockingFindings: 1,
+      maxSeverityRank: SEVERITY_RANK.high,
+    },
+  ]);
+  expect(
+    await rows(store, QUERIES.sessionsAtRisk, { ...since, minSeverityRank: SEVERITY_RANK.high }),
+  ).toEqual(active);
+  expect(
+    await rows(store, QUERIES.sessionsAtRisk, { ...since, minSeverityRank: SEVERITY_RANK.critical }),
+  ).toEqual([]);
+
+  const perMinute = await rows(store, QUERIES.decisionsPerMinute, since);
+  const minute = Math.floor((base + 2000) / 60_000) * 60_000;
+  expect(perMinute).toEqual([
+    {
+      tenantId: 'acme',
+      minuteMillis: minute,
+      detectorId: '',
+      agentId: 'agent-1',
+      decision: 'allow',
+      origin: 'inline',
+      decisions: 1,
+    },
+    {
+      tenantId: 'acme',
+      minuteMillis: minute,
+      detectorId: 'injection.chain',
+      agentId: 'agent-1',
+      decision: 'block',
+      origin: 'stream',
+      decisions: 1,
+    },
+  ]);
+  expect(await rows(store, QUERIES.topBlockedTools, since)).toEqual([
+    { tenantId: 'acme', toolName: 'send_email', blockedCalls: 1, sessions: 1 },
+  ]);
+  const stats = await rows(store, QUERIES.tenantStats, { tenantId: 'acme' });
+  expect(Object.fromEntries(stats.map((r) => [r.table, r.rows]))).toEqual({
+    events: 3,
+    tool_calls: 1,
+    verdicts: 2,
+    findings: 1,
+    alerts: 1,
+    dead_letters: 1,
+  });
+  await store.shutdown();
+}
+
+/** Retention is 30 days per table at first, and 7 after a re-open with `retentionDays: 7`. */
+async function retentionFollowsSetting(
+  target: EventStoreContractTarget,
+  fresh: (o: Omit<ContractStoreOptions, 'database'>) => Promise<{ store: EventStore; database: string }>,
+): Promise<void> {
+  const { store, database } = await fresh({ retentionDays: 30 });
+  const before = await rows(store, QUERIES.tableRetention, {});
+  const expectTtl = [
+    'events',
+    'tool_calls',
+    'verdicts',
+    'findings',
+    'alerts',
+    'dead_letters',
+    'sessions',
+    'decisions_per_minute',
+    'blocked_tools',
+  ];
+  for (const t of expectTtl) expect(before.find((r) => r.table === t)?.retentionDays, t).toBe(30);
+  await store.shutdown();
+  const again = await target.open({ database, retentionDays: 7 });
+  const after = await rows(again, QUERIES.tableRetention, {});
+  for (const t of expectTtl) expect(after.find((r) => r.table === t)?.retentionDays, t).toBe(7);
+  await again.shutdown();
+}
+
 /**
  * Registers the contract tests for one target.
  *
  * @example
- * eventStoreContractSuite({ name: 'chdb', open: (o) => ChdbEventStore.open({ dataDir, ...o }), supportsTtl: true });
+ * describeEventStoreContract({ name: 'chdb', open: (o) => ChdbEventStore.open({ dataDir, ...o }), supportsTtl: true });
  */
-export function eventStoreContractSuite(target: EventStoreContractTarget): void {
+export function describeEventStoreContract(target: EventStoreContractTarget): void {
   const prefix = `bw_contract_${process.pid}_${Date.now().toString(36)}`;
   const databases: string[] = [];
   let n = 0;
@@ -203,111 +332,7 @@ export function eventStoreContractSuite(target: EventStoreContractTarget): void 
       await again.shutdown();
     });
 
-    it('stores every record kind and every query reads it back', async () => {
-      const { store } = await fresh();
-      const s = sampleSession('acme', "sess-'1'\\", base);
-      writeAll(store, s);
-      await store.forceFlush();
-      const session = { tenantId: 'acme', sessionId: "sess-'1'\\" };
-
-      expect(await rows(store, QUERIES.sessionEvents, session)).toEqual(s.events);
-      // Quotes and backslashes in ids survive the array parameter (bound, or inlined on old servers).
-      expect(
-        await rows(store, QUERIES.storedSessions, {
-          tenantId: 'acme',
-          sessionIds: ["sess-'1'\\", 'never-seen', "o'brien"],
-        }),
-      ).toEqual([{ sessionId: "sess-'1'\\" }]);
-
-      const verdicts = await rows(store, QUERIES.sessionVerdicts, session);
-      expect(verdicts.map((v) => v.origin).sort()).toEqual(['inline', 'stream']);
-      const stream = verdicts.find((v) => v.origin === 'stream')!;
-      expect(stream.verdict).toEqual(s.stream.verdict);
-      expect(stream.agentId).toBe('agent-1');
-      expect(stream.verdictId).toBe(verdictId(s.stream));
-
-      expect(await rows(store, QUERIES.sessionFindings, session)).toEqual([s.finding]);
-      const since = { sinceMillis: base - 1, tenantId: 'acme', limit: 100 };
-      expect(await rows(store, QUERIES.findingsSince, since)).toEqual([s.finding]);
-
-      const { findings, ...alertRest } = s.alert;
-      const expectedAlert = { ...alertRest, findingIds: findings.map((f) => f.findingId) };
-      expect(
-        await rows(store, QUERIES.incidentAlerts, {
-          tenantId: 'acme',
-          dedupKey: s.alert.dedupKey,
-          limit: 10,
-        }),
-      ).toEqual([expectedAlert]);
-      expect(await rows(store, QUERIES.alertsSince, since)).toEqual([expectedAlert]);
-
-      const dead = await rows(store, QUERIES.deadLettersSince, since);
-      expect(dead).toHaveLength(1);
-      expect(dead[0]).toMatchObject({
-        source: 'alert',
-        channel: 'slack:secops',
-        attempts: 5,
-        payload: { alertId: s.alert.alertId },
-      });
-
-      const active = await rows(store, QUERIES.sessionsActiveSince, since);
-      expect(active).toEqual([
-        {
-          tenantId: 'acme',
-          sessionId: session.sessionId,
-          agentId: 'agent-1',
-          firstSeenMillis: base,
-          lastSeenMillis: base + 2000,
-          events: 3,
-          toolCalls: 1,
-          findings: 1,
-          blockingFindings: 1,
-          maxSeverityRank: SEVERITY_RANK.high,
-        },
-      ]);
-      expect(
-        await rows(store, QUERIES.sessionsAtRisk, { ...since, minSeverityRank: SEVERITY_RANK.high }),
-      ).toEqual(active);
-      expect(
-        await rows(store, QUERIES.sessionsAtRisk, { ...since, minSeverityRank: SEVERITY_RANK.critical }),
-      ).toEqual([]);
-
-      const perMinute = await rows(store, QUERIES.decisionsPerMinute, since);
-      const minute = Math.floor((base + 2000) / 60_000) * 60_000;
-      expect(perMinute).toEqual([
-        {
-          tenantId: 'acme',
-          minuteMillis: minute,
-          detectorId: '',
-          agentId: 'agent-1',
-          decision: 'allow',
-          origin: 'inline',
-          decisions: 1,
-        },
-        {
-          tenantId: 'acme',
-          minuteMillis: minute,
-          detectorId: 'injection.chain',
-          agentId: 'agent-1',
-          decision: 'block',
-          origin: 'stream',
-          decisions: 1,
-        },
-      ]);
-      expect(await rows(store, QUERIES.topBlockedTools, since)).toEqual([
-        { tenantId: 'acme', toolName: 'send_email', blockedCalls: 1, sessions: 1 },
-      ]);
-      const stats = await rows(store, QUERIES.tenantStats, { tenantId: 'acme' });
-      expect(Object.fromEntries(stats.map((r) => [r.table, r.rows]))).toEqual({
-        events: 3,
-        tool_calls: 1,
-        verdicts: 2,
-        findings: 1,
-        alerts: 1,
-        dead_letters: 1,
-      });
-      await store.shutdown();
-    });
+    it('stores every record kind and every query reads it back', () => everyQueryReadsBack(fresh, base));
 
     it('is idempotent: the same ids written twice show once in every query', async () => {
       const { store } = await fresh();
@@ -417,25 +442,7 @@ export function eventStoreContractSuite(target: EventStoreContractTarget): void 
         ctx.skip(
           `${target.name} has no table TTL (ClickHouse before 19.6; Debian ships 18.16): retention is verified on chdb`,
         );
-      const { store, database } = await fresh({ retentionDays: 30 });
-      const before = await rows(store, QUERIES.tableRetention, {});
-      const expectTtl = [
-        'events',
-        'tool_calls',
-        'verdicts',
-        'findings',
-        'alerts',
-        'dead_letters',
-        'sessions',
-        'decisions_per_minute',
-        'blocked_tools',
-      ];
-      for (const t of expectTtl) expect(before.find((r) => r.table === t)?.retentionDays, t).toBe(30);
-      await store.shutdown();
-      const again = await target.open({ database, retentionDays: 7 });
-      const after = await rows(again, QUERIES.tableRetention, {});
-      for (const t of expectTtl) expect(after.find((r) => r.table === t)?.retentionDays, t).toBe(7);
-      await again.shutdown();
+      await retentionFollowsSetting(target, fresh);
     });
   });
 }
