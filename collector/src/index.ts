@@ -3,6 +3,7 @@ export type { RecordOutcome } from './approval-desk.js';
 export { ApprovalDesk } from './approval-desk.js';
 export type { AuthenticatorOptions, AuthResult, Principal } from './authenticator.js';
 export { Authenticator, MAX_TOKEN_LIFETIME_SECONDS } from './authenticator.js';
+export { createCollectorBus } from './collector-bus.js';
 export { CollectorMetrics } from './collector-metrics.js';
 export type { CollectorConfig, CollectorConfigInput, CollectorConfigResult } from './config.js';
 export {
@@ -18,6 +19,8 @@ export { ANALYST_CSP, AnalystRoutes } from './http/analyst-routes.js';
 export { IpFilter } from './ip-filter.js';
 export type { DecodedSpan, DecodeResult } from './otlp/decode-otlp-traces.js';
 export { decodeOtlpTraces } from './otlp/decode-otlp-traces.js';
+export type { GuardrailExporterConfig } from './otlp/guardrail-exporter.js';
+export { guardrailExporterConfigFromEnv } from './otlp/guardrail-exporter.js';
 export { OtlpProto } from './otlp/otlp-proto.js';
 export { parseSince } from './parse-since.js';
 export { createServiceLogger, REDACTED_LOG_PATHS } from './service-logger.js';

@@ -34,7 +34,7 @@ export interface StartCollectorOptions extends Partial<CollectorConfigInput> {
    */
   config?: CollectorConfig;
   /** With `config`: the guardrail span exporter's settings, or none (off). Without `config` it comes from `env`. */
-  guardrail?: GuardrailExporterConfig;
+  guardrail?: GuardrailExporterConfig | undefined;
   /** Environment to read `BULWARK_*` from when `config` is not given. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
   /**

@@ -4,7 +4,9 @@ import { parseArgs } from 'node:util';
 import {
   CollectorConfigError,
   CollectorListenError,
+  createCollectorBus,
   createServiceLogger,
+  guardrailExporterConfigFromEnv,
   StorageWorker,
   startCollector,
 } from '@bulwark/collector';
@@ -85,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
   const { collector: config } = service;
   // Embedded setup: the bus's write-ahead log sits beside the store, so a 200 survives a crash (kill -9).
   if (config.bus === 'memory' && service.store?.store === 'chdb' && config.busWalDir === undefined)
-    options.busWalDir = path.join(service.store.dataDir, 'wal');
+    config.busWalDir = path.join(service.store.dataDir, 'wal');
 
   // One policy for the collector's engine and the worker's, swapped together on reload.
   let policy = service.policy;
@@ -118,7 +120,11 @@ export async function run(argv: string[]): Promise<number> {
       });
     }
     collector = await startCollector({
-      ...options,
+      // Validated and built here: the collector and the worker read no environment themselves.
+      config,
+      guardrail: guardrailExporterConfigFromEnv(process.env),
+      eventBus: await createCollectorBus(config, logger),
+      closeEventBus: true,
       engine,
       logger,
       ...(service.store
@@ -129,7 +135,8 @@ export async function run(argv: string[]): Promise<number> {
                 busKind: config.bus,
                 // serve's own bus: its collector is the only publisher (validated at the edge).
                 trustBusEvents: true,
-                env: process.env,
+                store: service.store,
+                env: {},
                 createEngine: () => {
                   workerEngine = new DetectionEngine(engineOptions());
                   return workerEngine;
