@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { type BodyLimits, type BodyResult, discardRest, readBody } from '../read-body.js';
+import { type BodyLimits, type BodyResult, discardRest, readBody } from './read-body.js';
 
 /**
  * One request as the routes see it: no socket. The body stays unread until a route asks for it, so a route
