@@ -92,6 +92,7 @@ describe('DetectionEngine', () => {
 injection:
   quarantine: alert
   chain: alert
+  weakChain: alert
 rules:
   - id: custom.no-prod-delete
     when: { tool: "delete_*", argument: { path: path, matches: "^/prod" } }

@@ -12,8 +12,17 @@ import type { GraphNode } from './session/session-graph.js';
 import type { ActionClass } from './text/user-intent.js';
 import type { ToolProfile } from './tool-profile.js';
 
-const STRUCTURAL = new Set(['task-marker', 'markup', 'invisible']);
+/**
+ * Signals that make a weak directive a planted one: addressed to whoever processes the text (a to-do marker,
+ * directive markup, hidden characters, an order that speaks of "the user" in the third person).
+ */
+const STRUCTURAL = new Set(['task-marker', 'markup', 'invisible', 'principal']);
 /** Keys that identify a party or place: e-mail, URL/domain, IBAN-like or mixed-character codes. */
+/** Argument paths of free text (a message's body, a file's content), as opposed to a party or place. */
+const FREE_TEXT =
+  /(?:^|[._])(?:body|content|text|message|subject|description|summary|notes?|title|comment)s?(?:$|[.[_])/i;
+/** A URL or bare domain (no `@`). */
+const LINK = /^(?![^@]*@)(?:https?:\/\/|www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:[/?#]\S*)?$/;
 const IDENTIFIER = /@|\.[a-z]{2,}|^[a-z]{2}\d{2}[a-z0-9]{10,}$|^(?=.*\d)(?=.*[a-z])[a-z0-9_-]{6,}$/;
 
 function excerpt(n: GraphNode): string {
@@ -41,6 +50,27 @@ function classesOf(p: ToolProfile): ActionClass[] {
   return out;
 }
 
+/**
+ * A string argument the directive's own text spells out ("new_password", "Riverside View Hotel"): values
+ * that are not identifiers in the value index (no digit, no address shape) but are too specific to be a
+ * coincidence — a token with a separator or digit, or several words. Matched on word boundaries.
+ */
+function inDirectiveText(value: string, node: GraphNode): boolean {
+  const v = value.trim().toLowerCase();
+  if (v.length < 6 || v.length > 120) return false;
+  if (!/[\d_@./-]|\s\S/.test(v)) return false;
+  for (const ex of node.excerpts ?? []) {
+    const at = ex.toLowerCase().indexOf(v);
+    if (at < 0) continue;
+    const before = ex.charCodeAt(at - 1);
+    const after = ex.charCodeAt(at + v.length);
+    const word = (c: number) =>
+      (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+    if (!word(before) && !word(after)) return true;
+  }
+  return false;
+}
+
 /** An argument value that appears inside the injected directive and that the user did not supply. */
 function chainHits(
   args: readonly ArgumentFlow[],
@@ -60,6 +90,10 @@ function chainHits(
         break;
       }
     }
+    if (!hits.some((h) => h.arg === arg) && inDirectiveText(arg.value, node)) {
+      hits.push({ arg, key: arg.value.trim().toLowerCase().slice(0, 60) });
+      continue;
+    }
     if (
       !hits.some((h) => h.arg === arg) &&
       arg.untrustedSources.includes(node) &&
@@ -70,6 +104,37 @@ function chainHits(
     }
   }
   return hits;
+}
+
+/**
+ * A new kind of action: the untrusted text orders a side effect of a kind the user never asked for, and this
+ * call is one, whatever its arguments (the order may name no value the call repeats: "delete the file with
+ * ID 13", "change the password"). Delegated content may order actions: not judged here. Strong directives
+ * are quarantined anyway.
+ */
+function newActionOutcome(
+  toolName: string,
+  profile: ToolProfile,
+  session: NonNullable<DetectorContext['session']>,
+  injected: readonly GraphNode[],
+  decision: DetectorOutcome['decision'],
+): DetectorOutcome | undefined {
+  const kinds = classesOf(profile);
+  if (!profile.sideEffecting || session.intent.delegated || kinds.length === 0) return undefined;
+  if (kinds.some((c) => session.intent.classes.has(c))) return undefined;
+  for (const n of injected) {
+    if (n.injection?.level !== 'weak') continue;
+    const kind = n.injection.actions.find((a) => kinds.includes(a));
+    if (!kind) continue;
+    return {
+      severity: 'high',
+      decision,
+      title: 'Untrusted instructions start an action the user did not ask for',
+      message: `${toolName} is a ${kind} action; the user asked for none, and imperative text in ${n.kind}${n.toolName ? ` of ${n.toolName}` : ''} orders one`,
+      evidence: [sourceEvidence(n)],
+    };
+  }
+  return undefined;
 }
 
 /** The strictest outcome (decision, then severity; the first of equals), as a one-element list. */
@@ -153,6 +218,12 @@ export class InjectionChainDetector implements Detector {
       // whoever processes the text: for chains it counts like a strong one.
       const structured = node.injection?.signals.some((s) => STRUCTURAL.has(s.family)) ?? false;
       const identifierHit = hits.some((h) => IDENTIFIER.test(h.key));
+      // A party or place the call acts on (not a value quoted inside its free text: a body may relay an
+      // address the user asked to pass on).
+      // A link inside a message is a place too: the recipient is meant to follow it.
+      const destinationHit = hits.some(
+        (h) => IDENTIFIER.test(h.key) && (!FREE_TEXT.test(h.arg.path) || LINK.test(h.key)),
+      );
       const evidence: Evidence[] = [
         sourceEvidence(node),
         ...hits.map((h) => ({
@@ -182,6 +253,18 @@ export class InjectionChainDetector implements Detector {
         continue;
       }
       const asked = classesOf(profile).some((c) => session.intent.classes.has(c));
+      // The user asked for this kind of action, but the party or place comes from the imperative text: a
+      // new recipient, account or URL the user never named. As under delegation, a human confirms.
+      if (!session.intent.delegated && asked && destinationHit) {
+        outcomes.push({
+          severity: 'high',
+          decision: policy.delegatedChain,
+          title: 'Untrusted instructions introduce a new destination',
+          message: `${call.toolName} uses ${hits.map((h) => `${h.arg.path}=${h.key}`).join(', ')} from imperative text in ${node.kind}${node.toolName ? ` of ${node.toolName}` : ''}; the user asked for this kind of action but never named that destination, so a human confirms`,
+          evidence,
+        });
+        continue;
+      }
       if (session.intent.delegated || asked) {
         outcomes.push({
           severity: 'medium',
@@ -201,6 +284,9 @@ export class InjectionChainDetector implements Detector {
       });
     }
 
+    const newAction = newActionOutcome(call.toolName, profile, session, injected, policy.weakChain);
+    if (newAction) outcomes.push(newAction);
+
     const strongNodes = injected.filter((n) => n.injection?.level === 'strong');
     // In a compromised session a fetch of a URL the user never gave is an egress channel too.
     const untrustedFetch =
@@ -209,8 +295,11 @@ export class InjectionChainDetector implements Detector {
     const structuredNodes = injected.filter(
       (n) =>
         n.injection?.level === 'weak' &&
-        n.injection.targeted &&
-        n.injection.signals.some((s) => STRUCTURAL.has(s.family)),
+        n.injection.plantedTarget &&
+        n.injection.signals.some((s) => STRUCTURAL.has(s.family)) &&
+        // Only calls of the kind the planted order asks for: "send X to Y" puts sending under a human's
+        // eye, not the calendar entry the user asked for.
+        n.injection.plantedActions.some((a) => classesOf(profile).includes(a)),
     );
     if (
       strongNodes.length === 0 &&

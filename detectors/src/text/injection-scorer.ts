@@ -12,7 +12,12 @@
  * - markup [1.5]: directive tags (`<INFORMATION>`, `<IMPORTANT>`, `[SYSTEM]`, chat-turn tokens), hidden comments
  * - invisible [1.5]: zero-width, bidi or tag characters
  * - task-marker [1.5]: "TODO:" / "ACTION REQUIRED:" followed by an imperative
- * - imperative [0.5 each, ≤1.5]: sentence-initial action verbs; [+0.5 each, ≤1] when the sentence names a target
+ * - imperative [0.5 each, ≤1.5]: sentence-initial action verbs; [+0.5 each, ≤1] when the sentence names a target,
+ *   [+0.5 once] for the first such target: one order naming an address, account, URL or quoted value is a
+ *   (weak) directive by itself
+ * - principal [1 once]: an imperative sentence speaks of "the user" in the third person ("the user's phone
+ *   model"): addressed to whoever acts for the user, not to the document's reader. Not agent-directed by
+ *   itself (a help-desk ticket says it too): it makes the directive a planted one for the chain, no more.
  *
  * Level: `strong` when the score is ≥ 3 and an agent-directed family (override, hijack, addressee, authority,
  * concealment) is present; `weak` from 1.5; otherwise `none`.
@@ -38,9 +43,28 @@ export interface InjectionAssessment {
   regions: Array<[number, number]>;
   /** An imperative sentence names a target (address, account, URL, quoted value). */
   targeted: boolean;
+  /**
+   * A planted directive names its target in its own sentence: a to-do marker's sentence, or an imperative
+   * that speaks of "the user" in the third person (see `principal`), names an address, account, URL or
+   * quoted value. Other imperative sentences of the same text do not lend it one.
+   */
+  plantedTarget: boolean;
+  /** The kinds of action the planted directives (see `plantedTarget`) order. */
+  plantedActions: readonly DirectiveAction[];
+  /** The kinds of side effect the text's imperative sentences order, by verb. */
+  actions: readonly DirectiveAction[];
 }
 
-const NONE: InjectionAssessment = { score: 0, level: 'none', signals: [], regions: [], targeted: false };
+const NONE: InjectionAssessment = {
+  score: 0,
+  level: 'none',
+  signals: [],
+  regions: [],
+  targeted: false,
+  plantedTarget: false,
+  plantedActions: [],
+  actions: [],
+};
 
 const MODEL = String.raw`(?:claude|chat\s?gpt|gpt[-\s]?\d[\w.-]*|gpt|gemini|llama|mistral|copilot|bard|grok|(?:ai|llm|virtual)\s+(?:assistant|agent|model)|ai|llm|assistant|language\s+model|chatbot)`;
 const ACTION_VERBS =
@@ -208,6 +232,14 @@ function isClauseStart(c: number): boolean {
 }
 
 const isLowerLetter = (c: number) => c >= 97 && c <= 122;
+/** The `n`, `t` or `r` of an escape sequence (`\n`) at `i`. */
+const isEscapeLetter = (lower: string, i: number) => {
+  const c = lower.charCodeAt(i);
+  return (
+    (c === 110 || c === 116 || c === 114) && lower.charCodeAt(i - 1) === 92 && lower.charCodeAt(i - 2) !== 92
+  );
+};
+const isWordChar = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
 
 /**
  * Imperative sentences: the first non-filler word of a sentence (or list item) is an action verb. Reads
@@ -217,14 +249,22 @@ function scanImperatives(
   s: string,
   lower: string,
   signals: InjectionSignal[],
-): { count: number; targeted: number } {
+): {
+  count: number;
+  targeted: number;
+  principal: boolean;
+  actions: Set<DirectiveAction>;
+} {
+  const actions = new Set<DirectiveAction>();
   let count = 0;
   let targeted = 0;
+  let principal = false;
   const n = lower.length;
   let i = 0;
   while (i < n && signals.length <= 128) {
-    // Skip to the next word character.
-    while (i < n && !isLowerLetter(lower.charCodeAt(i))) i++;
+    // Skip to the next word character (an escaped line break or tab, `\n` `\t` `\r` in JSON- or YAML-quoted
+    // text, is white space, not the word "n").
+    while (i < n && (!isLowerLetter(lower.charCodeAt(i)) || isEscapeLetter(lower, i))) i++;
     let words = 0;
     for (;;) {
       // A word: a letter, then letters, apostrophes and hyphens.
@@ -232,11 +272,21 @@ function scanImperatives(
       let e = i + 1;
       for (let c = lower.charCodeAt(e); isLowerLetter(c) || c === 39 || c === 45; c = lower.charCodeAt(++e));
       const w = lower.slice(i, e);
-      if (VERBS.has(w)) {
+      if (VERBS.has(w) && !nounUse(lower, e)) {
         const [, b] = sentenceBounds(s, i);
         signals.push({ family: 'imperative', start: i, end: e });
         count += 0.5;
-        if (TARGET.test(s.slice(i, b))) targeted += 0.5;
+        const action = VERB_ACTION.get(w);
+        if (action) actions.add(action);
+        const rest = s.slice(i, b);
+        if (TARGET.test(rest)) targeted += 0.5;
+        // An order that speaks of "the user" is addressed to whoever acts for the user: a document written
+        // for its human reader says "you" and "your".
+        const p = PRINCIPAL.exec(rest);
+        if (p) {
+          principal = true;
+          signals.push({ family: 'principal', start: i + p.index, end: i + p.index + p[0].length });
+        }
         break;
       }
       if (!FILLERS.has(w) || ++words > 6) break;
@@ -247,19 +297,62 @@ function scanImperatives(
     while (i < n && !isBoundary(s, i) && !isClauseStart(lower.charCodeAt(i))) i++;
     i++;
   }
-  return { count, targeted };
+  return { count, targeted, principal, actions };
 }
+
+/**
+ * The verb word at `[.., e)` is a noun or a label, not an order: a key (`email: …`), or followed by a
+ * preposition a verb does not take there ("Contact with email … not found", "Transfer of funds", "Message
+ * from Bob", "Post by Eve").
+ */
+function nounUse(lower: string, e: number): boolean {
+  if (lower.charCodeAt(e) === 58) return true;
+  return NOUN_FOLLOWER.test(lower.slice(e, e + 6));
+}
+const NOUN_FOLLOWER = /^ (?:of|from|by|with)\b/;
+
+/**
+ * The kind of side effect an order asks for, by its verb (only verbs that name one: "make", "go", "say",
+ * "include" name none). The same kinds as the user's intent (`ActionClass`), so the detector can tell an
+ * order of a kind the user never asked for.
+ */
+export type DirectiveAction = 'send' | 'pay' | 'write' | 'delete' | 'execute' | 'browse';
+const VERB_ACTION = new Map<string, DirectiveAction>();
+for (const [action, verbs] of [
+  [
+    'send',
+    'send forward email e-mail mail post publish upload share reply dm message notify contact leak disclose export',
+  ],
+  ['pay', 'transfer wire pay buy purchase order'],
+  ['delete', 'delete remove erase cancel unsubscribe'],
+  [
+    'write',
+    'invite create change update modify reset schedule book insert append move rename grant add set subscribe approve',
+  ],
+  ['execute', 'run execute install download'],
+  ['browse', 'visit open click navigate fetch'],
+] as const)
+  for (const v of verbs.split(' ')) VERB_ACTION.set(v, action);
+/** The user in the third person, as an object of the order: "the user's phone", "of the user", "the user". */
+const PRINCIPAL =
+  /\bthe\s+user(?:'s|s'|s)?\b(?!\s+(?:can|may|will|must|should|needs?|wants?|is|has|gets|sees)\b)/i;
 const TARGET =
   /[a-z0-9._%+-]+@[a-z0-9-]+\.[a-z]{2,}|\b[a-z]{2}\d{2}[a-z0-9]{10,30}\b|https?:\/\/\S+|\bwww\.\S+|\b[a-z0-9-]+\.(?:com|org|net|io|ai|co|dev|app|xyz|info|biz|me)\b|['"`][^'"`\n]{2,60}['"`]/i;
 
 /** Cheap gate: most tool results have none of these and skip the full scan. */
 const PREFILTER =
-  /ignor|disregard|forget|instruct|task|you|assistant|model|\bai\b|system|admin|important|urgent|todo|<|\[|#|secret|user|please|must|should|make sure|!{2}/i;
+  /ignor|disregard|forget|instruct|task|you|assistant|model|\bai\b|system|admin|important|urgent|todo|<|\[|#|secret|user|please|must|should|make sure|!{2}|@|www\.|https?:|\b[a-z]{2}\d{2}[a-z0-9]{10}/i;
 
-/** A sentence ends at `!`, `?`, a newline, or a `.` followed by white space (not inside `a.com`). */
+/** Closing quote characters: `'` `"` `` ` `` `’` `”`. */
+const isQuote = (c: number) => c === 39 || c === 34 || c === 96 || c === 8217 || c === 8221;
+
+/**
+ * A sentence ends at `!`, `?`, a newline, or a `.` followed by white space (not inside `a.com`). A `?` or
+ * `!` that closes a quotation ("email the text 'how is it going?' to …") does not end the order around it.
+ */
 function isBoundary(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
-  if (c === 33 || c === 63) return true;
+  if (c === 33 || c === 63) return !isQuote(text.charCodeAt(i + 1));
   if (c === 10) {
     // A line break ends a sentence unless the next line continues it (wrapped text, indented YAML values):
     // within the next 23 characters, spaces or tabs and then a lower-case letter, a digit or `(`.
@@ -270,6 +363,8 @@ function isBoundary(text: string, i: number): boolean {
     const d = text.charCodeAt(j);
     return !((d >= 97 && d <= 122) || (d >= 48 && d <= 57) || d === 40);
   }
+  // An escaped line break (`\n` inside JSON- or YAML-quoted text) ends a line as a real one does.
+  if (c === 92) return text.charCodeAt(i + 1) === 110 && text.charCodeAt(i - 1) !== 92;
   if (c !== 46) return false;
   if (i + 1 >= text.length) return true;
   const next = text.charCodeAt(i + 1);
@@ -327,14 +422,56 @@ export function scoreInjection(text: string, maxChars = 100_000, lowered?: strin
     }
   });
   if (inv.zeroWidth || inv.bidi || inv.tags) families.set('invisible', 1.5);
-  const { count: imperative, targeted } = scanImperatives(s, lower, signals);
+  const { count: imperative, targeted, principal, actions } = scanImperatives(s, lower, signals);
   let score = 0;
   for (const w of families.values()) score += w;
-  score += Math.min(1.5, imperative) + Math.min(1, targeted);
+  // One order that names its target (an address, account, URL, quoted value) is a directive by itself: alone
+  // it is weak (the detector decides from the user's request whether a call carries it out), never strong.
+  score += Math.min(1.5, imperative) + Math.min(1, targeted) + (targeted > 0 ? 0.5 : 0) + (principal ? 1 : 0);
   const agentDirected = [...families.keys()].some((f) => AGENT_DIRECTED.has(f));
   const level: InjectionLevel = score >= 3 && agentDirected ? 'strong' : score >= 1.5 ? 'weak' : 'none';
   if (level === 'none') return NONE_WITH(score);
-  return { score, level, signals, regions: regionsOf(s, lower, signals), targeted: targeted > 0 };
+  const p = planted(s, lower, signals);
+  return {
+    score,
+    level,
+    signals,
+    regions: regionsOf(s, lower, signals),
+    targeted: targeted > 0,
+    plantedTarget: p.target,
+    plantedActions: p.actions,
+    actions: [...actions],
+  };
+}
+
+/**
+ * To-do markers and third-person orders about the user whose own sentence names a target, and the kinds of
+ * action those sentences order (the first verb that names one).
+ */
+function planted(
+  text: string,
+  lower: string,
+  signals: readonly InjectionSignal[],
+): { target: boolean; actions: DirectiveAction[] } {
+  let target = false;
+  const actions = new Set<DirectiveAction>();
+  for (const sig of signals) {
+    if (sig.family !== 'task-marker' && sig.family !== 'principal') continue;
+    let start = sig.start;
+    while (start < sig.end - 1 && !isWordChar(text.charCodeAt(start))) start++;
+    const [a] = sentenceBounds(text, start);
+    const [, b] = sentenceBounds(text, Math.max(start, sig.end - 1));
+    if (!TARGET.test(text.slice(a, b))) continue;
+    target = true;
+    for (const m of lower.slice(a, b).matchAll(/[a-z]+(?:-[a-z]+)?/g)) {
+      const action = VERB_ACTION.get(m[0]);
+      if (action) {
+        actions.add(action);
+        break;
+      }
+    }
+  }
+  return { target, actions: [...actions] };
 }
 
 function NONE_WITH(score: number): InjectionAssessment {
@@ -349,7 +486,11 @@ function regionsOf(
 ): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
   for (const sig of signals) {
-    const [a] = sentenceBounds(text, sig.start);
+    // A line-anchored match starts at the delimiter before its word (the `.` or line break ending the
+    // previous sentence): the directive's sentence starts at its first word, not in the sentence before it.
+    let start = sig.start;
+    while (start < sig.end - 1 && !isWordChar(text.charCodeAt(start))) start++;
+    const [a] = sentenceBounds(text, start);
     const [, b] = sentenceBounds(text, Math.max(sig.start, sig.end - 1));
     ranges.push([a, b]);
   }

@@ -33,11 +33,25 @@ const CLASS_PATTERNS: ReadonlyArray<readonly [ActionClass, RegExp]> = [
 ];
 
 const DELEGATION =
-  /\b(?:follow|do|complete|execute|carry out|perform|handle|act on|take care of|apply|implement|work through|go through|resolve)\b[^.!?\n]{0,60}\b(?:instructions?|tasks?|steps|todos?|to-dos?|to do list|requests?|actions?|items?|what (?:it|they|the \w+) (?:says?|asks?))\b|\baccordingly\b|\bas (?:described|instructed|specified|requested|listed|explained|outlined|stated) (?:in|by|on)\b/i;
+  /\b(?:follow|do|complete|execute|carry out|perform|handle|act on|take care of|apply|implement|work through|go through|resolve)\b[^.!?\n]{0,60}\b(?:instructions?|tasks?|steps|todos?|to-dos?|to do list|requests?|actions?|items?|what (?:it|they|the \w+) (?:says?|asks?))\b|\baccordingly\b|\bas (?:described|instructed|specified|requested|listed|explained|outlined|stated) (?:in|by|on)\b/gi;
+/**
+ * "Perform the following tasks: 1. … 2. …" hands over tasks the prompt itself lists, not content: the
+ * delegation wording names them as "the following", "these" or "below" and no source comes after it.
+ */
+const LISTED_HERE =
+  /\b(?:following|these|below|above)\b(?![^.!?\n]{0,40}\b(?:in|from|on|at)\s+(?:the|this|that|my|her|his|their)\s+(?!order\b|same\b|way\b))/i;
 
 /** Reads action classes and delegation from the trusted prompt text. */
 export function analyzeIntent(trustedText: string): UserIntent {
   const classes = new Set<ActionClass>();
   for (const [cls, re] of CLASS_PATTERNS) if (re.test(trustedText)) classes.add(cls);
-  return { classes, delegated: DELEGATION.test(trustedText) };
+  let delegated = false;
+  for (const m of trustedText.matchAll(DELEGATION)) {
+    const after = trustedText.slice(m.index, m.index + m[0].length + 60);
+    if (!LISTED_HERE.test(after)) {
+      delegated = true;
+      break;
+    }
+  }
+  return { classes, delegated };
 }
