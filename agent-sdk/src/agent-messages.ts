@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { type AgentMessageEvent, agentEventToSpan, semconv as sc } from '@bulwark/contracts';
 import { type Context, context, SpanKind, trace } from '@opentelemetry/api';
 import type { AgentSession } from './agent-session.js';
-import type { CaptureFlags } from './content-capture.js';
 import { extractMcpContext, injectMcpContext } from './mcp-context.js';
 import { endSpanSafely, safely, setAttributesSafely, spanEventId, startSpanSafely } from './safely.js';
 
@@ -82,19 +81,14 @@ function record(
         conversationId,
       };
       session.observe(event);
-      const flags: CaptureFlags = { truncated: false, redacted: false };
       // The span keeps gen_ai.conversation.id = this session, so the collector files the event under the
       // right session; a foreign conversation id travels only in the queued event.
       const { conversationId: _conversation, ...spanEvent } = event;
-      const shape = agentEventToSpan({
-        ...spanEvent,
-        ...(conversationId === session.sessionId ? { conversationId } : {}),
-        content: session.capture.text(text, flags) ?? '',
-      });
-      if (session.captureMode === 'none') delete shape.attributes[sc.ATTR_BULWARK_MESSAGE_CONTENT];
+      const shape = agentEventToSpan(
+        { ...spanEvent, ...(conversationId === session.sessionId ? { conversationId } : {}) },
+        { capture: session.capture },
+      );
       setAttributesSafely(span, shape.attributes);
-      if (flags.truncated) setAttributesSafely(span, { [sc.ATTR_BULWARK_CAPTURE_TRUNCATED]: true });
-      if (flags.redacted) setAttributesSafely(span, { [sc.ATTR_BULWARK_CAPTURE_REDACTED]: true });
     },
     undefined,
   );

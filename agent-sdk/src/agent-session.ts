@@ -79,7 +79,7 @@ export class AgentSession {
     this.agentId = o.agentId;
     this.agentName = o.agentName;
     this.tracer = o.tracer ?? trace.getTracer(INSTRUMENTATION_NAME, SDK_VERSION);
-    this.capture = new ContentCapture(o.capture, o.maxAttributeBytes);
+    this.capture = new ContentCapture(o.capture, o.maxAttributeBytes, o.maxVerdictFieldBytes);
     this.verdictContent = o.verdictContent;
     this.maxVerdictFieldBytes = o.maxVerdictFieldBytes;
     this.verdictProvider =

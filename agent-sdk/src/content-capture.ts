@@ -1,13 +1,12 @@
+import { type CaptureFlags, type CapturePolicy, redactionMask } from '@bulwark/contracts';
 import { isSecretKey, redactSecrets } from './redact-secrets.js';
 
-/** What spans carry of prompts, arguments, results and messages. */
-export type CaptureMode = 'redacted' | 'full' | 'none';
+export type { CaptureFlags };
 
-/** Flags a span collects while its attributes are captured. */
-export interface CaptureFlags {
-  truncated: boolean;
-  redacted: boolean;
-}
+/** What spans carry of prompts, arguments, results and messages. */
+export type CaptureMode = CapturePolicy['mode'];
+
+const SECRET_FIELD_MASK = redactionMask('secret_field');
 
 /**
  * Cuts `text` to at most `maxBytes` UTF-8 bytes on a character boundary.
@@ -78,7 +77,7 @@ export function limitJson(
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (redact && typeof v === 'string' && v !== '' && isSecretKey(k)) {
-      out[k] = '[REDACTED:secret_field]';
+      out[k] = SECRET_FIELD_MASK;
       flags.redacted = true;
       continue;
     }
@@ -88,21 +87,33 @@ export function limitJson(
 }
 
 /**
- * Applies the capture policy to span attribute values. `redacted` masks secrets and caps each value at
- * `maxAttributeBytes`; `full` only caps; `none` records no content at all (methods return `undefined`).
+ * The capture policy of span content (the span encoder's `CapturePolicy`). `redacted` masks secrets and caps
+ * each value at `maxAttributeBytes`; `full` only caps; `none` records no content at all (methods return
+ * `undefined`). Server metadata (tool definitions) is capped at `maxMetadataBytes` and never masked.
  *
  * @example
  * const capture = new ContentCapture('redacted', 8192);
- * const flags = { truncated: false, redacted: false };
- * span.setAttribute('gen_ai.tool.call.result', capture.text(resultText, flags) ?? '');
+ * const { attributes } = agentEventToSpan(toolResultEvent, { capture });
  */
-export class ContentCapture {
+export class ContentCapture implements CapturePolicy {
   readonly mode: CaptureMode;
   readonly maxAttributeBytes: number;
+  readonly maxMetadataBytes: number;
 
-  constructor(mode: CaptureMode, maxAttributeBytes: number) {
+  constructor(mode: CaptureMode, maxAttributeBytes: number, maxMetadataBytes = 262_144) {
     this.mode = mode;
     this.maxAttributeBytes = maxAttributeBytes;
+    this.maxMetadataBytes = maxMetadataBytes;
+  }
+
+  /** An identifier (a resource URI): secrets masked when redacting, never cut. */
+  identifier(value: string): string {
+    return this.mode === 'redacted' ? redactSecrets(value).text : value;
+  }
+
+  /** Server metadata: capped, never masked (so a hash computed from the span equals the SDK's). */
+  metadata(value: unknown, flags: CaptureFlags): unknown {
+    return limitJson(value, this.maxMetadataBytes, false, flags);
   }
 
   /** The span form of one text, or `undefined` when content is not captured. */

@@ -4,18 +4,15 @@ import {
   type ResourceReadEvent,
   semconv as sc,
   type ToolCallEvent,
-  type ToolDefinition,
   type ToolDefinitionsEvent,
   type ToolResultEvent,
-  toolDefinitionHash,
   toolResultEventId,
+  toToolDefinitions,
 } from '@bulwark/contracts';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { type Attributes, context, diag, type Span, SpanKind, trace } from '@opentelemetry/api';
 import { AgentSession } from './agent-session.js';
-import { type CaptureFlags, limitJson } from './content-capture.js';
 import { extractMcpContext, injectMcpContext } from './mcp-context.js';
-import { redactSecrets } from './redact-secrets.js';
 import {
   endSpanSafely,
   recordErrorSafely,
@@ -172,11 +169,6 @@ class McpClientInstrumentation {
     return span;
   }
 
-  private setFlags(span: Span, flags: CaptureFlags): void {
-    if (flags.truncated) setAttributesSafely(span, { [sc.ATTR_BULWARK_CAPTURE_TRUNCATED]: true });
-    if (flags.redacted) setAttributesSafely(span, { [sc.ATTR_BULWARK_CAPTURE_REDACTED]: true });
-  }
-
   /** Sends the request with the span's trace context in `params._meta`. */
   private send(
     span: Span,
@@ -249,39 +241,17 @@ class McpClientInstrumentation {
       'record tools/list',
       () => {
         const server = this.serverName();
-        const tools: ToolDefinition[] = [];
-        for (const t of isRecord(result) && Array.isArray(result.tools) ? result.tools : []) {
-          if (!isRecord(t) || typeof t.name !== 'string' || t.name === '') continue;
-          const def: ToolDefinition = { name: t.name };
-          if (typeof t.description === 'string') def.description = t.description;
-          if (isRecord(t.inputSchema)) def.inputSchema = t.inputSchema;
-          if (isRecord(t.outputSchema)) def.outputSchema = t.outputSchema;
-          if (isRecord(t.annotations)) def.annotations = t.annotations as ToolDefinition['annotations'];
-          if (server) def.server = server;
-          tools.push(def);
-        }
         const event: ToolDefinitionsEvent = {
           kind: 'tool_definitions',
           eventId: spanEventId(span),
           ...this.session.eventBase(span, server),
-          tools,
+          // The listing's server, whatever a tool claims.
+          tools: toToolDefinitions(isRecord(result) ? result.tools : undefined, server),
         };
         this.session.observe(event);
-        const shape = agentEventToSpan(event);
-        // Definitions are server metadata, not user content: recorded unredacted so the hash the collector
+        // Definitions are server metadata: the policy records them unredacted, so the hash the collector
         // computes from the span equals the SDK's; `capture: 'none'` keeps only names and hashes.
-        const flags: CaptureFlags = { truncated: false, redacted: false };
-        const forSpan = tools.map((t) => {
-          const definitionHash = toolDefinitionHash(t);
-          if (this.session.captureMode === 'none') return { name: t.name, server: t.server, definitionHash };
-          return {
-            ...(limitJson(t, this.session.maxVerdictFieldBytes, false, flags) as JsonRecord),
-            definitionHash,
-          };
-        });
-        shape.attributes[sc.ATTR_GEN_AI_TOOL_DEFINITIONS] = JSON.stringify(forSpan);
-        setAttributesSafely(span, shape.attributes);
-        this.setFlags(span, flags);
+        setAttributesSafely(span, agentEventToSpan(event, { capture: this.session.capture }).attributes);
       },
       undefined,
     );
@@ -322,7 +292,7 @@ class McpClientInstrumentation {
           for (const m of Array.isArray(result.messages) ? result.messages : [])
             if (isRecord(m)) texts.push(mcpContentText(m.content));
         }
-        this.recordContentRead(span, `prompt://${name}`, texts.join('\n'), name);
+        this.recordContentRead(span, `prompt://${name}`, texts.join('\n'), true);
       },
       undefined,
     );
@@ -331,7 +301,7 @@ class McpClientInstrumentation {
   }
 
   /** `resources/read` and `prompts/get` both become a `resource_read` event (untrusted server content). */
-  private recordContentRead(span: Span, uri: string, content: string, promptName?: string): void {
+  private recordContentRead(span: Span, uri: string, content: string, prompt = false): void {
     const server = this.serverName();
     const event: ResourceReadEvent = {
       kind: 'resource_read',
@@ -341,21 +311,11 @@ class McpClientInstrumentation {
       content,
     };
     this.session.observe(event);
-    const flags: CaptureFlags = { truncated: false, redacted: false };
-    const capture = this.session.capture;
-    const shape = agentEventToSpan({
-      ...event,
-      uri: capture.mode === 'redacted' ? redactSecrets(uri).text : uri,
-      content: capture.text(content, flags) ?? '',
+    const shape = agentEventToSpan(event, {
+      capture: this.session.capture,
+      ...(prompt ? { mcpMethod: sc.MCP_METHOD_PROMPTS_GET } : {}),
     });
-    if (capture.mode === 'none') delete shape.attributes[sc.ATTR_BULWARK_RESOURCE_CONTENT];
-    if (promptName !== undefined) {
-      shape.attributes[sc.ATTR_MCP_METHOD_NAME] = sc.MCP_METHOD_PROMPTS_GET;
-      shape.attributes[sc.ATTR_BULWARK_PROMPT_NAME] = promptName;
-      delete shape.attributes[sc.ATTR_MCP_RESOURCE_URI];
-    }
     setAttributesSafely(span, shape.attributes);
-    this.setFlags(span, flags);
   }
 
   private async callTool(request: McpRequest, schema: unknown, options: unknown): Promise<unknown> {
@@ -390,13 +350,7 @@ class McpClientInstrumentation {
           arguments: sentArgs,
         };
         session.observe(event);
-        const flags: CaptureFlags = { truncated: false, redacted: false };
-        const shape = agentEventToSpan({ ...event, arguments: {} });
-        const argsJson = session.capture.json(sentArgs, flags);
-        if (argsJson === undefined) delete shape.attributes[sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS];
-        else shape.attributes[sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = argsJson;
-        setAttributesSafely(span, shape.attributes);
-        this.setFlags(span, flags);
+        setAttributesSafely(span, agentEventToSpan(event, { capture: session.capture }).attributes);
       },
       undefined,
     );
@@ -451,13 +405,7 @@ class McpClientInstrumentation {
           isError,
         };
         session.observe(event);
-        const flags: CaptureFlags = { truncated: false, redacted: false };
-        const captured = session.capture.text(content, flags);
-        const attrs: Attributes = { [sc.ATTR_BULWARK_TOOL_IS_ERROR]: isError };
-        if (captured !== undefined) attrs[sc.ATTR_GEN_AI_TOOL_CALL_RESULT] = captured;
-        if (isError) attrs[sc.ATTR_ERROR_TYPE] = 'tool_error';
-        setAttributesSafely(span, attrs);
-        this.setFlags(span, flags);
+        setAttributesSafely(span, agentEventToSpan(event, { capture: session.capture }).attributes);
       },
       undefined,
     );
@@ -519,12 +467,8 @@ class McpClientInstrumentation {
           content,
         };
         session.observe(event);
-        const flags: CaptureFlags = { truncated: false, redacted: false };
-        const shape = agentEventToSpan({ ...event, content: session.capture.text(content, flags) ?? '' });
-        if (session.captureMode === 'none') delete shape.attributes[sc.ATTR_BULWARK_MESSAGE_CONTENT];
-        shape.attributes[sc.ATTR_MCP_METHOD_NAME] = method;
+        const shape = agentEventToSpan(event, { capture: session.capture, mcpMethod: method });
         setAttributesSafely(span, shape.attributes);
-        this.setFlags(span, flags);
       },
       undefined,
     );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentEventSchema, MAX_TIMESTAMP_MILLIS } from './agent-event.js';
 import { isCheckedAgentEvent } from './check-agent-event.js';
-import { fromOtlpJsonSpan, spanToAgentEvents } from './span-mapper.js';
+import { fromOtlpJsonSpan, spanToAgentEvents } from './span-decoder.js';
 
 const base = {
   eventId: 'e1',

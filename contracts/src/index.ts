@@ -126,27 +126,21 @@ export {
 
 import * as semconv from './semconv.js';
 
+export type { Attributes, AttributeValue } from './span-attributes.js';
+export { promptEventId, toolResultEventId } from './span-attributes.js';
 export type {
-  Attributes,
-  AttributeValue,
   OtlpJsonSpan,
   OtlpKeyValue,
   ReadableSpanLike,
   SpanLike,
   SpanMapOptions,
   SpanMapResult,
-  SpanShape,
-} from './span-mapper.js';
-export {
-  agentEventToSpan,
-  fromOtlpJsonSpan,
-  fromReadableSpan,
-  otlpAttributes,
-  promptEventId,
-  spanToAgentEvents,
-  toolResultEventId,
-} from './span-mapper.js';
+} from './span-decoder.js';
+export { fromOtlpJsonSpan, fromReadableSpan, otlpAttributes, spanToAgentEvents } from './span-decoder.js';
+export type { CaptureFlags, CapturePolicy, SpanEncodeOptions, SpanShape } from './span-encoder.js';
+export { agentEventToSpan, FULL_CAPTURE } from './span-encoder.js';
 export { stableHash, stableStringify, toolDefinitionHash } from './stable-hash.js';
+export { toToolDefinition, toToolDefinitions } from './tool-definition.js';
 export type {
   Decision,
   EnforcedDecision,

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from './agent-event.js';
 import { AgentEventSchema } from './agent-event.js';
 import * as sc from './semconv.js';
-import { agentEventToSpan, fromOtlpJsonSpan, promptEventId, spanToAgentEvents } from './span-mapper.js';
+import { promptEventId } from './span-attributes.js';
+import { fromOtlpJsonSpan, spanToAgentEvents } from './span-decoder.js';
+import { agentEventToSpan } from './span-encoder.js';
 
 const base = { tenantId: 't1', sessionId: 's1', timestampMillis: 1000, agentId: 'agent-a' };
 

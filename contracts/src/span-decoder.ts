@@ -1,16 +1,12 @@
-import { createHash } from 'node:crypto';
 import type { AgentEvent, RequestedToolCall, ToolDefinition } from './agent-event.js';
 import { AgentEventSchema } from './agent-event.js';
 import { isCheckedAgentEvent } from './check-agent-event.js';
 import * as sc from './semconv.js';
+import { type Attributes, type AttributeValue, promptEventId, toolResultEventId } from './span-attributes.js';
+import { toToolDefinition } from './tool-definition.js';
 
-/** A span attribute value as OpenTelemetry allows it. */
-export type AttributeValue =
-  | string
-  | number
-  | boolean
-  | readonly (string | number | boolean | null | undefined)[];
-export type Attributes = Record<string, AttributeValue | undefined>;
+// The decoding direction of the span codec: span (SDK, OTLP/JSON or protobuf) to the events it carries. Used
+// by the collector; the encoding direction is `span-encoder.ts`.
 
 /**
  * The few span fields the mapper needs, independent of where the span came from
@@ -37,21 +33,6 @@ export interface SpanMapOptions {
 export type SpanMapResult =
   | { ok: true; events: AgentEvent[] }
   | { ok: false; reason: 'not_agent_span' | 'invalid'; message: string };
-
-const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 24);
-
-/**
- * Id of a prompt event, derived from its content: chat spans repeat the whole history, and the same
- * prompt must map to the same event every time so replays are idempotent.
- */
-export function promptEventId(sessionId: string, role: string, content: string): string {
-  return `p-${shortHash(`${sessionId}\u0000${role}\u0000${content}`)}`;
-}
-
-/** Id of the tool_result event for a tool call id (history in chat spans repeats it too). */
-export function toolResultEventId(sessionId: string, toolCallId: string, fallback: string): string {
-  return toolCallId ? `r-${shortHash(`${sessionId}\u0000${toolCallId}`)}` : `${fallback}:result`;
-}
 
 /**
  * An event candidate: the span's common fields, then its own. `Object.assign` onto a fresh literal, not
@@ -130,19 +111,13 @@ function parseToolDefinitions(v: AttributeValue | undefined, server: string | un
   if (!Array.isArray(parsed)) return [];
   const tools: ToolDefinition[] = [];
   for (const t of parsed) {
-    if (!t || typeof t !== 'object') continue;
-    const o = t as Record<string, unknown>;
-    // OpenAI-style definitions nest under `function`.
-    const fn = (o.function && typeof o.function === 'object' ? o.function : o) as Record<string, unknown>;
-    if (typeof fn.name !== 'string' || fn.name === '') continue;
-    const def: ToolDefinition = { name: fn.name };
-    if (typeof fn.description === 'string') def.description = fn.description;
-    const schema = fn.inputSchema ?? fn.input_schema ?? fn.parameters;
-    if (schema && typeof schema === 'object') def.inputSchema = schema as Record<string, unknown>;
-    if (o.annotations && typeof o.annotations === 'object')
-      def.annotations = o.annotations as ToolDefinition['annotations'];
-    const s = typeof o.server === 'string' ? o.server : server;
-    if (s) def.server = s;
+    // A definition's own server (the SDK writes one per tool) wins over the span's.
+    const own = t && typeof t === 'object' ? (t as Record<string, unknown>).server : undefined;
+    const def = toToolDefinition(t, typeof own === 'string' ? own : server);
+    if (!def) continue;
+    // Stored tool_definitions events have never carried outputSchema from spans: left out until that
+    // changes on purpose (the SDK's own event keeps it).
+    delete def.outputSchema;
     tools.push(def);
   }
   return tools;
@@ -296,6 +271,11 @@ export function spanToAgentEvents(span: SpanLike, options: SpanMapOptions = {}):
     return { ok: false, reason: 'not_agent_span', message: `unmapped operation ${op ?? method ?? declared}` };
   }
 
+  return validated(raw);
+}
+
+/** The candidates as events, or the first refusal. */
+function validated(raw: Record<string, unknown>[]): SpanMapResult {
   const events: AgentEvent[] = [];
   for (const candidate of raw) {
     // The mapper built these: plain checks of the same refinements, zod only when they are not enough
@@ -423,102 +403,6 @@ function mapChat(
         outputTokens: num(a[sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]),
       }),
     );
-  }
-}
-
-/** What a span needs to carry one event: its name and attributes. */
-export interface SpanShape {
-  name: string;
-  attributes: Record<string, AttributeValue>;
-}
-
-function common(e: AgentEvent): Record<string, AttributeValue> {
-  const attrs: Record<string, AttributeValue> = {
-    [sc.ATTR_BULWARK_TENANT_ID]: e.tenantId,
-    [sc.ATTR_BULWARK_SESSION_ID]: e.sessionId,
-    [sc.ATTR_GEN_AI_CONVERSATION_ID]: e.sessionId,
-    [sc.ATTR_BULWARK_EVENT_ID]: e.eventId,
-  };
-  if (e.agentId) attrs[sc.ATTR_GEN_AI_AGENT_ID] = e.agentId;
-  if (e.agentName) attrs[sc.ATTR_GEN_AI_AGENT_NAME] = e.agentName;
-  if (e.server) attrs[sc.ATTR_BULWARK_SERVER_NAME] = e.server;
-  return attrs;
-}
-
-/**
- * The inverse of {@link spanToAgentEvents} for one event: the span name and semconv attributes the agent
- * SDK sets so that any backend (and Bulwark's collector) sees the same event. A `tool_result` yields the
- * attributes to add to its tool call's span.
- *
- * @example
- * const { name, attributes } = agentEventToSpan(toolCallEvent);
- * tracer.startActiveSpan(name, { attributes }, (span) => ...);
- */
-export function agentEventToSpan(e: AgentEvent): SpanShape {
-  const attrs = common(e);
-  switch (e.kind) {
-    case 'prompt':
-      attrs[sc.ATTR_GEN_AI_OPERATION_NAME] = sc.GEN_AI_OPERATION_CHAT;
-      if (e.role === 'system')
-        attrs[sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify([{ type: 'text', content: e.content }]);
-      else
-        attrs[sc.ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify([
-          { role: e.role, parts: [{ type: 'text', content: e.content }] },
-        ]);
-      return { name: 'chat', attributes: attrs };
-    case 'completion':
-      attrs[sc.ATTR_GEN_AI_OPERATION_NAME] = sc.GEN_AI_OPERATION_CHAT;
-      attrs[sc.ATTR_GEN_AI_OUTPUT_MESSAGES] = JSON.stringify([
-        {
-          role: 'assistant',
-          parts: [
-            ...(e.content ? [{ type: 'text', content: e.content }] : []),
-            ...e.toolCalls.map((c) => ({
-              type: 'tool_call',
-              id: c.toolCallId,
-              name: c.toolName,
-              arguments: c.arguments,
-            })),
-          ],
-        },
-      ]);
-      if (e.model) attrs[sc.ATTR_GEN_AI_REQUEST_MODEL] = e.model;
-      if (e.provider) attrs[sc.ATTR_GEN_AI_PROVIDER_NAME] = e.provider;
-      if (e.inputTokens !== undefined) attrs[sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = e.inputTokens;
-      if (e.outputTokens !== undefined) attrs[sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = e.outputTokens;
-      return { name: e.model ? `chat ${e.model}` : 'chat', attributes: attrs };
-    case 'tool_definitions':
-      attrs[sc.ATTR_MCP_METHOD_NAME] = sc.MCP_METHOD_TOOLS_LIST;
-      attrs[sc.ATTR_GEN_AI_TOOL_DEFINITIONS] = JSON.stringify(e.tools);
-      return { name: sc.MCP_METHOD_TOOLS_LIST, attributes: attrs };
-    case 'tool_call':
-      attrs[sc.ATTR_GEN_AI_OPERATION_NAME] = sc.GEN_AI_OPERATION_EXECUTE_TOOL;
-      attrs[sc.ATTR_MCP_METHOD_NAME] = sc.MCP_METHOD_TOOLS_CALL;
-      attrs[sc.ATTR_GEN_AI_TOOL_NAME] = e.toolName;
-      attrs[sc.ATTR_GEN_AI_TOOL_CALL_ID] = e.toolCallId;
-      attrs[sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = JSON.stringify(e.arguments);
-      return { name: `${sc.MCP_METHOD_TOOLS_CALL} ${e.toolName}`, attributes: attrs };
-    case 'tool_result':
-      return {
-        name: `${sc.MCP_METHOD_TOOLS_CALL} ${e.toolName}`,
-        attributes: {
-          [sc.ATTR_GEN_AI_TOOL_CALL_RESULT]: e.content,
-          [sc.ATTR_BULWARK_TOOL_IS_ERROR]: e.isError,
-        },
-      };
-    case 'resource_read':
-      attrs[sc.ATTR_MCP_METHOD_NAME] = sc.MCP_METHOD_RESOURCES_READ;
-      attrs[sc.ATTR_MCP_RESOURCE_URI] = e.uri;
-      attrs[sc.ATTR_BULWARK_RESOURCE_CONTENT] = e.content;
-      return { name: sc.MCP_METHOD_RESOURCES_READ, attributes: attrs };
-    case 'agent_message':
-      attrs[sc.ATTR_GEN_AI_OPERATION_NAME] = sc.GEN_AI_OPERATION_INVOKE_AGENT;
-      attrs[sc.ATTR_BULWARK_EVENT_KIND] = 'agent_message';
-      attrs[sc.ATTR_BULWARK_MESSAGE_DIRECTION] = e.direction;
-      attrs[sc.ATTR_BULWARK_MESSAGE_PEER] = e.peerAgent;
-      attrs[sc.ATTR_BULWARK_MESSAGE_CONTENT] = e.content;
-      if (e.conversationId) attrs[sc.ATTR_GEN_AI_CONVERSATION_ID] = e.conversationId;
-      return { name: `${sc.GEN_AI_OPERATION_INVOKE_AGENT} ${e.peerAgent}`, attributes: attrs };
   }
 }
 
