@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type AgentMessageEvent, agentEventToSpan, semconv as sc } from '@bulwark/contracts';
 import { type Context, context, SpanKind, trace } from '@opentelemetry/api';
-import type { AgentSession } from './agent-session.js';
 import { extractMcpContext, injectMcpContext } from './mcp-context.js';
+import type { RecordingSession } from './recording-session.js';
 import { endSpanSafely, safely, setAttributesSafely, spanEventId, startSpanSafely } from './safely.js';
 
 /** A text part of an agent message (A2A `TextPart`). */
@@ -49,12 +49,12 @@ export type ReceivedAgentMessage =
     }
   | { ok: false; reason: 'invalid_envelope'; message: string };
 
-function senderName(session: AgentSession): string {
+function senderName(session: RecordingSession): string {
   return session.agentName ?? session.agentId ?? 'agent';
 }
 
 function record(
-  session: AgentSession,
+  session: RecordingSession,
   direction: 'sent' | 'received',
   peer: string,
   text: string,
@@ -106,7 +106,10 @@ function record(
  * const envelope = sendAgentMessage(session, { to: 'billing-agent', text: 'Refund order 42' });
  * await fetch(billingUrl, { method: 'POST', body: JSON.stringify(envelope) });
  */
-export function sendAgentMessage(session: AgentSession, input: SendAgentMessageInput): AgentMessageEnvelope {
+export function sendAgentMessage(
+  session: RecordingSession,
+  input: SendAgentMessageInput,
+): AgentMessageEnvelope {
   const contextId = input.contextId ?? session.sessionId;
   const { spanContext } = record(
     session,
@@ -137,7 +140,7 @@ export function sendAgentMessage(session: AgentSession, input: SendAgentMessageI
  * if (!msg.ok) return reply(400, msg.message);
  * await context.with(msg.context, () => handle(msg.text));
  */
-export function receiveAgentMessage(session: AgentSession, envelope: unknown): ReceivedAgentMessage {
+export function receiveAgentMessage(session: RecordingSession, envelope: unknown): ReceivedAgentMessage {
   const problems: string[] = [];
   const e = envelope as Partial<AgentMessageEnvelope> | null;
   if (e === null || typeof e !== 'object' || Array.isArray(e))

@@ -22,6 +22,7 @@ import { type CaptureFlags, type CaptureMode, ContentCapture, limitJson } from '
 import { EventQueue } from './event-queue.js';
 import { fallbackVerdict } from './fallback-verdict.js';
 import { type LlmCall, type RecordedLlmCall, recordLlmCall } from './record-llm-call.js';
+import type { RecordedEventBase, RecordingSession } from './recording-session.js';
 import { RemoteVerdictProvider } from './remote-verdict-provider.js';
 import { safely, spanIds } from './safely.js';
 import {
@@ -50,7 +51,7 @@ const CONTENT_FIELDS = new Set(['content', 'arguments', 'toolCalls']);
  * instrumentMcpClient(client, { session });
  * session.recordLlmCall({ request, response, provider: 'openai' });
  */
-export class AgentSession {
+export class AgentSession implements RecordingSession {
   readonly tenantId: string;
   readonly sessionId: string;
   readonly agentId: string | undefined;
@@ -123,20 +124,8 @@ export class AgentSession {
   }
 
   /** Identity and span fields of an event recorded by `span`. */
-  eventBase(
-    span: Span,
-    server?: string,
-  ): {
-    tenantId: string;
-    sessionId: string;
-    agentId?: string;
-    agentName?: string;
-    traceId?: string;
-    spanId?: string;
-    server?: string;
-    timestampMillis: number;
-  } {
-    const base: ReturnType<AgentSession['eventBase']> = {
+  eventBase(span: Span, server?: string): RecordedEventBase {
+    const base: RecordedEventBase = {
       tenantId: this.tenantId,
       sessionId: this.sessionId,
       timestampMillis: Date.now(),

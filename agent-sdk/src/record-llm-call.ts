@@ -7,9 +7,9 @@ import {
   toolResultEventId,
 } from '@bulwark/contracts';
 import { type Attributes, context, SpanKind } from '@opentelemetry/api';
-import type { AgentSession } from './agent-session.js';
 import type { CaptureFlags } from './content-capture.js';
 import { type LlmMessage, type LlmPart, normalizeLlmCall } from './llm-messages.js';
+import type { RecordingSession } from './recording-session.js';
 import {
   endSpanSafely,
   recordErrorSafely,
@@ -57,11 +57,11 @@ const texts = (parts: readonly LlmPart[]) => parts.flatMap((p) => (p.type === 't
  * const response = await openai.chat.completions.create(request);
  * recordLlmCall(session, { request, response, provider: 'openai' });
  */
-export function recordLlmCall(session: AgentSession, call: LlmCall): RecordedLlmCall {
+export function recordLlmCall(session: RecordingSession, call: LlmCall): RecordedLlmCall {
   return safely('record LLM call', () => record(session, call), { spanId: '', events: [] });
 }
 
-function record(session: AgentSession, call: LlmCall): RecordedLlmCall {
+function record(session: RecordingSession, call: LlmCall): RecordedLlmCall {
   const n = normalizeLlmCall(call.request, call.response);
   const model = call.model ?? n.requestModel;
   const provider = call.provider ?? n.detectedProvider;
@@ -197,7 +197,7 @@ function record(session: AgentSession, call: LlmCall): RecordedLlmCall {
 }
 
 /** A normalized message in the conventions' JSON shape, with content captured for the span. */
-function toSemconv(m: LlmMessage, session: AgentSession, flags: CaptureFlags): Record<string, unknown> {
+function toSemconv(m: LlmMessage, session: RecordingSession, flags: CaptureFlags): Record<string, unknown> {
   const capture = session.capture;
   const parts = m.parts.map((p) => {
     if (p.type === 'text') return { type: 'text', content: capture.text(p.text, flags) ?? '' };
