@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ToolDefinition } from '@bulwark/contracts';
+import { type ToolDefinition, toToolDefinitions } from '@bulwark/contracts';
 import type { McpSurfaceItem, ServerIdentity } from '@bulwark/detectors';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -41,20 +41,6 @@ const AUTH_HEADER = /^(?:authorization|proxy-authorization|x-api-key|api-key|x-a
 function errorText(err: unknown): string {
   if (err instanceof Error) return err.message.split('\n')[0] ?? err.message;
   return String(err);
-}
-
-function toolsFrom(list: readonly Record<string, unknown>[], server: string): ToolDefinition[] {
-  return list.map((t) => {
-    const def: ToolDefinition = { name: String(t.name ?? ''), server };
-    if (typeof t.description === 'string') def.description = t.description;
-    if (t.inputSchema && typeof t.inputSchema === 'object')
-      def.inputSchema = t.inputSchema as Record<string, unknown>;
-    if (t.outputSchema && typeof t.outputSchema === 'object')
-      def.outputSchema = t.outputSchema as Record<string, unknown>;
-    if (t.annotations && typeof t.annotations === 'object')
-      def.annotations = t.annotations as ToolDefinition['annotations'];
-    return def;
-  });
 }
 
 async function listAllTools(client: Client, timeout: number): Promise<Record<string, unknown>[]> {
@@ -192,8 +178,8 @@ export async function collectInventory(
     let tools: ToolDefinition[] = [];
     let relisted: ToolDefinition[] | undefined;
     try {
-      tools = toolsFrom(await listAllTools(client, timeout), label);
-      if (options.relist ?? true) relisted = toolsFrom(await listAllTools(client, timeout), label);
+      tools = toToolDefinitions(await listAllTools(client, timeout), label);
+      if (options.relist ?? true) relisted = toToolDefinitions(await listAllTools(client, timeout), label);
     } catch (err) {
       if (caps.tools) return { ok: false, reason: `${label}: tools/list failed: ${errorText(err)}` };
       warnings.push(`${label}: no tools (${errorText(err)})`);
