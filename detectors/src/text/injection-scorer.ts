@@ -232,6 +232,11 @@ function isClauseStart(c: number): boolean {
 }
 
 const isLowerLetter = (c: number) => c >= 97 && c <= 122;
+/** `-`, `–` or `—` after a space: a clause break, not a hyphen inside a word ("pre-order"). */
+const isDashClause = (lower: string, i: number) => {
+  const c = lower.charCodeAt(i);
+  return (c === 45 || c === 8211 || c === 8212) && lower.charCodeAt(i - 1) === 32;
+};
 /** The `n`, `t` or `r` of an escape sequence (`\n`) at `i`. */
 const isEscapeLetter = (lower: string, i: number) => {
   const c = lower.charCodeAt(i);
@@ -293,8 +298,8 @@ function scanImperatives(
       i = e;
       for (let c = lower.charCodeAt(i); c === 32 || c === 44; c = lower.charCodeAt(++i));
     }
-    // Advance to the next sentence start.
-    while (i < n && !isBoundary(s, i) && !isClauseStart(lower.charCodeAt(i))) i++;
+    // Advance to the next sentence start (a dash set off by spaces starts a clause too: "Action item - Send").
+    while (i < n && !isBoundary(s, i) && !isClauseStart(lower.charCodeAt(i)) && !isDashClause(lower, i)) i++;
     i++;
   }
   return { count, targeted, principal, actions };
@@ -354,6 +359,8 @@ function isBoundary(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
   if (c === 33 || c === 63) return !isQuote(text.charCodeAt(i + 1));
   if (c === 10) {
+    // A line ending in `\` continues on the next one (YAML's escaped line break in a quoted scalar).
+    if (text.charCodeAt(i - 1) === 92) return false;
     // A line break ends a sentence unless the next line continues it (wrapped text, indented YAML values):
     // within the next 23 characters, spaces or tabs and then a lower-case letter, a digit or `(`.
     const end = Math.min(text.length, i + 24);
