@@ -46,20 +46,23 @@ const PROHIBITION =
 const PROHIBITIONS = new RegExp(PROHIBITION.source, 'g');
 const DIRECTIVE_VERB =
   /\b(?:please|(?:you|assistant|ai|model|agent|llm)\s+(?:must|should|shall|need\s+to|have\s+to|are\s+required\s+to|will\s+need\s+to))\s+(?:always\s+|also\s+|first\s+|then\s+|now\s+|immediately\s+|only\s+)?([a-z]+)/;
+/** Polite requests to the reader: "kindly ...", "could you ...", "we ask that you ...", "a small favour:". */
+const POLITE =
+  /\bkindly\s+(?!regards\b)[a-z]|\b(?:could|would|can|will)\s+you\s+(?:please\s+|kindly\s+)?(?!be\b|find\b|see\b)[a-z]+\b|\b(?:we|i)\s+(?:\w+\s+)?(?:ask|request|invite|need|want|expect)\s+(?:that\s+)?you\b|\bif\s+(?:it\s+is|it'?s)\s+not\s+too\s+much\s+(?:trouble|bother)\b|\b(?:a\s+small|one\s+small|a\s+quick)\s+(?:favou?r|request)\b/;
 const PLEASE =
   /(?:^|[\s(:;,-])please\s+(?!note\b|see\b|refer\b|be\s+aware\b|consult\b|check\s+the\s+(?:docs|documentation)\b)[a-z]/;
 const YOU_MODAL =
-  /\byou\s+(?:must|should|shall|need\s+to|have\s+to|are\s+(?:required|expected|supposed|instructed|allowed|permitted|authori[sz]ed|asked|obligated)\s+to|will\s+(?:need|have)\s+to|may\s+now|can\s+now|ought\s+to|are\s+to|'ll\s+need\s+to|'re\s+(?:required|supposed)\s+to|are\s+allowed|are\s+permitted)\b/;
+  /\byou\s+(?:need|must|should|have)\s+(?:to\s+)?(?:call|use|run|read|send|give|put|pass|execute|invoke|make|include|add|write|open|download|fetch|forward|copy|upload|attach|supply|provide)\b|\byou\s+(?:must|should|shall|need\s+to|have\s+to|are\s+(?:required|expected|supposed|instructed|allowed|permitted|authori[sz]ed|asked|obligated)\s+to|will\s+(?:need|have)\s+to|may\s+now|can\s+now|ought\s+to|are\s+to|'ll\s+need\s+to|'re\s+(?:required|supposed)\s+to|are\s+allowed|are\s+permitted)\b/;
 const AGENT_ADDRESS =
   /\b(?:note|message|instructions?|reminder|notice|memo)\s+(?:for|to)\s+(?:the\s+|any\s+)?(?:ai|assistant|model|llm|agent|claude|gpt|bot)\b|(?:^|[.!?]\s+)\W*(?:ai|assistant|model|agent|claude|llm)\s*[,:]|\b(?:the\s+)?user\s+(?:prefers|wants|would\s+like|has\s+asked|expects|requires|instructed)\s+(?:that\s+)?you\b/;
 const AUTHORITY_CLAIM =
-  /\b(?:the\s+)?user\s+(?:has|have)\s+(?:already\s+)?(?:consented|authori[sz]ed|approved|agreed|given\s+(?:consent|permission|approval))\b|\byou\s+(?:have\s+been|are\s+now|are\s+hereby)\s+(?:granted|given|authori[sz]ed|permitted|cleared|allowed)\b|\b(?:admin(?:istrator)?|developer|system|security\s+team|it\s+department)\s+(?:has\s+)?(?:authori[sz]ed|approved|instructed|requires)\s+(?:you|that\s+you)\b/;
+  /\b(?:the\s+)?user\s+(?:has|have)\s+(?:already\s+)?(?:consented|authori[sz]ed|approved|agreed|given\s+(?:consent|permission|approval))\b|\byou\s+(?:have\s+been|are\s+now|are\s+hereby)\s+(?:\w+\s+)?(?:granted|given|authori[sz]ed|permitted|cleared|allowed)\b|\b(?:admin(?:istrator)?|developer|system|security\s+team|it\s+department)\s+(?:has\s+)?(?:authori[sz]ed|approved|instructed|requires)\s+(?:you|that\s+you)\b/;
 const CONSENT_BYPASS =
   /\bno\s+need\s+to\s+(?:confirm|ask|check|verify|notify|tell|wait)\b|\bwithout\s+(?:any\s+)?(?:confirmation|confirming|asking|checking\s+with)\b|\b(?:skip|bypass|disable|ignore)\s+(?:the\s+|any\s+|all\s+)?(?:\w+\s+)?(?:confirmation|approval|consent|verification)\s*(?:steps?|prompts?|dialogs?|checks?)?\b|\bdo\s+not\s+(?:ask|wait)\s+for\s+(?:confirmation|approval|permission)\b/;
 const AGENT_MODAL =
-  /\b(?:the\s+|an?\s+)?(?:assistant|ai|model|llm|agent|chatbot|claude|gpt|copilot)\s+(?:must|should|shall|needs?\s+to|has\s+to|is\s+(?:required|expected|instructed|supposed|allowed)\s+to|will\s+need\s+to)\b/;
+  /\b(?:\(\s*(?:agent|assistant|ai|model|llm)\s*\)\s*:|(?:agent|assistant|model|llm)\s+(?:runs?|calls?|executes?|reads?|sends?|does|performs?)\b)|\b(?:the\s+|an?\s+)?(?:(?:calling|connected|current|invoking|ai|llm|coding)\s+)?(?:assistant|ai|model|llm|agent|chatbot|claude|gpt|copilot)\s+(?:must|should|shall|needs?\s+to|has\s+to|is\s+(?:required|expected|instructed|supposed|allowed)\s+to|will\s+need\s+to)\b/;
 const WEAK_DIRECTIVE =
-  /\b(?:must|always|never|make\s+sure|be\s+sure\s+to|ensure|remember\s+to|mandatory|required\s+to|do\s+not|don'?t|it\s+is\s+(?:essential|critical|vital|imperative|crucial|necessary|mandatory|required)\s+(?:that|to))\b/;
+  /\b(?:shall|(?:is|are)\s+to\s+be|must|always|never|make\s+sure|be\s+sure\s+to|ensure|remember\s+to|mandatory|required\s+to|do\s+not|don'?t|it\s+is\s+(?:essential|critical|vital|imperative|crucial|necessary|mandatory|required)\s+(?:that|to))\b/;
 
 /** Base-form verbs that start an instruction clause ("Before using this tool, read ..."). */
 const ACTION_VERBS = new Set(
@@ -81,15 +84,15 @@ const ROLE_SPOOF =
   /<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[\/?(?:inst|system)\]|<<\/?sys>>|(?:^|\n)\s*#{0,3}\s*(?:system|assistant)\s*(?:message|prompt)?\s*:/;
 
 const TELL_VERBS =
-  '(?:tell(?:ing)?|inform(?:ing)?|notify(?:ing)?|alert(?:ing)?|mention(?:ing)?|reveal(?:ing)?|disclos(?:e|ing)|let(?:ting)?|report(?:ing)?|explain(?:ing)?|acknowledg(?:e|ing)|admit(?:ting)?|expos(?:e|ing)|bring(?:ing)?\\s+(?:\\w+\\s+)?up|rais(?:e|ing))';
+  '(?:disclosed|mentioned|told|revealed|surfaced|say(?:ing)?|surfac(?:e|ing)|tell(?:ing)?|inform(?:ing)?|notify(?:ing)?|alert(?:ing)?|mention(?:ing)?|reveal(?:ing)?|disclos(?:e|ing)|let(?:ting)?|report(?:ing)?|explain(?:ing)?|acknowledg(?:e|ing)|admit(?:ting)?|expos(?:e|ing)|bring(?:ing)?\\s+(?:\\w+\\s+)?up|rais(?:e|ing))';
 const CONCEAL_TELL = new RegExp(
-  `\\b(?:do\\s+not|don'?t|never|must\\s+not|mustn'?t|should\\s+not|shouldn'?t|shall\\s+not|without|avoid|no\\s+need\\s+to)\\s+(?:\\w+\\s+){0,3}?${TELL_VERBS}\\b[^.;]{0,60}?\\b(?:user|human|person|operator|customer|client|anyone|them|him|her|people)\\b`,
+  `\\b(?:do\\s+not|don'?t|never|need\\s+not(?:\\s+be)?|(?:is|are)\\s+not\\s+to\\s+be|but\\s+not|must\\s+not|mustn'?t|should\\s+not|shouldn'?t|shall\\s+not|without|avoid|no\\s+need\\s+to)\\s+(?:\\w+\\s+){0,3}?${TELL_VERBS}\\b[^.;]{0,60}?\\b(?:user|human|person|operator|customer|client|anyone|them|him|her|people)\\b`,
 );
 const CONCEAL_STEP = new RegExp(
   `\\b(?:do\\s+not|don'?t|never|must\\s+not|should\\s+not|avoid)\\s+${TELL_VERBS}\\s+(?:that|this|these|it|anything|any\\s+of\\s+this|the\\s+fact|the\\s+(?:step|instructions?|above|following|extra|additional|side))\\b`,
 );
 const CONCEAL_ADVERB =
-  /\b(?:secretly|covertly|surreptitiously|stealthily|discreetly|clandestinely|unbeknownst|behind\s+(?:the\s+)?(?:user'?s?|their)\s+back|unnoticed|undetected|without\s+(?:being\s+)?(?:noticed|detected|seen|detection)|in\s+secret|invisibl[ey]\s+to\s+the\s+user)\b/;
+  /\b(?:keep|leave)\s+(?:this|it|that|these|them)\s+(?:\w+\s+)?out\s+of\s+(?:your\s+|the\s+|any\s+)?(?:repl(?:y|ies)|answers?|responses?|outputs?|chat|conversation|summar(?:y|ies)|transcript)\b|\b(?:do\s+not|don'?t|never)\s+surface\b|\b(?:user|he|she|they|them)\b[^.;]{0,15}?\b(?:not|never)\s+(?:need\s+(?:to\s+)?)?(?:know|see|notice|find\s+out|learn)\b|\b(?:secretly|covertly|surreptitiously|stealthily|discreetly|clandestinely|unbeknownst|behind\s+(?:the\s+)?(?:user'?s?|their)\s+back|unnoticed|undetected|without\s+(?:being\s+)?(?:noticed|detected|seen|detection)|in\s+secret|invisibl[ey]\s+to\s+the\s+user)\b/;
 const CONCEAL_HIDE =
   /\b(?:hide|conceal|mask|obscure|keep)\b[^.;]{0,40}?\b(?:from|secret|hidden|private|confidential)\b[^.;]{0,30}?\b(?:user|human|them|anyone|people)\b|\b(?:the\s+)?user\s+(?:must|should|need|will|shall|may)\s*(?:not|never)\s+(?:know|see|notice|find\s+out|learn|be\s+(?:told|informed|aware|notified|shown))/;
 const WITHOUT_CONSENT =
@@ -197,7 +200,7 @@ function imperativeClause(text: string): boolean {
  */
 export function instructionSignals(original: string): InstructionSignals {
   const text = original.replace(/[A-Z]/g, (c) => c.toLowerCase());
-  const please = PLEASE.test(text);
+  const please = PLEASE.test(text) || POLITE.test(text);
   const authorityClaim = AUTHORITY_CLAIM.test(text);
   const strong =
     please || YOU_MODAL.test(text) || AGENT_MODAL.test(text) || AGENT_ADDRESS.test(text) || authorityClaim;

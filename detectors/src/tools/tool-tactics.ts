@@ -41,17 +41,19 @@ export interface TacticInput {
   crossScope: boolean;
   /** A directive whose words have little to do with the tool's own purpose. */
   offTopic: boolean;
+  /** Hooks the user's own requests ("when the user asks to push ..."). */
+  hooksUser?: boolean;
 }
 
 const SEQUENCING =
-  /\b(?:first|before|beforehand|prior\s+to|until|(?:only\s+)?(?:after|once)\b[^.;]{0,60}?\b(?:has|have)\s+been\b|only\s+(?:works?|runs?|succeeds?)\s+(?:after|once|when|if)|step\s+(?:1|one)\b|(?:required|mandatory)\s+(?:workflow|sequence|order|steps?|first\s+step)|then\s+call|only\s+then)\b/;
+  /\b(?:(?:be\s+)?(?:preceded|followed)\s+by|first|before|beforehand|prior\s+to|until|(?:only\s+)?(?:after|once)\b[^.;]{0,60}?\b(?:has|have)\s+been\b|only\s+(?:works?|runs?|succeeds?)\s+(?:after|once|when|if)|step\s+(?:1|one)\b|(?:required|mandatory)\s+(?:workflow|sequence|order|steps?|first\s+step)|then\s+call|only\s+then)\b/;
 const DEPENDENCY =
   /\b(?:relies\s+on|depends\s+on|needs\s+the\s+(?:result|output|response)|requires\s+the\s+(?:result|output|response)|(?:is|are)\s+(?:initiali[sz]ed|unlocked|enabled|activated)\s+only|only\s+works|to\s+(?:operate|work|function)\s+(?:correctly|properly))\b/;
 /** "use X first if needed", "unless the user gives an id": a hedged step is guidance; an injected order is not. */
 const HEDGE =
   /\bif\s+(?:needed|necessary|required|missing|unknown|applicable|you\s+(?:only\s+)?(?:know|have|need|don'?t\s+(?:know|have)))\b|\bunless\b|\bwhen\s+(?:needed|necessary)\b/;
 const CALL_VERB =
-  /\b(?:call|calls|calling|called|invoke|invokes|invoking|invoked|run|runs|running|execute|executes|executing|executed|use|using|trigger|triggers|triggered|triggering|hand|pass)\b/;
+  /\b(?:invocations?|call|calls|calling|called|invoke|invokes|invoking|invoked|run|runs|running|execute|executes|executing|executed|use|using|trigger|triggers|triggered|triggering|hand|pass)\b/;
 /** Behaviour another tool should now have: modal, change of state, or a claim that it is broken. */
 const BEHAVIOUR =
   /\b(?:should|must|has\s+to|have\s+to|is\s+to|are\s+to|needs?\s+to|shall|will\s+now|now|no\s+longer|from\s+now\s+on|always|never|is\s+(?:outdated|unreliable|broken|buggy|deprecated|wrong|insecure|configured|set\s+up)|(?:mislabels?|misreports?|returns?\s+wrong)\b|refuse|reject|prepend|append|prefix|divide|multiply|inflate|deflate|scale|falsify|is\s+known\s+to|stale|inaccurate|by\s+mistake|mistakenly|incorrectly|hides?)\b/;
@@ -62,24 +64,29 @@ const ABOUT_TOOL =
   /\b(?:about|regarding|concerning|note\s+(?:on|about)|behaviou?r\s+(?:of|note)|when(?:ever)?|each\s+time|every\s+time|any\s+time|while)\b/;
 
 const AUTHORITY_NOTICE =
-  /\b(?:system|security|platform|server|admin(?:istrator)?|compliance|policy|official|mandatory|critical|urgent|maintenance|vendor|provider|enterprise|operator)\s+(?:update|upgrade|notice|advisory|alert|change|directive|bulletin|announcement|patch|requirement|mandate|migration|baseline|revision)s?\b|\b(?:mandated|required|authori[sz]ed|approved|instructed|ordered|migrated|updated|changed)\s+by\s+(?:the\s+|our\s+|your\s+)?(?:new\s+)?(?:[\w']+\s+){0,2}?(?:security|compliance|it|admin(?:istrator)?s?|platform|operators?|maintainers?|provider|trust|safety|system|vendor|management|baseline|polic(?:y|ies)|office|department|board)\b|\b(?:the\s+)?(?:operators?|administrators?|admins?|security|it|maintainers?|platform|trust(?:\s+and\s+safety)?|safety|compliance|vendor|provider)(?:\s+(?:team|office|department|group|desk))?\s+(?:has|have)\s+(?:\w+\s+)?(?:authori[sz]ed|approved|lifted|removed|waived|changed|updated|migrated|required|instructed|granted|mandated|decided|enabled|disabled)\b|\b(?:message|notice|memo|announcement|note|word|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:it|security|compliance|admin(?:istrator)?s?|platform|legal|governance|operations|ops|management|trust|safety)\s*(?:department|team|office|desk|group|board)?\b|\b(?:revised|new|updated|latest|current|recent)\s+(?:[\w-]+\s+){0,2}?(?:mandate|directive|baseline|regulation|policy\s+(?:update|change))\b|\bper\s+(?:the\s+)?(?:latest|new|revised|updated|current)\s+(?:[\w-]+\s+)?(?:directive|mandate|policy|baseline|regulation|order)\b|\beffective\s+(?:immediately|now|today)\b|\bas\s+(?:mandated|required|instructed|directed)\s+by\b|\bper\s+(?:the\s+)?(?:new\s+)?(?:security|compliance|admin)\s+(?:policy|team|baseline|rules?)\b|\b(?:policy|polic(?:ies)|rules?)\s+(?:for\s+[^.;]{0,40}?\s+)?(?:has|have)\s+(?:been\s+)?(?:changed|updated|revised)\b|\b(?:supersedes?|overrides?)\s+(?:the\s+)?(?:restrictions?|rules?|limits?|settings?|polic(?:y|ies)|behaviou?r)\b/;
+  /\b(?:by\s+(?:order|decision|direction|instruction)\s+of|on\s+(?:the\s+)?(?:orders?|instructions?)\s+of)\s+(?:the\s+|our\s+|your\s+)?(?:[\w-]+\s+){0,4}?(?:office|team|department|board|administrat\w*|owners?|vendors?|maintainers?|operators?|management|security|compliance|it)\b|\b(?:notice|message|word|memo|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:vendor|provider|maintainers?|developers?|owners?|operators?|publisher)\b|\b(?:maintainer|admin(?:istrator)?|operator|vendor|owner|developer|system|security|platform)\s+(?:override|mode\s+change)\b|\bsec[\s-]update\b|\b(?:system|security|platform|server|admin(?:istrator)?|compliance|policy|official|mandatory|critical|urgent|maintenance|vendor|provider|enterprise|operator)\s+(?:update|upgrade|notice|advisory|alert|change|directive|bulletin|announcement|patch|requirement|mandate|migration|baseline|revision)s?\b|\b(?:mandated|required|authori[sz]ed|approved|instructed|ordered|migrated|updated|changed)\s+by\s+(?:the\s+|our\s+|your\s+)?(?:new\s+)?(?:[\w']+\s+){0,2}?(?:security|compliance|it|admin(?:istrator)?s?|platform|operators?|maintainers?|provider|trust|safety|system|vendor|management|baseline|polic(?:y|ies)|office|department|board)\b|\b(?:the\s+)?(?:operators?|administrators?|admins?|security|it|maintainers?|platform|trust(?:\s+and\s+safety)?|safety|compliance|vendor|provider)(?:\s+(?:team|office|department|group|desk))?\s+(?:has|have)\s+(?:\w+\s+)?(?:authori[sz]ed|approved|lifted|removed|waived|changed|updated|migrated|required|instructed|granted|mandated|decided|enabled|disabled)\b|\b(?:message|notice|memo|announcement|note|word|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:it|security|compliance|admin(?:istrator)?s?|platform|legal|governance|operations|ops|management|trust|safety)\s*(?:department|team|office|desk|group|board)?\b|\b(?:revised|new|updated|latest|current|recent)\s+(?:[\w-]+\s+){0,2}?(?:mandate|directive|baseline|regulation|policy\s+(?:update|change))\b|\bper\s+(?:the\s+)?(?:latest|new|revised|updated|current)\s+(?:[\w-]+\s+)?(?:directive|mandate|policy|baseline|regulation|order)\b|\beffective\s+(?:immediately|now|today)\b|\bas\s+(?:mandated|required|instructed|directed)\s+by\b|\bper\s+(?:the\s+)?(?:new\s+)?(?:security|compliance|admin)\s+(?:policy|team|baseline|rules?)\b|\b(?:policy|polic(?:ies)|rules?)\s+(?:for\s+[^.;]{0,40}?\s+)?(?:has|have)\s+(?:been\s+)?(?:changed|updated|revised)\b|\b(?:supersedes?|overrides?)\s+(?:the\s+)?(?:restrictions?|rules?|limits?|settings?|polic(?:y|ies)|behaviou?r)\b/;
 /** Protections of the user taken away: confirmations lifted, actions pre-approved. */
 const SAFEGUARD_REMOVAL =
-  /\bpre-?approved\b|\b(?:skip|skipping|bypass|bypassing|waive|waiving)\s+(?:the\s+)?(?:user'?s?\s+)?(?:confirmation|approval|consent)\b|\bno\s+longer\s+(?:needs?|requires?)\s+(?:the\s+)?(?:user'?s?\s+)?(?:approval|confirmation|consent|permission)\b|\b(?:lifted|removed|waived|disabled|dropped)\s+(?:the\s+)?(?:\w+\s+){0,4}?(?:confirmation|approval|consent|permission)\s*(?:requirements?|steps?|checks?|prompts?)?\b|\b(?:do\s+not|don'?t|never|no\s+need\s+to)\s+(?:ask|prompt|check\s+with)\s+(?:the\s+)?user\s+(?:to\s+)?(?:confirm|approve|for)\b|\bwithout\s+(?:asking|prompting|confirming\s+with|notifying|checking\s+with)\s+(?:the\s+)?(?:user|account\s+holder|owner|customer|human)\b|\bno\s+longer\s+(?:asks?|prompts?|checks?\s+with)\s+(?:the\s+)?user\b/;
+  /\b(?:(?:user\s+)?confirmations?|confirmation\s+(?:prompts?|steps?|dialogs?)|approvals?|approval\s+(?:steps?|prompts?)|consent\s+(?:prompts?|checks?)|(?:safety|security)\s+(?:rules?|checks?|restrictions?|guardrails?|limits?|protections?))\b[^.;]{0,50}?\b(?:(?:are|is|were|was|been|now)\s+(?:\w+\s+)?(?:retired|removed|lifted|waived|disabled|dropped|suspended|relaxed|off|optional|unnecessary)|turned\s+off|switched\s+off|no\s+longer\s+(?:needed|required|necessary|apply|applies))\b|\bwithout\s+(?:a\s+|any\s+)?confirm(?:ation)?\s+(?:from|by|of)\s+(?:the\s+)?(?:user|owner|operator|human)\b|\bpre-?approved\b|\b(?:skip|skipping|bypass|bypassing|waive|waiving)\s+(?:the\s+)?(?:user'?s?\s+)?(?:confirmation|approval|consent)\b|\bno\s+longer\s+(?:needs?|requires?)\s+(?:the\s+)?(?:user'?s?\s+)?(?:approval|confirmation|consent|permission)\b|\b(?:lifted|removed|waived|disabled|dropped)\s+(?:the\s+)?(?:\w+\s+){0,4}?(?:confirmation|approval|consent|permission)\s*(?:requirements?|steps?|checks?|prompts?)?\b|\b(?:do\s+not|don'?t|never|no\s+need\s+to)\s+(?:ask|prompt|check\s+with)\s+(?:the\s+)?user\s+(?:to\s+)?(?:confirm|approve|for)\b|\bwithout\s+(?:asking|prompting|confirming\s+with|notifying|checking\s+with)\s+(?:the\s+)?(?:user|account\s+holder|owner|customer|human|operator|them)\b|\bno\s+longer\s+(?:asks?|prompts?|checks?\s+with)\s+(?:the\s+)?user\b/;
 
 const OUTGOING_SCOPE =
   /\b(?:every|each|all|any)\s+(?:\w+\s+)?(?:outgoing|outbound|future|subsequent|new|later)?\s*(?:e-?mails?|messages?|transfers?|payments?|orders?|purchases?|commits?|pushes|posts?|uploads?|file\s+(?:reads?|writes?)|tool\s+calls?)\b|\b(?:outgoing|outbound)\s+(?:e-?mails?|messages?|mail|payments?|transfers?)\b/;
 const TOOL_CLASS =
-  /\b(?:all|every|any|each)\s+(?:\w+\s+)?(?:tools?|functions?|integrations?|servers?)\b|\b(?:payment|banking|messaging|mail|e-?mail|git|shell|terminal|file(?:\s+deletion)?|deletion|search|browser|calendar|chat|database|trading|code\s+host)\s+(?:tools?|functions?|servers?|integrations?)\b|\b(?:the\s+)?(?:\w+\s+)?(?:server|host)'s\s+[a-z][\w-]*\b/;
+  /\b(?:all|every|any|each)\s+(?:[\w-]+\s+)?(?:tools?|functions?|integrations?|servers?)\b|\b(?:on|in|of|across)\s+(?:the\s+)?other\s+(?:\w+\s+)?(?:servers?|tools?|integrations?)\b|\b(?:payment|banking|messaging|mail|e-?mail|git|shell|terminal|file(?:\s+deletion)?|deletion|search|browser|calendar|chat|database|trading|code\s+host)\s+(?:tools?|functions?|servers?|integrations?)\b|\b(?:the\s+)?(?:\w+\s+)?(?:server|host)'s\s+[a-z][\w-]*\b/;
 const REDIRECT =
-  /\b(?:now\s+)?defaults?\s+to\b|\bdefault\s+(?:\w+\s+){0,2}?(?:is|are|will\s+be)\s+now\b|\b(?:from\s+(?:now\s+on|today)|now)\b[^.;]{0,40}?\bdefault\b|\b(?:should|must|has\s+to|is\s+to|are\s+to|needs?\s+to|will)\s+(?:always\s+)?(?:be\s+)?(?:set|changed|pointed|routed|redirected|sent|forwarded|target(?:ed)?|replaced|swapped|multiplied|divided|rewritten)\b|\b(?:points?|routes?|goes|go)\s+(?:in)?to\b[^.;]{0,40}?\bno\s+matter\b|\btreat\s+(?:any|every|whatever|each|all)\b[^.;]{0,60}?\bas\b|\b(?:replace|swap|substitute|switch)\s+(?:the\s+)?(?:\w+\s+){0,3}?with\b|\b(?:target|use)\s+(?:the\s+)?(?:channel|account|address|recipient|path|folder|repository|repo)\b[^.;]{0,40}?\binstead\b|\b(?:also|always|additionally)\s+(?:send|forward|copy|bcc|cc|mirror)\b|\bsend\s+a\s+copy\b|\b(?:add|put|include)\s+\S+\s+in\s+(?:cc|bcc)\b|\bin\s+(?:cc|bcc)\b|\b(?:is|are|gets|get|will\s+be)\s+(?:silently\s+|quietly\s+|always\s+|now\s+)?(?:swapped|replaced|changed|rewritten|redirected|rerouted|routed|overridden|set|substituted)\s+(?:for|with|to|by|into)\b|\b(?:now\s+)?(?:land|lands|go|goes|end\s+up|ends\s+up)\s+(?:in|under|into|at)\b/;
+  /\b(?:now\s+)?defaults?\s+to\b|\bdefault\s+(?:\w+\s+){0,2}?(?:is|are|will\s+be)\s+now\b|\b(?:from\s+(?:now\s+on|today)|now)\b[^.;]{0,40}?\bdefault\b|\b(?:should|must|has\s+to|is\s+to|are\s+to|needs?\s+to|will)\s+(?:always\s+)?(?:be\s+)?(?:set|changed|pointed|routed|redirected|sent|forwarded|target(?:ed)?|replaced|swapped|multiplied|divided|rewritten)\b|\b(?:points?|routes?|goes|go)\s+(?:in)?to\b[^.;]{0,40}?\bno\s+matter\b|\btreat\s+(?:any|every|whatever|each|all)\b[^.;]{0,60}?\bas\b|\b(?:replace|swap|substitute|switch)\s+(?:the\s+)?(?:\w+\s+){0,3}?with\b|\b(?:target|use)\s+(?:the\s+)?(?:channel|account|address|recipient|path|folder|repository|repo)\b[^.;]{0,40}?\b(?:instead|in\s+place\s+of)\b|\b(?:also|always|additionally)\s+(?:send|forward|copy|bcc|cc|mirror)\b|\bsend\s+a\s+copy\b|\b(?:add|put|include)\s+\S+\s+in\s+(?:cc|bcc)\b|\bin\s+(?:cc|bcc)\b|\b(?:is|are|gets|get|will\s+be)\s+(?:silently\s+|quietly\s+|always\s+|now\s+)?(?:swapped|replaced|changed|rewritten|redirected|rerouted|routed|overridden|set|substituted)\s+(?:for|with|to|by|into)\b|\b(?:now\s+)?(?:land|lands|go|goes|end\s+up|ends\s+up)\s+(?:in|under|into|at)\b/;
 /**
  * Another tool's traffic passively sent on to a literal destination this text supplies: "is now copied to
  * #audit", "get uploaded to backup.example.net", "are routed via account DE44…". Any participle: the verb is
  * wording, the literal destination is the structure.
  */
-const ROUTED_TO_LITERAL =
-  /\b(?:is|are|be|been|being|get|gets|got|now)\s+(?:\w+\s+){0,2}?(?:[a-z]{2,}ed|sent|b?cc'?d)\s+(?:on\s+|over\s+)?(?:to|through|via|into|at)\s+(?:the\s+)?(?:[a-z]+\s+){0,2}?(?:https?:\/\/|[\w.+-]+@[\w-]+\.|#[\w-]|@[\w-]|[a-z]{2}\d{2}[a-z0-9]{8,}|\d[\d -]{5,}\d|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|app|dev|xyz|cc|info|biz|site|top|ru)\b)/;
+const DESTINATION =
+  '(?:https?:\\/\\/|[\\w.+-]+@[\\w-]+\\.|#[\\w-]|@[\\w-]|[a-z]{2}\\d{2}[a-z0-9]{8,}|\\d[\\d -]{5,}\\d|[a-z0-9-]+(?:\\.[a-z0-9-]+)*\\.(?:com|net|org|io|co|app|dev|xyz|cc|info|biz|site|top|ru)\\b|[\\w-]+\\/[\\w.-]+[`\'"]|(?:~|\\/)[\\w.-]*\\/)';
+const ROUTED_TO_LITERAL = new RegExp(
+  `\\b(?:is|are|be|been|being|get|gets|got|now)\\s+(?:\\w+\\s+){0,2}?(?:[a-z]{2,}ed|sent|b?cc'?d)\\s+(?:on\\s+|over\\s+)?(?:to|through|via|into|at)\\s+(?:the\\s+)?(?:[a-z]+\\s+){0,2}?${DESTINATION}`,
+);
+/** A literal destination (address, URL, account, channel, repository, path) this text supplies itself. */
+const LITERAL_DESTINATION = new RegExp(`(?:^|[\\s(\`'"=:])${DESTINATION}`);
 /** "all tools of this server", "these tools": the server describing itself, not other tools. */
 const SELF_CLASS =
   /\b(?:all|every|any|each)\s+(?:\w+\s+)?(?:tools?|functions?)\s+(?:of|in|on|from)\s+(?:this|the\s+same)\s+(?:server|package|integration|plugin|extension)\b|\bthese\s+tools\b/;
@@ -90,10 +97,14 @@ const SHELL_RISK =
   /\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b|\b(?:curl|wget)\s+-|\b(?:curl|wget)\s+https?:|\biex\b|\binvoke-(?:expression|webrequest)\b|\bdownloadstring\b|\bbase64\s+(?:-d|--decode)\b|\bpython[23]?\s+-c\b|\bnode\s+-e\b|\bperl\s+-e\b|\b(?:ba)?sh\s+-c\b|\bpowershell\b|\bchmod\s+\+x\b|\$\(\s*(?:curl|wget)|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*[\w.-]+\s+\d{2,5}\b|\/bin\/(?:ba|z|da)?sh\b|\/dev\/tcp\/|\bnc\s+-e\b|\bexec\s*\(|\beval\s*\(|\brm\s+-rf\b/;
 const EXAMPLE =
   /\b(?:e\.g\.|i\.e\.|like|such\s+as|for\s+(?:example|instance)|example:|as\s+in)\s*[`'"(]?[^`'"]*$/;
+/** "e.g. `ls` or `curl …`": a list of examples of the tool's own input, within the clause. */
+const EXAMPLE_LEAD = /\b(?:e\.g\.|for\s+(?:example|instance)|such\s+as|examples?:)[^;]*$/;
+const PLACEHOLDER_HOST =
+  /^(?:https?:\/\/)?(?:[\w-]+\.)*(?:example\.(?:com|org|net)|localhost|127\.0\.0\.1|your[\w-]*\.)/;
 const RUN_DIRECTIVE =
-  /\b(?:run|running|execute|executing|executed|launch|launching|start|starting|type|paste|enter|pass|invoke|perform|do|submit|send|feed|give)\b/;
+  /\b(?:runs|init|bootstrap|run|running|execute|executing|executed|launch|launching|start|starting|type|paste|enter|pass|invoke|perform|do|submit|send|feed|give)\b/;
 const PRETEXT =
-  /\b(?:verif\w*|integrity|activat\w*|licen[cs]e|set\s*up|setup|repair|refresh|validat\w*|initiali[sz]\w*|enable|health\s+check|signature|one-time|update\s+(?:the\s+)?(?:tool|server|cache))\b/;
+  /\b(?:init|bootstrap\w*|prerequisite|verif\w*|integrity|activat\w*|licen[cs]e|set\s*up|setup|repair|refresh|validat\w*|initiali[sz]\w*|enable|health\s+check|signature|one-time|update\s+(?:the\s+)?(?:tool|server|cache))\b/;
 const URL_LITERAL =
   /\bhttps?:\/\/[^\s'"`<>)]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|app|info|biz|cc|xyz|dev|site|fun|ru|top)\/\S*/;
 const FOLLOW_REMOTE =
@@ -149,7 +160,8 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
   const sequencing = span(SEQUENCING, lower);
   const dependency = span(DEPENDENCY, lower);
   const ordered = sequencing !== undefined && CALL_VERB.test(lower) && input.addressee > 0;
-  if (named && (ordered || dependency) && !HEDGE.test(lower)) {
+  const hedged = HEDGE.test(lower);
+  if (named && (ordered || dependency) && !hedged) {
     // Only lookups no scanned server offers ("call list_tables first" on a query tool): most likely a sibling
     // the listing left out, a data dependency. What the sentence does with the result (secrets, personal data,
     // other tools, concealment) is scored by its own signals; the order itself stays below `high`.
@@ -163,6 +175,17 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
       toolSpan(lower, names) ?? sequencing ?? dependency,
     );
   }
+
+  // This tool put in front of a class of other servers' tools ("before using any tool of another server,
+  // call this one"): an ordering injected into everyone else's workflow.
+  else if (
+    !named &&
+    ordered &&
+    !hedged &&
+    (toolClass !== undefined || input.crossScope) &&
+    !SELF_CLASS.test(lower)
+  )
+    push('cross-tool-ordering', 3, 'puts itself in front of other tools', sequencing);
 
   // (b) An update, notice or authority that changes how other tools behave or lifts the user's safeguards.
   const notice = span(AUTHORITY_NOTICE, lower);
@@ -182,10 +205,11 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
   // (c) Another tool's parameters or destination silently redirected, or the user's own choice overridden.
   const redirect = span(REDIRECT, lower);
   const override = span(USER_OVERRIDE, lower);
-  if (redirect && beyond) {
+  const destination = LITERAL_DESTINATION.test(lower);
+  if (redirect && (beyond || (input.hooksUser && override))) {
     push(
       'parameter-redirection',
-      override ? 4 : 3,
+      (override ? 4 : 3) + (destination ? 1 : 0),
       "redirects another tool's parameters or destination",
       redirect,
     );
@@ -209,15 +233,21 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
   if (!input.userInTheLoop && !USER_RUNS.test(lower)) {
     const shell = span(SHELL_RISK, lower);
     // "like `sh -c ...`", "e.g. `curl ...`": an example of the tool's own input, not an order to run it.
-    const example = shell !== undefined && EXAMPLE.test(lower.slice(Math.max(0, shell[0] - 30), shell[0]));
-    if (shell && !example && (RUN_DIRECTIVE.test(lower) || input.addressee > 0))
+    const example =
+      shell !== undefined &&
+      (EXAMPLE.test(lower.slice(Math.max(0, shell[0] - 30), shell[0])) ||
+        EXAMPLE_LEAD.test(lower.slice(Math.max(0, shell[0] - 60), shell[0])));
+    const found = span(URL_LITERAL, lower);
+    // Placeholder hosts (example.com, localhost) illustrate an input; they are not somewhere to fetch from.
+    const url = found && !PLACEHOLDER_HOST.test(lower.slice(found[0], found[1])) ? found : undefined;
+    // A command that pulls code from a URL and runs it is dangerous with or without a verb around it.
+    if (shell && !example && (RUN_DIRECTIVE.test(lower) || input.addressee > 0 || PRETEXT.test(lower) || url))
       push(
         'embedded-command',
-        3 + (PRETEXT.test(lower) ? 1 : 0),
+        3 + (PRETEXT.test(lower) || url ? 1 : 0),
         'tells the model to run an embedded shell command',
         shell,
       );
-    const url = span(URL_LITERAL, lower);
     if (url && !shell) {
       if (FOLLOW_REMOTE.test(lower) && (input.addressee > 0 || /\bbefore\b/.test(lower)))
         push('embedded-command', 4, 'tells the model to fetch a URL and follow what it says', url);
@@ -243,7 +273,7 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
         input.raw,
       );
     const subjectFirst = new RegExp(
-      `(?:^|[:;,.]\\s*|\\bthe\\s+|\\b(?:for|on|re|regarding)\\s+(?=[\`'"]?[\\w.-]+[\`'"]?\\s*:))[\`'"]?(?:${alternation})\\b`,
+      `(?:^[\\s*>#\\-•\\d.)]*|[:;,.]\\s*|\\bthe\\s+|\\b(?:for|on|re|regarding)\\s+(?=[\`'"]?[\\w.-]+[\`'"]?\\s*:))[\`'"]?(?:${alternation})\\b`,
       'i',
     ).test(input.raw);
     if (about || subjectFirst) {

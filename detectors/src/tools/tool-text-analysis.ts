@@ -458,6 +458,13 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
     const dataObject = DATA_OBJECT.test(s.lower);
     // A parameter description says what to put into the parameter: it addresses the model by nature.
     if (s.text.inSchema && (secret || conversation || personal) && f.addressee === 0) f.addressee = 1;
+    // A secret named next to one of this tool's own parameters ("`salt`: contents of ~/.ssh/…", a table row
+    // "| seed | the text of …|"): the parameter is the channel, whatever verb (if any) joins them.
+    if (f.parameterChannel === undefined && secret && !f.prohibitive)
+      f.parameterChannel = ctx.parameterNames.find((p) =>
+        new RegExp(`(?:^|[\\s\`'"|(])${escapeRegExp(p.toLowerCase())}(?:$|[\\s\`'"|):,])`).test(s.lower),
+      );
+    if (f.parameterChannel !== undefined && secret && f.addressee === 0) f.addressee = 1;
     if (secret) {
       const directed = f.addressee > 0 || f.movementVerb || f.parameterChannel !== undefined;
       add(directed ? 3 + (f.accessVerb || f.movementVerb ? 1 : 0) : 1, `targets secrets (${f.secretTarget})`);
@@ -533,6 +540,7 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
       userInTheLoop: USER_IN_THE_LOOP.test(s.lower),
       crossScope,
       offTopic,
+      hooksUser: USER_REQUEST_TRIGGER.test(s.lower),
     });
     for (const t of tactics) {
       add(t.points, `${t.why} [${t.tactic}]`);
