@@ -66,6 +66,14 @@ export interface BatchQueueStats {
   nextAttemptAt: number;
 }
 
+/** Retries of one batch unless configured: 5 attempts, 100 ms to 2 s apart (full jitter), within 10 s. */
+export const BATCH_RETRY_DEFAULTS = {
+  maxAttempts: 5,
+  initialDelayMillis: 100,
+  maxDelayMillis: 2_000,
+  deadlineMillis: 10_000,
+} as const satisfies RetryOptions;
+
 interface Entry<T> {
   item: T;
   bytes: number;
@@ -143,13 +151,7 @@ export class BatchQueue<T> {
       outageBackoffMillis: options.outageBackoffMillis ?? 500,
       maxOutageBackoffMillis: options.maxOutageBackoffMillis ?? 10_000,
     };
-    this.retryOptions = {
-      maxAttempts: 5,
-      initialDelayMillis: 100,
-      maxDelayMillis: 2_000,
-      deadlineMillis: 10_000,
-      ...options.retry,
-    };
+    this.retryOptions = { ...BATCH_RETRY_DEFAULTS, ...options.retry };
     this.now = options.now ?? Date.now;
   }
 

@@ -1,5 +1,5 @@
 import { isRetriable, RetryExhaustedError, type RetryOptions, retry } from '@bulwark/contracts';
-import { BatchQueue } from '../batch/batch-queue.js';
+import { BATCH_RETRY_DEFAULTS, BatchQueue } from '../batch/batch-queue.js';
 import { StoreError } from '../errors.js';
 import { errorMessage, type Logger, silentLogger } from '../logger.js';
 import type { StreamMetrics } from '../worker/stream-metrics.js';
@@ -72,13 +72,8 @@ export class BatchingWriter {
     this.flushIntervalMillis = Math.max(1, options.flushIntervalMillis ?? 1000);
     this.maxBufferedRows = Math.max(1, options.maxBufferedRows ?? 100_000);
     this.forceFlushTimeoutMillis = options.forceFlushTimeoutMillis ?? 30_000;
-    this.retryOptions = {
-      maxAttempts: 5,
-      initialDelayMillis: 100,
-      maxDelayMillis: 2_000,
-      deadlineMillis: 10_000,
-      ...options.retry,
-    };
+    // The same retries as the queue's, also for the halves of a refused batch.
+    this.retryOptions = { ...BATCH_RETRY_DEFAULTS, ...options.retry };
     this.now = options.now ?? Date.now;
     this.log = options.logger ?? silentLogger;
     this.metrics = options.metrics;

@@ -1,10 +1,10 @@
-import type { AgentEvent, Alert, Finding } from '@bulwark/contracts';
 import { isRetriable, retry } from '@bulwark/contracts';
 import { StoreError } from '../errors.js';
 import { errorMessage, type Logger, silentLogger } from '../logger.js';
 import type { StreamMetrics } from '../worker/stream-metrics.js';
-import { BatchingWriter, type BatchingWriterOptions, type BatchingWriterStats } from './batching-writer.js';
-import type { DeadLetter, EventStore, QueryResult, VerdictRecord, WriteResult } from './event-store.js';
+import type { BatchingWriterOptions } from './batching-writer.js';
+import { BufferedEventStore } from './buffered-event-store.js';
+import type { EventStore, QueryResult } from './event-store.js';
 import { checkParams, inlineParams, QUERIES, type StoreQuery } from './queries.js';
 import {
   type ColumnAddition,
@@ -16,15 +16,7 @@ import {
   TTL_COLUMNS,
   ttlClause,
 } from './schema.js';
-import {
-  alertRow,
-  deadLetterRow,
-  eventRow,
-  findingRow,
-  type Row,
-  toolCallRow,
-  verdictRow,
-} from './store-rows.js';
+import type { Row } from './store-rows.js';
 
 /**
  * What a store needs from a ClickHouse engine. One implementation per third-party client (chdb,
@@ -82,29 +74,27 @@ export function dialectFor(version: string): SqlDialect {
  * const store: SqlEventStore = await ChdbEventStore.open();
  * console.log(store.dialect, store.stats().bufferedRows);
  */
-export class SqlEventStore implements EventStore {
+export class SqlEventStore extends BufferedEventStore implements EventStore {
   readonly kind: 'chdb' | 'server';
   private _dialect: SqlDialect = 'modern';
   protected readonly driver: SqlDriver;
   protected readonly log: Logger;
   private readonly options: SqlEventStoreOptions;
-  private readonly writer: BatchingWriter;
-  private readonly now: () => number;
   private closed = false;
 
   protected constructor(kind: 'chdb' | 'server', driver: SqlDriver, options: SqlEventStoreOptions) {
+    const log = (options.logger ?? silentLogger).child({ component: `event-store-${kind}` });
+    super({
+      ...options.batching,
+      insert: (table, rows) => driver.insert(table, rows),
+      logger: log,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
     this.kind = kind;
     this.driver = driver;
     this.options = options;
-    this.now = options.now ?? Date.now;
-    this.log = (options.logger ?? silentLogger).child({ component: `event-store-${kind}` });
-    this.writer = new BatchingWriter({
-      ...options.batching,
-      insert: (table, rows) => this.driver.insert(table, rows),
-      logger: this.log,
-      ...(options.metrics ? { metrics: options.metrics } : {}),
-      now: this.now,
-    });
+    this.log = log;
   }
 
   get dialect(): SqlDialect {
@@ -209,47 +199,6 @@ export class SqlEventStore implements EventStore {
     }
   }
 
-  appendEvents(events: readonly AgentEvent[]): WriteResult {
-    const storedAt = this.now();
-    const rows: Row[] = [];
-    const calls: Row[] = [];
-    let skewed = 0;
-    for (const e of events) {
-      const row = eventRow(e, storedAt);
-      // Events the collector stamped were counted there; these came another way.
-      if (e.receivedAtMillis === undefined && row.clock_skew === 1) skewed += 1;
-      rows.push(row);
-      const call = toolCallRow(e, storedAt);
-      if (call) calls.push(call);
-    }
-    const res = this.writer.add([
-      [TABLES.events, rows],
-      [TABLES.toolCalls, calls],
-    ]);
-    if (res.ok && skewed > 0) this.options.metrics?.inc('store_events_clock_skew_total', {}, skewed);
-    return res;
-  }
-
-  insertVerdicts(records: readonly VerdictRecord[]): WriteResult {
-    const storedAt = this.now();
-    return this.writer.add([[TABLES.verdicts, records.map((r) => verdictRow(r, storedAt))]]);
-  }
-
-  insertFindings(findings: readonly Finding[]): WriteResult {
-    const storedAt = this.now();
-    return this.writer.add([[TABLES.findings, findings.map((f) => findingRow(f, storedAt))]]);
-  }
-
-  insertAlerts(alerts: readonly Alert[]): WriteResult {
-    const storedAt = this.now();
-    return this.writer.add([[TABLES.alerts, alerts.map((a) => alertRow(a, storedAt))]]);
-  }
-
-  insertDeadLetters(letters: readonly DeadLetter[]): WriteResult {
-    const storedAt = this.now();
-    return this.writer.add([[TABLES.deadLetters, letters.map((d) => deadLetterRow(d, storedAt))]]);
-  }
-
   async query<P extends Record<string, unknown>, R>(q: StoreQuery<P, R>, params: P): Promise<QueryResult<R>> {
     if (this.closed)
       return { ok: false, reason: 'closed', retryAfterMillis: 0, message: 'the event store is shut down' };
@@ -292,19 +241,6 @@ export class SqlEventStore implements EventStore {
 
   isReady(): boolean {
     return !this.closed && this.writer.isHealthy();
-  }
-
-  /** Buffer and health numbers, for tests and `/readyz` details. */
-  stats(): BatchingWriterStats {
-    return this.writer.stats();
-  }
-
-  forceFlush(): Promise<void> {
-    return this.writer.forceFlush();
-  }
-
-  whenDurable(lingerMillis: number): Promise<void> {
-    return this.writer.whenWritten(lingerMillis);
   }
 
   async shutdown(): Promise<void> {

@@ -1,24 +1,10 @@
-import type { AgentEvent, Alert, Finding } from '@bulwark/contracts';
 import type { Logger } from '../logger.js';
-import { BatchingWriter, type BatchingWriterOptions } from '../store/batching-writer.js';
-import type {
-  DeadLetter,
-  EventStore,
-  QueryResult,
-  VerdictRecord,
-  WriteResult,
-} from '../store/event-store.js';
+import type { BatchingWriterOptions } from '../store/batching-writer.js';
+import { BufferedEventStore } from '../store/buffered-event-store.js';
+import type { EventStore, QueryResult } from '../store/event-store.js';
 import { checkParams, type StoreQuery } from '../store/queries.js';
-import { MIGRATIONS, type SqlDialect, TABLES, type WritableTable } from '../store/schema.js';
-import {
-  alertRow,
-  deadLetterRow,
-  eventRow,
-  findingRow,
-  type Row,
-  toolCallRow,
-  verdictRow,
-} from '../store/store-rows.js';
+import { MIGRATIONS, type SqlDialect, type WritableTable } from '../store/schema.js';
+import type { Row } from '../store/store-rows.js';
 
 export interface MemoryEventStoreOptions {
   /** Stores opened on the same name (in this process) share their data, like a ClickHouse database. */
@@ -47,6 +33,16 @@ const KEYS: Record<WritableTable, readonly string[]> = {
 };
 
 const databases = new Map<string, Database>();
+
+/** A raw table's insert: a row replaces the one with the same key (what `FINAL` shows). */
+function insertRows(tables: Database['tables'], table: WritableTable, rows: readonly Row[]): void {
+  let t = tables.get(table);
+  if (!t) {
+    t = new Map();
+    tables.set(table, t);
+  }
+  for (const r of rows) t.set(JSON.stringify(KEYS[table].map((k) => r[k])), { ...r });
+}
 
 const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 const num = (v: unknown) => (typeof v === 'number' ? v : Number(v ?? 0));
@@ -86,29 +82,28 @@ const limit = (rows: Row[], p: Record<string, unknown>) => rows.slice(0, num(p.l
  * await store.forceFlush();
  * const res = await store.query(QUERIES.sessionEvents, { tenantId: 't', sessionId: 's' });
  */
-export class MemoryEventStore implements EventStore {
+export class MemoryEventStore extends BufferedEventStore implements EventStore {
   readonly kind = 'chdb' as const;
   readonly dialect: SqlDialect = 'modern';
   private readonly db: Database;
-  private readonly writer: BatchingWriter;
-  private readonly now: () => number;
   private closed = false;
 
   constructor(options: MemoryEventStoreOptions = {}) {
-    this.now = options.now ?? Date.now;
+    const now = options.now ?? Date.now;
     const name = options.database ?? `memory_${databases.size}_${Math.random().toString(36).slice(2)}`;
     let db = databases.get(name);
     if (!db) {
-      db = { tables: new Map(), appliedAtMillis: this.now() };
+      db = { tables: new Map(), appliedAtMillis: now() };
       databases.set(name, db);
     }
-    this.db = db;
-    this.writer = new BatchingWriter({
+    const tables = db.tables;
+    super({
       ...options.batching,
-      insert: async (table, rows) => this.insertRows(table, rows),
+      insert: async (table, rows) => insertRows(tables, table, rows),
       ...(options.logger ? { logger: options.logger } : {}),
-      now: this.now,
+      now,
     });
+    this.db = db;
   }
 
   /** Same shape as the SQL stores' `open`. */
@@ -119,35 +114,6 @@ export class MemoryEventStore implements EventStore {
   /** Forgets a database (the contract suite's `dropDatabase`). */
   static drop(database: string): void {
     databases.delete(database);
-  }
-
-  appendEvents(events: readonly AgentEvent[]): WriteResult {
-    const storedAt = this.now();
-    const calls = events.map((e) => toolCallRow(e, storedAt)).filter((r): r is Row => r !== undefined);
-    return this.writer.add([
-      [TABLES.events, events.map((e) => eventRow(e, storedAt))],
-      [TABLES.toolCalls, calls],
-    ]);
-  }
-
-  insertVerdicts(records: readonly VerdictRecord[]): WriteResult {
-    const storedAt = this.now();
-    return this.writer.add([[TABLES.verdicts, records.map((r) => verdictRow(r, storedAt))]]);
-  }
-
-  insertFindings(findings: readonly Finding[]): WriteResult {
-    const storedAt = this.now();
-    return this.writer.add([[TABLES.findings, findings.map((f) => findingRow(f, storedAt))]]);
-  }
-
-  insertAlerts(alerts: readonly Alert[]): WriteResult {
-    const storedAt = this.now();
-    return this.writer.add([[TABLES.alerts, alerts.map((a) => alertRow(a, storedAt))]]);
-  }
-
-  insertDeadLetters(letters: readonly DeadLetter[]): WriteResult {
-    const storedAt = this.now();
-    return this.writer.add([[TABLES.deadLetters, letters.map((d) => deadLetterRow(d, storedAt))]]);
   }
 
   async query<P extends Record<string, unknown>, R>(q: StoreQuery<P, R>, params: P): Promise<QueryResult<R>> {
@@ -185,14 +151,6 @@ export class MemoryEventStore implements EventStore {
     return !this.closed && this.writer.isHealthy();
   }
 
-  forceFlush(): Promise<void> {
-    return this.writer.forceFlush();
-  }
-
-  whenDurable(lingerMillis: number): Promise<void> {
-    return this.writer.whenWritten(lingerMillis);
-  }
-
   async shutdown(): Promise<void> {
     if (this.closed) return;
     try {
@@ -200,15 +158,6 @@ export class MemoryEventStore implements EventStore {
     } finally {
       this.closed = true;
     }
-  }
-
-  private insertRows(table: WritableTable, rows: readonly Row[]): void {
-    let t = this.db.tables.get(table);
-    if (!t) {
-      t = new Map();
-      this.db.tables.set(table, t);
-    }
-    for (const r of rows) t.set(JSON.stringify(KEYS[table].map((k) => r[k])), { ...r });
   }
 
   private rows(table: WritableTable): Row[] {
