@@ -17,7 +17,13 @@ const verdict = (i: number) => ({
 
 describe('load shedding', () => {
   it("answers 429 + Retry-After past a tenant's queue bound, and every request gets an answer", async () => {
-    const c = await startTestCollector({ maxQueuedVerdictsPerTenant: 2, maxInFlightVerdicts: 4 });
+    // A generous queue deadline: on a loaded machine the second request otherwise waits past the default
+    // 1 s behind the first and answers 503 `expired`, which is not what this test is about.
+    const c = await startTestCollector({
+      maxQueuedVerdictsPerTenant: 2,
+      maxInFlightVerdicts: 4,
+      verdictQueueTimeoutMillis: 30_000,
+    });
     try {
       // Twelve heavy requests at once (each decided in slices): the later ones find the tenant's lane full.
       const heavy = (i: number) => ({
