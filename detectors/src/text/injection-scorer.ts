@@ -348,6 +348,12 @@ const TARGET =
 const PREFILTER =
   /ignor|disregard|forget|instruct|task|you|assistant|model|\bai\b|system|admin|important|urgent|todo|<|\[|#|secret|user|please|must|should|make sure|!{2}|@|www\.|https?:|\b[a-z]{2}\d{2}[a-z0-9]{10}/i;
 
+/** Second gate: a sentence or clause that starts with an action verb (a bare order names none of the above). */
+const ORDER_START = new RegExp(
+  String.raw`(?:^|[\n.!?:;>)\]]\s*|\s-\s+)(?:please\s+)?(?:${ACTION_VERBS})\b`,
+  'i',
+);
+
 /** Closing quote characters: `'` `"` `` ` `` `’` `”`. */
 const isQuote = (c: number) => c === 39 || c === 34 || c === 96 || c === 8217 || c === 8221;
 
@@ -399,7 +405,7 @@ export function scoreInjection(text: string, maxChars = 100_000, lowered?: strin
   // One lower-cased copy for every scan below (the caller may pass `text.toLowerCase()` it already has).
   const lower = lowered !== undefined && s === text ? lowered : s.toLowerCase();
   const inv = invisibleCharacters(s);
-  if (!PREFILTER.test(s) && !inv.zeroWidth && !inv.bidi && !inv.tags) return NONE;
+  if (!PREFILTER.test(s) && !ORDER_START.test(s) && !inv.zeroWidth && !inv.bidi && !inv.tags) return NONE;
   const signals: InjectionSignal[] = [];
   const families = new Map<string, number>();
   const anchors = NON_ASCII.test(s) ? undefined : familyAnchors(s, lower);
