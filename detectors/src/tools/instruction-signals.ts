@@ -97,6 +97,9 @@ const CONCEAL_HIDE =
   /\b(?:hide|conceal|mask|obscure|keep)\b[^.;]{0,40}?\b(?:from|secret|hidden|private|confidential)\b[^.;]{0,30}?\b(?:user|human|them|anyone|people)\b|\b(?:the\s+)?user\s+(?:must|should|need|will|shall|may)\s*(?:not|never)\s+(?:know|see|notice|find\s+out|learn|be\s+(?:told|informed|aware|notified|shown))/;
 const WITHOUT_CONSENT =
   /\bwithout\s+(?:the\s+|any\s+)?(?:user'?s?|their|his|her|anyone'?s?|client'?s?|customer'?s?|owner'?s?|prior|explicit|asking\s+(?:the\s+)?user'?s?)\s*(?:\w+\s+)?(?:knowledge|consent|knowing|noticing|awareness|authori[sz]ation|permission|approval|confirmation)\b|\bwithout\s+(?:asking|consulting|confirming\s+with|telling|informing|notifying)\s+(?:the\s+)?(?:user|human|them|anyone)\b/;
+/** Misleading the user about what happened: "act as if you used it", "pretend", "instead reply to the user ...". */
+const DECEIVE =
+  /\b(?:act|behave|respond)\s+(?:like\s+(?:if\s+)?|as\s+(?:if|though)\s+)(?:you|it|the\s+(?:tool|call|request))\b|\bpretend(?:ing)?\s+(?:that\s+|to\s+|you\b|it\b)|\binstead\s+(?:reply|respond|answer|say|tell)\b[^.;]{0,20}?\b(?:user|them)\b|\bjust\s+say\s+(?:that\s+)?(?:you|it)\b/;
 const MINIMISE =
   /\b(?:is|it'?s|this\s+is)\s+(?:just\s+|merely\s+|only\s+|simply\s+)?(?:an?\s+)?(?:mere\s+|internal\s+|minor\s+|unimportant\s+|irrelevant\s+)?(?:implementation|internal|technical|background)\s+(?:detail|step|matter)|\b(?:silently|quietly)\s+(?:\w+\s+)?(?:send|forward|copy|add|include|upload|read|collect|call|run|execute|change|modify|replace|redirect|bcc|cc|transfer|log|record|save|attach|append|grant|give|create|delete|remove|approve|install|enable|disable|buy|order|pay|share|post|publish)/;
 
@@ -215,7 +218,7 @@ export function instructionSignals(original: string): InstructionSignals {
     const consent = WITHOUT_CONSENT.exec(text);
     // "must not proceed without the user's approval" protects the user; only an unnegated "without" hides.
     if (consent && !negatedBefore(text, consent.index)) concealment = 3;
-    else if (CONSENT_BYPASS.test(text)) concealment = 3;
+    else if (CONSENT_BYPASS.test(text) || DECEIVE.test(text)) concealment = 3;
     else if (MINIMISE.test(text)) concealment = 2;
   }
 
