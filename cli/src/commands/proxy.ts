@@ -98,24 +98,29 @@ function protectStdout(): void {
   console.debug = toStderr;
 }
 
-/**
- * `bulwark proxy`: an MCP proxy in front of one server (stdio child, or a remote Streamable HTTP server).
- * Resolves to the exit code once the host or the server has gone.
- *
- * @example
- * process.exitCode = await run(['--name', 'files', '--', 'npx', '-y', '@modelcontextprotocol/server-filesystem', '.']);
- */
-export async function run(argv: string[], io: ProxyIo = {}): Promise<number> {
-  const err = io.err ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const env = io.env ?? process.env;
+/** What the arguments ask for, checked and with the policy and tool lock files read. */
+interface ProxyPlan {
+  values: ProxyArgs;
+  /** The stdio server command (after `--`), empty for Streamable HTTP. */
+  command: string[];
+  remote?: URL;
+  port?: number;
+  headers: Record<string, string>;
+  verdictUrl?: string;
+  policy?: Policy;
+  toolLock?: ToolLock;
+}
+
+type ProxyArgv =
+  | { ok: true; values: ProxyArgs; positionals: string[]; command: string[] }
+  | { ok: false; message: string };
+
+function parseProxyArgv(argv: string[]): ProxyArgv {
   const dashes = argv.indexOf('--');
   const own = dashes === -1 ? argv : argv.slice(0, dashes);
   const command = dashes === -1 ? [] : argv.slice(dashes + 1);
-
-  let values: ProxyArgs;
-  let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({
+    const { values, positionals } = parseArgs({
       args: own,
       allowPositionals: true,
       options: {
@@ -131,18 +136,20 @@ export async function run(argv: string[], io: ProxyIo = {}): Promise<number> {
         header: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
-    }) as { values: ProxyArgs; positionals: string[] });
+    }) as { values: ProxyArgs; positionals: string[] };
+    return { ok: true, values, positionals, command };
   } catch (e) {
-    err(`bulwark proxy: ${(e as Error).message}\n\nRun \`bulwark proxy --help\` for the options.`);
-    return 2;
+    return { ok: false, message: (e as Error).message };
   }
-  if (values.help) {
-    // Asked for by a person, not a host: help goes to stdout like every other command's.
-    (io.out ?? ((l: string) => process.stdout.write(`${l}\n`)))(HELP);
-    return 0;
-  }
+}
 
-  const issues: string[] = [];
+/** Which server (stdio command, or remote URL + local port), checked together. */
+function checkServer(
+  values: ProxyArgs,
+  positionals: string[],
+  command: string[],
+  issues: string[],
+): { remote?: URL; port?: number; headers: Record<string, string> } {
   if (positionals.length > 0)
     issues.push(`unexpected "${positionals.join(' ')}": put the server command after "--"`);
   const http = values.url !== undefined || values.listen !== undefined;
@@ -157,6 +164,7 @@ export async function run(argv: string[], io: ProxyIo = {}): Promise<number> {
       remote = new URL(values.url);
       if (remote.protocol !== 'http:' && remote.protocol !== 'https:') throw new Error('not http(s)');
     } catch {
+      remote = undefined;
       issues.push(`--url "${values.url}" is not an http(s) URL`);
     }
   }
@@ -169,102 +177,173 @@ export async function run(argv: string[], io: ProxyIo = {}): Promise<number> {
     if (colon <= 0) issues.push(`--header "${h}" is not "name: value"`);
     else headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
   }
-  const verdictUrl = values['verdict-url'] ?? env.BULWARK_VERDICT_URL;
+  return { ...(remote ? { remote } : {}), ...(port !== undefined ? { port } : {}), headers };
+}
+
+/** The in-process engine's policy and tool lock, read from their files (none with a collector). */
+async function readEngineFiles(
+  values: ProxyArgs,
+  verdictUrl: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  issues: string[],
+): Promise<{ policy?: Policy; toolLock?: ToolLock }> {
   const lockFile = values['tool-lock'] ?? (verdictUrl === undefined ? env.BULWARK_TOOL_LOCK_FILE : undefined);
   if (verdictUrl !== undefined && (values.policy !== undefined || values['tool-lock'] !== undefined))
     issues.push(
       '--policy and --tool-lock apply to the in-process engine; with --verdict-url the collector applies its own',
     );
-  let toolLock: ToolLock | undefined;
+  const out: { policy?: Policy; toolLock?: ToolLock } = {};
   if (lockFile !== undefined) {
     try {
       const parsed = parseToolLock(await readFile(lockFile, 'utf8'));
-      if (parsed.ok) toolLock = parsed.lock;
+      if (parsed.ok) out.toolLock = parsed.lock;
       else issues.push(`--tool-lock ${lockFile}: ${parsed.issues.join('; ')}`);
     } catch (e) {
       issues.push(`--tool-lock ${lockFile}: cannot read it: ${(e as Error).message}`);
     }
   }
-  let policy: Policy | undefined;
   if (values.policy !== undefined) {
     try {
-      policy = parsePolicy(await readFile(values.policy, 'utf8'));
+      out.policy = parsePolicy(await readFile(values.policy, 'utf8'));
     } catch (e) {
       if (e instanceof PolicyError) issues.push(`--policy ${values.policy}: ${e.issues.join('; ')}`);
       else issues.push(`--policy ${values.policy}: cannot read it: ${(e as Error).message}`);
     }
   }
+  return out;
+}
 
+async function planProxy(
+  parsed: Extract<ProxyArgv, { ok: true }>,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<{ ok: true; plan: ProxyPlan } | { ok: false; issues: string[] }> {
+  const { values, positionals, command } = parsed;
+  const issues: string[] = [];
+  const server = checkServer(values, positionals, command, issues);
+  const verdictUrl = values['verdict-url'] ?? env.BULWARK_VERDICT_URL;
+  const engineFiles = await readEngineFiles(values, verdictUrl, env, issues);
+  if (issues.length > 0) return { ok: false, issues };
+  return {
+    ok: true,
+    plan: { values, command, ...server, ...(verdictUrl !== undefined ? { verdictUrl } : {}), ...engineFiles },
+  };
+}
+
+/** The verdict source, the approvals desk and the span export the proxy's session records through. */
+interface ProxySession {
+  provider: VerdictProvider;
+  approvals?: CollectorApprovals;
+  session: AgentSession;
+  tracing?: ReturnType<typeof createBulwarkTracerProvider>;
+}
+
+function openProxySession(
+  plan: ProxyPlan,
+  sessionId: string,
+  env: Readonly<Record<string, string | undefined>>,
+  err: (line: string) => void,
+): ProxySession {
+  const { verdictUrl, values } = plan;
   let provider: VerdictProvider;
   let approvals: CollectorApprovals | undefined;
-  let session: AgentSession;
   let tracing: ReturnType<typeof createBulwarkTracerProvider> | undefined;
-  const sessionInfo = hostSessionId({ explicit: values['session-id'], env });
-  try {
-    if (issues.length > 0) throw new Error('invalid');
-    if (verdictUrl !== undefined) {
-      provider = new RemoteVerdictProvider({ url: verdictUrl }, env);
-      approvals = new CollectorApprovals({ url: verdictUrl }, env);
-      // Spans carry the session to the collector between verdict requests (results of this server reach
-      // the calls the host makes through its other proxies). Not registered globally: the proxy injects no
-      // trace context into the messages it forwards.
-      tracing = createBulwarkTracerProvider({
-        serviceName: 'bulwark-proxy',
-        url: verdictUrl,
-        registerGlobal: false,
-        ...(env.BULWARK_API_KEY ? { headers: { authorization: `Bearer ${env.BULWARK_API_KEY}` } } : {}),
-      });
-    } else {
-      provider = new EngineVerdictProvider({
-        ...(policy ? { policy } : {}),
-        ...(toolLock ? { toolLock } : {}),
-      });
-    }
-    provider = new LoggedVerdictProvider(provider, err);
-    session = new AgentSession({
-      sessionId: sessionInfo.sessionId,
-      ...(values['agent-name'] ? { agentName: values['agent-name'] } : {}),
-      verdictProvider: provider,
-      ...(tracing
-        ? {
-            tracer: tracing.getTracer(INSTRUMENTATION_NAME, SDK_VERSION),
-            // The spans go to the user's own collector, and become the engine's state there: the full text
-            // (secrets included) is what lets it see a secret read here leave through another server.
-            capture: env.BULWARK_CAPTURE === undefined ? 'full' : undefined,
-            maxAttributeBytes: env.BULWARK_MAX_ATTRIBUTE_BYTES === undefined ? 262_144 : undefined,
-          }
-        : {}),
-      // Without a collector there is nobody to ask: require_approval is refused (the SDK's default).
-      ...(approvals ? { onApprovalRequired: approvals.handler } : {}),
+  if (verdictUrl !== undefined) {
+    provider = new RemoteVerdictProvider({ url: verdictUrl }, env);
+    approvals = new CollectorApprovals({ url: verdictUrl }, env);
+    // Spans carry the session to the collector between verdict requests (results of this server reach
+    // the calls the host makes through its other proxies). Not registered globally: the proxy injects no
+    // trace context into the messages it forwards.
+    tracing = createBulwarkTracerProvider({
+      serviceName: 'bulwark-proxy',
+      url: verdictUrl,
+      registerGlobal: false,
+      ...(env.BULWARK_API_KEY ? { headers: { authorization: `Bearer ${env.BULWARK_API_KEY}` } } : {}),
     });
-  } catch (e) {
-    if ((e as Error).message !== 'invalid') issues.push((e as Error).message);
-    err(
-      `bulwark proxy: invalid arguments:\n${issues.map((i) => `  - ${i}`).join('\n')}\n\nRun \`bulwark proxy --help\` for the options.`,
-    );
+  } else {
+    provider = new EngineVerdictProvider({
+      ...(plan.policy ? { policy: plan.policy } : {}),
+      ...(plan.toolLock ? { toolLock: plan.toolLock } : {}),
+    });
+  }
+  provider = new LoggedVerdictProvider(provider, err);
+  const session = new AgentSession({
+    sessionId,
+    ...(values['agent-name'] ? { agentName: values['agent-name'] } : {}),
+    verdictProvider: provider,
+    ...(tracing
+      ? {
+          tracer: tracing.getTracer(INSTRUMENTATION_NAME, SDK_VERSION),
+          // The spans go to the user's own collector, and become the engine's state there: the full text
+          // (secrets included) is what lets it see a secret read here leave through another server.
+          capture: env.BULWARK_CAPTURE === undefined ? 'full' : undefined,
+          maxAttributeBytes: env.BULWARK_MAX_ATTRIBUTE_BYTES === undefined ? 262_144 : undefined,
+        }
+      : {}),
+    // Without a collector there is nobody to ask: require_approval is refused (the SDK's default).
+    ...(approvals ? { onApprovalRequired: approvals.handler } : {}),
+  });
+  return { provider, session, ...(approvals ? { approvals } : {}), ...(tracing ? { tracing } : {}) };
+}
+
+function invalidArguments(issues: string[], err: (line: string) => void): number {
+  err(
+    `bulwark proxy: invalid arguments:\n${issues.map((i) => `  - ${i}`).join('\n')}\n\nRun \`bulwark proxy --help\` for the options.`,
+  );
+  return 2;
+}
+
+/**
+ * `bulwark proxy`: an MCP proxy in front of one server (stdio child, or a remote Streamable HTTP server).
+ * Resolves to the exit code once the host or the server has gone.
+ *
+ * @example
+ * process.exitCode = await run(['--name', 'files', '--', 'npx', '-y', '@modelcontextprotocol/server-filesystem', '.']);
+ */
+export async function run(argv: string[], io: ProxyIo = {}): Promise<number> {
+  const err = io.err ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const env = io.env ?? process.env;
+  const parsed = parseProxyArgv(argv);
+  if (!parsed.ok) {
+    err(`bulwark proxy: ${parsed.message}\n\nRun \`bulwark proxy --help\` for the options.`);
     return 2;
   }
+  if (parsed.values.help) {
+    // Asked for by a person, not a host: help goes to stdout like every other command's.
+    (io.out ?? ((l: string) => process.stdout.write(`${l}\n`)))(HELP);
+    return 0;
+  }
+  const planned = await planProxy(parsed, env);
+  if (!planned.ok) return invalidArguments(planned.issues, err);
+  const { plan } = planned;
+  const sessionInfo = hostSessionId({ explicit: plan.values['session-id'], env });
+  let opened: ProxySession;
+  try {
+    opened = openProxySession(plan, sessionInfo.sessionId, env, err);
+  } catch (e) {
+    return invalidArguments([(e as Error).message], err);
+  }
+  const { provider, approvals, session, tracing } = opened;
 
   protectStdout();
   err(
-    `bulwark proxy: session ${sessionInfo.sessionId} (${sessionInfo.source}), verdicts from ${verdictUrl ? verdictUrl : 'the in-process engine'}`,
+    `bulwark proxy: session ${sessionInfo.sessionId} (${sessionInfo.source}), verdicts from ${plan.verdictUrl ? plan.verdictUrl : 'the in-process engine'}`,
   );
   try {
-    if (remote !== undefined && port !== undefined) {
+    if (plan.remote !== undefined && plan.port !== undefined) {
       const { serveHttpProxy } = await import('../proxy/http-front.js');
       return await serveHttpProxy({
-        remote,
-        port,
-        bind: values.bind ?? '127.0.0.1',
-        headers,
+        remote: plan.remote,
+        port: plan.port,
+        bind: plan.values.bind ?? '127.0.0.1',
+        headers: plan.headers,
         session,
-        ...(values.name ? { serverName: values.name } : {}),
+        ...(plan.values.name ? { serverName: plan.values.name } : {}),
         ...(tracing ? { flushRecords: () => tracing.forceFlush() } : {}),
         log: err,
       });
     }
     const flush = tracing ? () => tracing.forceFlush() : undefined;
-    return await runStdioProxy(command, session, values.name, env, err, flush);
+    return await runStdioProxy(plan.command, session, plan.values.name, env, err, flush);
   } finally {
     await tracing?.shutdown();
     await approvals?.shutdown();
