@@ -1,7 +1,8 @@
 import type { AgentEvent, Alert, Finding } from '@bulwark/contracts';
 import type { StreamMetrics } from '../worker/stream-metrics.js';
 import { BatchingWriter, type BatchingWriterOptions, type BatchingWriterStats } from './batching-writer.js';
-import type { DeadLetter, VerdictRecord, WriteResult } from './event-store.js';
+import type { DeadLetter, QueryResult, VerdictRecord, WriteResult } from './event-store.js';
+import { checkParams } from './queries.js';
 import { TABLES } from './schema.js';
 import {
   alertRow,
@@ -25,6 +26,8 @@ export abstract class BufferedEventStore {
   protected readonly writer: BatchingWriter;
   protected readonly now: () => number;
   private readonly metrics: StreamMetrics | undefined;
+  /** Set by the subclass's `shutdown`: later writes (the writer) and queries (`refuseQuery`) answer `closed`. */
+  protected closed = false;
 
   protected constructor(options: BatchingWriterOptions) {
     this.now = options.now ?? Date.now;
@@ -71,6 +74,28 @@ export abstract class BufferedEventStore {
   insertDeadLetters(letters: readonly DeadLetter[]): WriteResult {
     const storedAt = this.now();
     return this.writer.add([[TABLES.deadLetters, letters.map((d) => deadLetterRow(d, storedAt))]]);
+  }
+
+  /** False while the backend is failing or after shutdown. */
+  isReady(): boolean {
+    return !this.closed && this.writer.isHealthy();
+  }
+
+  /** The answer to a query that cannot run (shut down, or parameters that do not fit it); else undefined. */
+  protected refuseQuery(
+    q: { readonly name: string; readonly sql: string },
+    params: Record<string, unknown>,
+  ): QueryResult<never> | undefined {
+    if (this.closed)
+      return { ok: false, reason: 'closed', retryAfterMillis: 0, message: 'the event store is shut down' };
+    const problems = checkParams(q.sql, params);
+    if (problems.length === 0) return undefined;
+    return {
+      ok: false,
+      reason: 'invalid',
+      retryAfterMillis: 0,
+      message: `${q.name}: ${problems.join('; ')}`,
+    };
   }
 
   /** Buffer and health numbers, for tests and `/readyz` details. */

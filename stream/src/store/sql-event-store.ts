@@ -5,7 +5,7 @@ import type { StreamMetrics } from '../worker/stream-metrics.js';
 import type { BatchingWriterOptions } from './batching-writer.js';
 import { BufferedEventStore } from './buffered-event-store.js';
 import type { EventStore, QueryResult } from './event-store.js';
-import { checkParams, inlineParams, QUERIES, type StoreQuery } from './queries.js';
+import { inlineParams, QUERIES, type StoreQuery } from './queries.js';
 import {
   type ColumnAddition,
   MIGRATIONS,
@@ -80,7 +80,6 @@ export class SqlEventStore extends BufferedEventStore implements EventStore {
   protected readonly driver: SqlDriver;
   protected readonly log: Logger;
   private readonly options: SqlEventStoreOptions;
-  private closed = false;
 
   protected constructor(kind: 'chdb' | 'server', driver: SqlDriver, options: SqlEventStoreOptions) {
     const log = (options.logger ?? silentLogger).child({ component: `event-store-${kind}` });
@@ -200,17 +199,8 @@ export class SqlEventStore extends BufferedEventStore implements EventStore {
   }
 
   async query<P extends Record<string, unknown>, R>(q: StoreQuery<P, R>, params: P): Promise<QueryResult<R>> {
-    if (this.closed)
-      return { ok: false, reason: 'closed', retryAfterMillis: 0, message: 'the event store is shut down' };
-    const problems = checkParams(q.sql, params);
-    if (problems.length > 0) {
-      return {
-        ok: false,
-        reason: 'invalid',
-        retryAfterMillis: 0,
-        message: `${q.name}: ${problems.join('; ')}`,
-      };
-    }
+    const refused = this.refuseQuery(q, params);
+    if (refused) return refused;
     let rows: Row[];
     try {
       rows = await this.driver.select(this.bind(q.sql, params), this._dialect === 'legacy' ? {} : params);
@@ -237,10 +227,6 @@ export class SqlEventStore extends BufferedEventStore implements EventStore {
 
   private bind(sql: string, params: Record<string, unknown>): string {
     return this._dialect === 'legacy' ? inlineParams(sql, params) : sql;
-  }
-
-  isReady(): boolean {
-    return !this.closed && this.writer.isHealthy();
   }
 
   async shutdown(): Promise<void> {

@@ -9,7 +9,7 @@ import { AgentEventSchema, SEVERITY_RANK } from '@bulwark/contracts';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventStore, QueryResult, VerdictRecord } from '../store/event-store.js';
 import { QUERIES, type StoreQuery } from '../store/queries.js';
-import { MIGRATIONS } from '../store/schema.js';
+import { MIGRATIONS, TABLES } from '../store/schema.js';
 import { verdictId } from '../store/store-rows.js';
 
 export interface ContractStoreOptions {
@@ -279,17 +279,8 @@ async function retentionFollowsSetting(
 ): Promise<void> {
   const { store, database } = await fresh({ retentionDays: 30 });
   const before = await rows(store, QUERIES.tableRetention, {});
-  const expectTtl = [
-    'events',
-    'tool_calls',
-    'verdicts',
-    'findings',
-    'alerts',
-    'dead_letters',
-    'sessions',
-    'decisions_per_minute',
-    'blocked_tools',
-  ];
+  // Every table but the migrations record has a TTL.
+  const expectTtl = Object.values(TABLES).filter((t) => t !== TABLES.schemaMigrations);
   for (const t of expectTtl) expect(before.find((r) => r.table === t)?.retentionDays, t).toBe(30);
   await store.shutdown();
   const again = await target.open({ database, retentionDays: 7 });

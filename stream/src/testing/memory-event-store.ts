@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import type { BatchingWriterOptions } from '../store/batching-writer.js';
 import { BufferedEventStore } from '../store/buffered-event-store.js';
 import type { EventStore, QueryResult } from '../store/event-store.js';
-import { checkParams, type StoreQuery } from '../store/queries.js';
+import type { StoreQuery } from '../store/queries.js';
 import { MIGRATIONS, type SqlDialect, type WritableTable } from '../store/schema.js';
 import type { Row } from '../store/store-rows.js';
 
@@ -86,7 +86,6 @@ export class MemoryEventStore extends BufferedEventStore implements EventStore {
   readonly kind = 'chdb' as const;
   readonly dialect: SqlDialect = 'modern';
   private readonly db: Database;
-  private closed = false;
 
   constructor(options: MemoryEventStoreOptions = {}) {
     const now = options.now ?? Date.now;
@@ -117,16 +116,8 @@ export class MemoryEventStore extends BufferedEventStore implements EventStore {
   }
 
   async query<P extends Record<string, unknown>, R>(q: StoreQuery<P, R>, params: P): Promise<QueryResult<R>> {
-    if (this.closed)
-      return { ok: false, reason: 'closed', retryAfterMillis: 0, message: 'the event store is shut down' };
-    const problems = checkParams(q.sql, params);
-    if (problems.length > 0)
-      return {
-        ok: false,
-        reason: 'invalid',
-        retryAfterMillis: 0,
-        message: `${q.name}: ${problems.join('; ')}`,
-      };
+    const refused = this.refuseQuery(q, params);
+    if (refused) return refused;
     const run = this.queries[q.name];
     if (!run)
       return {
@@ -145,10 +136,6 @@ export class MemoryEventStore extends BufferedEventStore implements EventStore {
         message: `${q.name}: a row does not decode: ${err instanceof Error ? err.message : String(err)}`,
       };
     }
-  }
-
-  isReady(): boolean {
-    return !this.closed && this.writer.isHealthy();
   }
 
   async shutdown(): Promise<void> {
