@@ -15,6 +15,7 @@ import {
   type McpSurfaceItem,
   parseToolLock,
   scanToolDefinitions,
+  type ToolLock,
 } from '@bulwark/detectors';
 import { collectInventory, type ServerInventory } from '../scan/mcp-inventory.js';
 import { toSarif } from '../scan/sarif-report.js';
@@ -119,13 +120,26 @@ function located(f: ScanFinding, byLabel: Map<string, ScanTarget>): ScanFinding 
   return f;
 }
 
-/**
- * `bulwark scan <target...>`: connects to MCP servers (stdio command lines, Streamable HTTP/SSE URLs, client
- * config files), lists their tools, prompts and resources, and scans all of them together offline for
- * poisoning, hidden text, schema side channels, shadowing, name collisions and risky capabilities; flags
- * remote servers that answer without authentication; pins (`--pin`) or checks (`--lock`) tool definitions.
- */
-export async function run(argv: string[]): Promise<number> {
+interface ScanOptions {
+  targets: string[];
+  json: boolean;
+  sarif: boolean;
+  output?: string;
+  pin: boolean;
+  failOn: Severity;
+  minSeverity: Severity;
+  timeoutMillis: number;
+  /** Where `--pin` writes, or the lock `--lock` compares with. */
+  lockPath?: string;
+  lockToCompare?: ToolLock;
+}
+
+type ScanArgs =
+  | { kind: 'help' }
+  | { kind: 'usage'; message: string }
+  | { kind: 'scan'; options: ScanOptions };
+
+function parseScanArgs(argv: string[]): ScanArgs {
   let args: ReturnType<typeof parse>;
   const parse = (a: string[]) =>
     parseArgs({
@@ -147,48 +161,51 @@ export async function run(argv: string[]): Promise<number> {
   try {
     args = parse(argv);
   } catch (err) {
-    return fail(`${(err as Error).message}\n\n${USAGE}`);
+    return { kind: 'usage', message: `${(err as Error).message}\n\n${USAGE}` };
   }
   const v = args.values;
-  if (v.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (args.positionals.length === 0) return fail(`no target given\n\n${USAGE}`);
-  if (v.json && v.sarif) return fail('choose one of --json and --sarif');
+  const usage = (message: string): ScanArgs => ({ kind: 'usage', message });
+  if (v.help) return { kind: 'help' };
+  if (args.positionals.length === 0) return usage(`no target given\n\n${USAGE}`);
+  if (v.json && v.sarif) return usage('choose one of --json and --sarif');
   const failOn = severityOption('fail-on', v['fail-on'], 'high');
-  if (!SeveritySchema.safeParse(failOn).success) return fail(failOn);
+  if (!SeveritySchema.safeParse(failOn).success) return usage(failOn);
   const minSeverity = severityOption('min-severity', v['min-severity'], 'low');
-  if (!SeveritySchema.safeParse(minSeverity).success) return fail(minSeverity);
+  if (!SeveritySchema.safeParse(minSeverity).success) return usage(minSeverity);
   const timeoutMillis = v['timeout-millis'] === undefined ? 30_000 : Number(v['timeout-millis']);
   if (!Number.isInteger(timeoutMillis) || timeoutMillis <= 0)
-    return fail(`--timeout-millis must be a positive integer (got "${v['timeout-millis']}")`);
-
-  let lockPath: string | undefined;
-  let lockToCompare: ReturnType<typeof parseToolLock> | undefined;
-  if (v.pin) lockPath = resolve(v.lock ?? DEFAULT_LOCK);
+    return usage(`--timeout-millis must be a positive integer (got "${v['timeout-millis']}")`);
+  const options: ScanOptions = {
+    targets: args.positionals,
+    json: v.json === true,
+    sarif: v.sarif === true,
+    ...(v.output !== undefined ? { output: v.output } : {}),
+    pin: v.pin === true,
+    failOn: failOn as Severity,
+    minSeverity: minSeverity as Severity,
+    timeoutMillis,
+  };
+  if (v.pin) options.lockPath = resolve(v.lock ?? DEFAULT_LOCK);
   else if (v.lock !== undefined) {
-    lockPath = resolve(v.lock);
-    if (!existsSync(lockPath)) return fail(`lock file ${v.lock} does not exist (create it with --pin first)`);
-    lockToCompare = parseToolLock(readFileSync(lockPath, 'utf8'));
-    if (!lockToCompare.ok)
-      return fail(`lock file ${v.lock} is invalid:\n  ${lockToCompare.issues.join('\n  ')}`);
+    options.lockPath = resolve(v.lock);
+    if (!existsSync(options.lockPath))
+      return usage(`lock file ${v.lock} does not exist (create it with --pin first)`);
+    const parsed = parseToolLock(readFileSync(options.lockPath, 'utf8'));
+    if (!parsed.ok) return usage(`lock file ${v.lock} is invalid:\n  ${parsed.issues.join('\n  ')}`);
+    options.lockToCompare = parsed.lock;
   }
+  return { kind: 'scan', options };
+}
 
-  const resolved = resolveScanTargets(args.positionals);
-  if (!resolved.ok) return fail(resolved.reason);
-
-  const results = await Promise.all(resolved.targets.map((t) => collectInventory(t, { timeoutMillis })));
-  const inventories: ServerInventory[] = [];
-  const errors: ScanReport['errors'] = [];
-  results.forEach((r, i) => {
-    if (r.ok) inventories.push(r.inventory);
-    else errors.push({ target: resolved.targets[i]?.input ?? '?', reason: r.reason });
-  });
-  uniqueLabels(inventories);
-  const byLabel = new Map(inventories.map((inv) => [inv.label, inv.target]));
-
-  // One offline scan over every server together (cross-server shadowing and collisions need them all).
+/**
+ * One offline scan over every server together (cross-server shadowing and collisions need them all): the
+ * in-session drift, the first listing, the changed definitions in their latest company, and remote servers
+ * that answer without authentication. Returns the findings and the tools that changed.
+ */
+function scanInventories(inventories: ServerInventory[]): {
+  findings: ScanFinding[];
+  drifted: ToolDefinition[];
+} {
   const findings: ScanFinding[] = [];
   const drifted: ToolDefinition[] = [];
   for (const inv of inventories) {
@@ -233,79 +250,130 @@ export async function run(argv: string[]): Promise<number> {
       evidence: [{ field: 'url', excerpt: inv.identity.url ?? '' }],
     });
   }
+  return { findings, drifted };
+}
 
+/** `--pin` writes the first listing; `--lock` adds the drift from the lock to `findings`. */
+function applyLock(
+  options: ScanOptions,
+  inventories: ServerInventory[],
+  scanned: { findings: ScanFinding[]; drifted: ToolDefinition[] },
+  errors: ScanReport['errors'],
+  warnings: string[],
+): { ok: true; lock?: ScanReport['lock'] } | { ok: false; message: string } {
+  const { lockPath } = options;
+  if (!lockPath) return { ok: true };
   const listed = (which: 'first' | 'latest'): ListedServer[] =>
     inventories.map((inv) => ({
       identity: inv.identity,
       tools: which === 'latest' && inv.relisted ? inv.relisted : inv.tools,
     }));
-  let lock: ScanReport['lock'];
-  const warnings = inventories.flatMap((inv) => inv.warnings);
-  if (v.pin && lockPath) {
+  if (options.pin) {
     if (errors.length > 0)
-      return fail(
-        `not pinning: ${errors.length} target(s) failed:\n  ${errors.map((e) => `${e.target}: ${e.reason}`).join('\n  ')}`,
+      return {
+        ok: false,
+        message: `not pinning: ${errors.length} target(s) failed:\n  ${errors.map((e) => `${e.target}: ${e.reason}`).join('\n  ')}`,
+      };
+    if (scanned.drifted.length > 0)
+      warnings.push(
+        `pinned the first listing; ${scanned.drifted.length} tool(s) changed on the second listing`,
       );
-    if (drifted.length > 0)
-      warnings.push(`pinned the first listing; ${drifted.length} tool(s) changed on the second listing`);
     writeFileSync(
       lockPath,
       `${JSON.stringify(createToolLock(listed('first'), new Date().toISOString()), null, 2)}\n`,
     );
-    lock = { path: lockPath, mode: 'pinned' };
-  } else if (lockToCompare?.ok && lockPath) {
-    const seen = new Set<string>();
-    for (const f of [
-      ...compareToolLock(lockToCompare.lock, listed('first')),
-      ...compareToolLock(lockToCompare.lock, listed('latest')),
-    ]) {
-      const key = `${f.ruleId}\u0000${f.server}\u0000${f.toolName}\u0000${f.evidence[0]?.note ?? ''}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      findings.push(f);
-    }
-    lock = { path: lockPath, mode: 'compared' };
+    return { ok: true, lock: { path: lockPath, mode: 'pinned' } };
   }
+  if (!options.lockToCompare) return { ok: true };
+  const seen = new Set<string>();
+  for (const f of [
+    ...compareToolLock(options.lockToCompare, listed('first')),
+    ...compareToolLock(options.lockToCompare, listed('latest')),
+  ]) {
+    const key = `${f.ruleId}\u0000${f.server}\u0000${f.toolName}\u0000${f.evidence[0]?.note ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    scanned.findings.push(f);
+  }
+  return { ok: true, lock: { path: lockPath, mode: 'compared' } };
+}
+
+function scannedServer(inv: ServerInventory): ScannedServer {
+  const s: ScannedServer = {
+    label: inv.label,
+    input: inv.target.input,
+    transport: inv.transport,
+    identity: inv.identity,
+    tools: inv.tools.length,
+    prompts: inv.prompts.length,
+    resources: inv.resources.length,
+    unauthenticated: inv.unauthenticated,
+  };
+  if (inv.target.configFile) s.configFile = inv.target.configFile;
+  if (inv.target.line) s.line = inv.target.line;
+  return s;
+}
+
+/**
+ * `bulwark scan <target...>`: connects to MCP servers (stdio command lines, Streamable HTTP/SSE URLs, client
+ * config files), lists their tools, prompts and resources, and scans all of them together offline for
+ * poisoning, hidden text, schema side channels, shadowing, name collisions and risky capabilities; flags
+ * remote servers that answer without authentication; pins (`--pin`) or checks (`--lock`) tool definitions.
+ */
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseScanArgs(argv);
+  if (parsed.kind === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (parsed.kind === 'usage') return fail(parsed.message);
+  const { options } = parsed;
+
+  const resolved = resolveScanTargets(options.targets);
+  if (!resolved.ok) return fail(resolved.reason);
+
+  const results = await Promise.all(
+    resolved.targets.map((t) => collectInventory(t, { timeoutMillis: options.timeoutMillis })),
+  );
+  const inventories: ServerInventory[] = [];
+  const errors: ScanReport['errors'] = [];
+  results.forEach((r, i) => {
+    if (r.ok) inventories.push(r.inventory);
+    else errors.push({ target: resolved.targets[i]?.input ?? '?', reason: r.reason });
+  });
+  uniqueLabels(inventories);
+  const byLabel = new Map(inventories.map((inv) => [inv.label, inv.target]));
+
+  const scanned = scanInventories(inventories);
+  const warnings = inventories.flatMap((inv) => inv.warnings);
+  const locked = applyLock(options, inventories, scanned, errors, warnings);
+  if (!locked.ok) return fail(locked.message);
+  const { findings } = scanned;
 
   for (const f of findings) located(f, byLabel);
   findings.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
-  const servers: ScannedServer[] = inventories.map((inv) => {
-    const s: ScannedServer = {
-      label: inv.label,
-      input: inv.target.input,
-      transport: inv.transport,
-      identity: inv.identity,
-      tools: inv.tools.length,
-      prompts: inv.prompts.length,
-      resources: inv.resources.length,
-      unauthenticated: inv.unauthenticated,
-    };
-    if (inv.target.configFile) s.configFile = inv.target.configFile;
-    if (inv.target.line) s.line = inv.target.line;
-    return s;
-  });
-  const failed = findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn as Severity]);
+  const failed = findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[options.failOn]);
   const report: ScanReport = {
     version: 1,
-    servers,
+    servers: inventories.map(scannedServer),
     errors,
     warnings,
     findings,
-    failOn: failOn as Severity,
+    failOn: options.failOn,
     failed,
   };
-  if (lock) report.lock = lock;
+  if (locked.lock) report.lock = locked.lock;
 
-  const text = v.sarif
+  const text = options.sarif
     ? JSON.stringify(toSarif(report, VERSION), null, 2)
-    : v.json
+    : options.json
       ? JSON.stringify(report)
-      : formatScanTable(report, minSeverity as Severity);
-  if (v.output) {
+      : formatScanTable(report, options.minSeverity);
+  if (options.output) {
     try {
-      writeFileSync(resolve(v.output), `${text}\n`);
+      writeFileSync(resolve(options.output), `${text}\n`);
     } catch (err) {
-      return fail(`cannot write ${v.output}: ${(err as Error).message}`);
+      return fail(`cannot write ${options.output}: ${(err as Error).message}`);
     }
   } else console.log(text);
 
