@@ -307,14 +307,14 @@ function scanImperatives(
 
 /**
  * The verb word at `[.., e)` is a noun or a label, not an order: a key (`email: …`), or followed by a
- * preposition a verb does not take there ("Contact with email … not found", "Transfer of funds", "Message
+ * preposition a verb does not take there ("Contact with email … not found", "Purchase at Apple Store", "Transfer of funds", "Message
  * from Bob", "Post by Eve").
  */
 function nounUse(lower: string, e: number): boolean {
   if (lower.charCodeAt(e) === 58) return true;
   return NOUN_FOLLOWER.test(lower.slice(e, e + 6));
 }
-const NOUN_FOLLOWER = /^ (?:of|from|by|with)\b/;
+const NOUN_FOLLOWER = /^ (?:of|from|by|with|at)\b/;
 
 /**
  * The kind of side effect an order asks for, by its verb (only verbs that name one: "make", "go", "say",
@@ -341,8 +341,12 @@ for (const [action, verbs] of [
 /** The user in the third person, as an object of the order: "the user's phone", "of the user", "the user". */
 const PRINCIPAL =
   /\bthe\s+user(?:'s|s'|s)?\b(?!\s+(?:can|may|will|must|should|needs?|wants?|is|has|gets|sees)\b)/i;
+/**
+ * What an order can be aimed at: an e-mail address, an IBAN-like account, a URL or domain, a quoted value, an
+ * object named by number ("with id 24", "#24", "no. 7"), or a code of letters and digits ("ops-helper-77").
+ */
 const TARGET =
-  /[a-z0-9._%+-]+@[a-z0-9-]+\.[a-z]{2,}|\b[a-z]{2}\d{2}[a-z0-9]{10,30}\b|https?:\/\/\S+|\bwww\.\S+|\b[a-z0-9-]+\.(?:com|org|net|io|ai|co|dev|app|xyz|info|biz|me)\b|['"`][^'"`\n]{2,60}['"`]/i;
+  /[a-z0-9._%+-]+@[a-z0-9-]+\.[a-z]{2,}|\b[a-z]{2}\d{2}[a-z0-9]{10,30}\b|https?:\/\/\S+|\bwww\.\S+|\b[a-z0-9-]+\.(?:com|org|net|io|ai|co|dev|app|xyz|info|biz|me)\b|['"`][^'"`\n]{2,60}['"`]|\b(?:ids?|no\.|number)\s*[:#]?\s*\d+\b|#\d+\b|\b(?=[a-z_-]*\d)(?=\d*[a-z])[a-z][a-z0-9_-]{5,}\b/i;
 
 /** Cheap gate: most tool results have none of these and skip the full scan. */
 const PREFILTER =
@@ -350,7 +354,7 @@ const PREFILTER =
 
 /** Second gate: a sentence or clause that starts with an action verb (a bare order names none of the above). */
 const ORDER_START = new RegExp(
-  String.raw`(?:^|[\n.!?:;>)\]]\s*|\s-\s+)(?:please\s+)?(?:${ACTION_VERBS})\b`,
+  String.raw`(?:^|[\n.!?:;>)\]]\s*|\s-\s+)['"\x60*_(\[\s]*(?:please\s+)?(?:${ACTION_VERBS})\b`,
   'i',
 );
 
