@@ -1,9 +1,4 @@
-import {
-  redactionMask,
-  SECRET_KINDS,
-  SELF_EVIDENT_PERSONAL_PATTERNS,
-  type SensitiveDataKind,
-} from '@bulwark/contracts';
+import { PERSONAL_DATA_KINDS, redactionMask, SECRET_KINDS, type SensitiveDataKind } from '@bulwark/contracts';
 import { describe, expect, it } from 'vitest';
 import { isSecretKey, redactSecrets } from './redact-secrets.js';
 
@@ -55,8 +50,8 @@ describe('redactSecrets', () => {
 });
 
 /**
- * One text per kind the detectors call a secret (`findSecrets`) or find as personal data by checksum or format
- * alone: the SDK masks each with the kind's label. A kind added to the catalogue fails here until it has a case.
+ * One text per kind the detectors call a secret (`findSecrets`) or personal data (`findPersonalData`): the SDK
+ * masks each with the kind's label. A kind added to the catalogue fails here until it has a case.
  */
 const DETECTOR_KINDS: Record<string, string> = {
   'private-key': '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----',
@@ -74,10 +69,14 @@ const DETECTOR_KINDS: Record<string, string> = {
   'bank-account': 'IBAN GB29 NWBK 6016 1331 9268 19',
   'government-id': 'SSN 219-09-9999',
   'card-number': 'Card: 4111-1111-1111-1111',
+  passport: 'my passport number is X1234567',
+  'date-of-birth': 'She was born on 14 March 1985.',
+  'home-address': 'Home address: Dalton Street 123, New York',
+  phone: 'customer_phone: (555) 010-4477',
 };
 
 describe('redactSecrets covers the catalogue the detectors find with', () => {
-  const kinds: SensitiveDataKind[] = [...SECRET_KINDS, ...SELF_EVIDENT_PERSONAL_PATTERNS.map((p) => p.kind)];
+  const kinds: SensitiveDataKind[] = [...SECRET_KINDS, ...PERSONAL_DATA_KINDS];
   for (const kind of kinds) {
     it(`masks ${kind} as ${redactionMask(kind)}`, () => {
       const text = DETECTOR_KINDS[kind];
@@ -87,4 +86,31 @@ describe('redactSecrets covers the catalogue the detectors find with', () => {
       expect(r.text).toContain(redactionMask(kind));
     });
   }
+});
+
+describe('redactSecrets masks personal data its context names, as the detectors find it', () => {
+  const cases: [string, string][] = [
+    ['passport_number: HGK137803', 'passport_number: [REDACTED:passport]'],
+    ['Passport No. 533380006', 'Passport No. [REDACTED:passport]'],
+    ["driver's license number D1234567", "driver's license number [REDACTED:government_id]"],
+    ['date_of_birth: 1985-03-14', 'date_of_birth: [REDACTED:date_of_birth]'],
+    ['He lives at 221 Baker Street, London', 'He lives at [REDACTED:home_address], London'],
+    ['mobile: +44 7700 900123', 'mobile: [REDACTED:phone]'],
+    ['my account number is 12345678', 'my account number is [REDACTED:bank_account]'],
+    ['routing number: 021000021', 'routing number: [REDACTED:bank_account]'],
+  ];
+  for (const [input, expected] of cases) {
+    it(input, () => {
+      const r = redactSecrets(input);
+      expect(r.text).toBe(expected);
+      expect(r.redacted).toBe(true);
+    });
+  }
+
+  it('leaves business lines, service accounts, order numbers and dates without a birth context alone', () => {
+    const text =
+      'Restaurant phone: 415-555-0134. AWS account 123456789012. Order 4471-9921 ships 2024-05-01. ' +
+      'Office at 12 Main Street.';
+    expect(redactSecrets(text)).toEqual({ text, redacted: false });
+  });
 });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CARD_NUMBER_PATTERN,
   cardIssuerPlausible,
+  classifyCode,
+  classifyDigitRun,
+  classifyIbanRun,
+  forEachCodeRun,
   hasPersonalDataContext,
   hasPersonalQualifier,
   ibanValid,
@@ -14,7 +19,6 @@ import {
   redactionMask,
   SECRET_KINDS,
   SECRET_PATTERNS,
-  SELF_EVIDENT_PERSONAL_PATTERNS,
   type SensitivePattern,
 } from './sensitive-data-catalogue.js';
 
@@ -106,7 +110,7 @@ describe('sensitive-data catalogue', () => {
     expect(SECRET_PATTERNS.map((p) => p.kind)).toEqual(SECRET_KINDS.filter((k) => k !== 'high-entropy'));
   });
 
-  for (const p of [...SECRET_PATTERNS, ...SELF_EVIDENT_PERSONAL_PATTERNS]) {
+  for (const p of [...SECRET_PATTERNS, CARD_NUMBER_PATTERN]) {
     it(`${p.kind}: gate, pattern and value group find the example; the value is the match's tail`, () => {
       const [text, value] = EXAMPLES[p.kind] ?? ['', ''];
       expect(p.pattern.global).toBe(true);
@@ -121,8 +125,7 @@ describe('sensitive-data catalogue', () => {
     expect(firstValue(byKind('bearer'), 'we use Bearer authentication')).toBeUndefined();
     expect(firstValue(byKind('one-time-code'), 'the access code is shown')).toBeUndefined();
     expect(firstValue(byKind('credential'), 'password: [REDACTED:password]')).toBeUndefined();
-    const card = SELF_EVIDENT_PERSONAL_PATTERNS.find((p) => p.kind === 'card-number')!;
-    expect(firstValue(card, 'order 1234 5678 9012 3456')).toBeUndefined();
+    expect(firstValue(CARD_NUMBER_PATTERN, 'order 1234 5678 9012 3456')).toBeUndefined();
   });
 
   it('high-entropy tokens: mixed classes and entropy, never hex hashes or UUIDs', () => {
@@ -147,5 +150,24 @@ describe('sensitive-data catalogue', () => {
     for (const k of ['password', 'api_key', 'apiKey', 'Authorization', 'x-auth-token', 'client_secret'])
       expect(isSecretFieldName(k), k).toBe(true);
     for (const k of ['max_tokens', 'to', 'body', 'tokenizer']) expect(isSecretFieldName(k), k).toBe(false);
+  });
+
+  it('classifies personal-data candidates as the detectors do (kind and basis)', () => {
+    expect(classifyDigitRun('SSN 219-09-9999', 4, '219-09-9999')).toEqual({
+      kind: 'government-id',
+      basis: 'format',
+    });
+    expect(classifyDigitRun('4111 1111 1111 1111', 0, '4111 1111 1111 1111')?.kind).toBe('card-number');
+    expect(classifyDigitRun('gift card 6035718212345675', 10, '6035718212345675')).toBeUndefined();
+    expect(classifyDigitRun('routing number: 021000021', 16, '021000021')?.basis).toBe('checksum');
+    expect(classifyDigitRun('mobile: +44 7700 900123', 8, '+44 7700 900123')?.kind).toBe('phone');
+    expect(classifyDigitRun('Restaurant phone: 415-555-0134', 18, '415-555-0134')).toBeUndefined();
+    expect(classifyCode('passport_number: HGK137803', 17, 'HGK137803')?.kind).toBe('passport');
+    expect(classifyCode('passport_number: 137803', 17, '137803')).toBeUndefined();
+    expect(classifyIbanRun('GB29NWBK60161331926819', 0, 'GB29NWBK60161331926819')?.basis).toBe('checksum');
+    const codes: string[] = [];
+    const text = 'id D1234567, X-1, ab_12345 and 12-AB-34';
+    forEachCodeRun(text, (a, b) => codes.push(text.slice(a, b)));
+    expect(codes).toEqual(['D1234567', '12-AB-34']);
   });
 });

@@ -408,7 +408,11 @@ export function personalDataRecordWindow(text: string, start: number): string {
  * never when it is a service's account or a business line.
  */
 export function hasPersonalQualifier(text: string, start: number, kind: 'bank-account' | 'phone'): boolean {
-  const w = personalDataContextWindow(text, start);
+  return qualifiedIn(personalDataContextWindow(text, start), text, start, kind);
+}
+
+/** {@link hasPersonalQualifier} over a context window already cut. */
+function qualifiedIn(w: string, text: string, start: number, kind: 'bank-account' | 'phone'): boolean {
   if (NOT_PERSONAL_CONTEXT[kind].test(w)) return false;
   if (PERSONAL_DATA_CONTEXT[kind].test(w)) return true;
   return (
@@ -458,39 +462,141 @@ export const ADDRESS_GATE =
  */
 export const CARD_NUMBER_RUN = /\b\d(?:[ -]?\d){12,18}\b/g;
 
-const digitsOf = (v: string) => v.replace(/[ -]/g, '');
+/**
+ * Card numbers as the SDK masks them: every Luhn-valid run of 13–19 digits, a network's prefix or not (a
+ * finding needs more, see {@link classifyDigitRun}).
+ */
+export const CARD_NUMBER_PATTERN: SensitivePattern = {
+  kind: 'card-number',
+  gate: HAS_DIGIT,
+  pattern: CARD_NUMBER_RUN,
+  valueGroup: 0,
+  accepts: (v) => {
+    const digits = v.replace(/[ -]/g, '');
+    return digits.length >= 13 && digits.length <= 19 && luhnValid(digits);
+  },
+};
+
+/** What a personal-data candidate is, and what made it so. */
+export interface PersonalDataClass {
+  kind: PersonalDataKind;
+  basis: 'checksum' | 'format' | 'context';
+}
+
+const GROUPED_CARD = /^\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}$|^\d{4}([ -])\d{6}\2\d{5}$/;
 
 /**
- * Personal data that proves itself without context: Luhn-valid card numbers, IBANs (mod 97) and dashed
- * social-security numbers. The SDK masks these; the context-dependent kinds (passport, date of birth, home
- * address, phone, context-named ids and accounts) are found by the detectors from the context data above.
+ * What a {@link DIGIT_RUN} match at `start` of `text` is, if personal data: a dashed SSN (format); a card
+ * number (Luhn, a network's prefix and length, grouping or a card context word); an ABA routing number after
+ * its context word; an account a personal qualifier names; a passport, government id or personal phone
+ * after its context.
+ *
+ * @example
+ * classifyDigitRun('passport no. 533380006', 13, '533380006'); // { kind: 'passport', basis: 'context' }
  */
-export const SELF_EVIDENT_PERSONAL_PATTERNS: readonly SensitivePattern[] = [
-  {
-    kind: 'bank-account',
-    gate: /[A-Z]{2}\d{2}/,
-    pattern: IBAN_RUN,
-    valueGroup: 0,
-    accepts: (v) => {
-      const compact = v.replace(/ /g, '');
-      return compact.length >= 15 && compact.length <= 34 && ibanValid(compact);
-    },
-  },
-  {
-    kind: 'government-id',
-    gate: /\d{3}-\d{2}-\d{4}/,
-    pattern: /(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])/g,
-    valueGroup: 0,
-    accepts: (v) => SSN_FORMAT.test(v),
-  },
-  {
-    kind: 'card-number',
-    gate: HAS_DIGIT,
-    pattern: CARD_NUMBER_RUN,
-    valueGroup: 0,
-    accepts: (v) => {
-      const digits = digitsOf(v);
-      return digits.length >= 13 && digits.length <= 19 && luhnValid(digits);
-    },
-  },
-];
+export function classifyDigitRun(text: string, start: number, raw: string): PersonalDataClass | undefined {
+  if (SSN_FORMAT.test(raw)) return { kind: 'government-id', basis: 'format' };
+  const digits = raw.replace(/\D/g, '');
+  const n = digits.length;
+  // One context window for every kind tested below.
+  let window: string | undefined;
+  const w = () => {
+    window ??= personalDataContextWindow(text, start);
+    return window;
+  };
+  // A card number always checks (Luhn) and fits a network's prefix and length; context alone is not enough
+  // ("gift card 6035 …", a "card" reference number).
+  if (
+    n >= 13 &&
+    n <= 19 &&
+    !raw.startsWith('+') &&
+    luhnValid(digits) &&
+    cardIssuerPlausible(digits) &&
+    (GROUPED_CARD.test(raw) || PERSONAL_DATA_CONTEXT['card-number'].test(w()))
+  )
+    return { kind: 'card-number', basis: 'checksum' };
+  if (n === 9 && abaRoutingValid(digits) && ROUTING_NUMBER_CONTEXT.test(w()))
+    return { kind: 'bank-account', basis: 'checksum' };
+  if (n >= 6 && n <= 18 && qualifiedIn(w(), text, start, 'bank-account'))
+    return { kind: 'bank-account', basis: 'context' };
+  if (n >= 6 && n <= 12 && PERSONAL_DATA_CONTEXT.passport.test(w()))
+    return { kind: 'passport', basis: 'context' };
+  if (n >= 5 && n <= 20 && PERSONAL_DATA_CONTEXT['government-id'].test(w()))
+    return { kind: 'government-id', basis: 'context' };
+  if (n >= 7 && n <= 15 && qualifiedIn(w(), text, start, 'phone')) return { kind: 'phone', basis: 'context' };
+  return undefined;
+}
+
+/**
+ * What an alphanumeric code (letters and digits, 5–20 characters: `HGK137803`, `D1234567`) at `start` is:
+ * a passport or government id after its context. Digit-only runs are {@link classifyDigitRun}'s.
+ */
+export function classifyCode(text: string, start: number, code: string): PersonalDataClass | undefined {
+  if (!/[a-z]/i.test(code)) return undefined;
+  const w = personalDataContextWindow(text, start);
+  if (PERSONAL_DATA_CONTEXT.passport.test(w)) return { kind: 'passport', basis: 'context' };
+  if (PERSONAL_DATA_CONTEXT['government-id'].test(w)) return { kind: 'government-id', basis: 'context' };
+  return undefined;
+}
+
+/** What an {@link IBAN_RUN} match is: an IBAN by checksum, else an account only a personal qualifier names. */
+export function classifyIbanRun(text: string, start: number, raw: string): PersonalDataClass | undefined {
+  const compact = raw.replace(/ /g, '');
+  if (compact.length < 15 || compact.length > 34) return undefined;
+  if (ibanValid(compact)) return { kind: 'bank-account', basis: 'checksum' };
+  if (hasPersonalQualifier(text, start, 'bank-account')) return { kind: 'bank-account', basis: 'context' };
+  return undefined;
+}
+
+const isAlnum = (c: number) => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122);
+const isCodeRunChar = (c: number) => isAlnum(c) || c === 95 || c === 45;
+
+/**
+ * Alphanumeric codes with at least one digit (passports, ids, licences), found in one pass: whole runs of
+ * `[A-Za-z0-9_-]`, 5–20 long, starting with a letter or digit, with a digit, no `_` and no `-` that is not
+ * followed by a letter or digit. (What `/(?<![\w-])(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|-(?=[A-Z0-9])){4,19}(?![\w-])/gi`
+ * matches, without its look-arounds at every position.)
+ *
+ * @example
+ * forEachCodeRun('id D1234567', (a, b) => console.log('id D1234567'.slice(a, b))); // D1234567
+ */
+export function forEachCodeRun(
+  s: string,
+  visit: (start: number, end: number) => void,
+  from = 0,
+  to = s.length,
+): void {
+  for (let i = from; i < to; ) {
+    if (!isCodeRunChar(s.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let ok = isAlnum(s.charCodeAt(i));
+    let digit = false;
+    for (; i < to; i++) {
+      const c = s.charCodeAt(i);
+      if (!isCodeRunChar(c)) break;
+      if (c >= 48 && c <= 57) digit = true;
+      else if (c === 95 || (c === 45 && !isAlnum(s.charCodeAt(i + 1)))) ok = false;
+    }
+    const len = i - start;
+    if (ok && digit && len >= 5 && len <= 20) visit(start, i);
+  }
+}
+
+/**
+ * Runs of at least {@link HIGH_ENTROPY_MIN_LENGTH} token characters ({@link isTokenChar}), found in one pass
+ * (a `{24,}` regex re-tries from every position of every shorter word). `visit` returns false to stop.
+ */
+export function forEachTokenRun(s: string, visit: (start: number, end: number) => boolean | undefined): void {
+  let start = -1;
+  for (let i = 0; i <= s.length; i++) {
+    if (i < s.length && isTokenChar(s.charCodeAt(i))) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0 && i - start >= HIGH_ENTROPY_MIN_LENGTH && visit(start, i) === false) return;
+    start = -1;
+  }
+}
