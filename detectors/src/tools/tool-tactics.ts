@@ -49,6 +49,8 @@ const SEQUENCING =
   /\b(?:(?:be\s+)?(?:preceded|followed)\s+by|first|before|beforehand|prior\s+to|until|(?:only\s+)?(?:after|once)\b[^.;]{0,60}?\b(?:has|have)\s+been\b|only\s+(?:works?|runs?|succeeds?)\s+(?:after|once|when|if)|step\s+(?:1|one)\b|(?:required|mandatory)\s+(?:workflow|sequence|order|steps?|first\s+step)|then\s+call|only\s+then)\b/;
 const DEPENDENCY =
   /\b(?:relies\s+on|depends\s+on|needs\s+the\s+(?:result|output|response)|requires\s+the\s+(?:result|output|response)|(?:is|are)\s+(?:initiali[sz]ed|unlocked|enabled|activated)\s+only|only\s+works|to\s+(?:operate|work|function)\s+(?:correctly|properly))\b/;
+const IMPERATIVE_CALL =
+  /^[\s*>#\-•\d.)(\]["'`]*(?:then\s+|now\s+|also\s+|first\s+|next\s+)?(?:call|invoke|run|execute|trigger)\b/;
 /** "use X first if needed", "unless the user gives an id": a hedged step is guidance; an injected order is not. */
 const HEDGE =
   /\bif\s+(?:needed|necessary|required|missing|unknown|applicable|you\s+(?:only\s+)?(?:know|have|need|don'?t\s+(?:know|have)))\b|\bunless\b|\bwhen\s+(?:needed|necessary)\b/;
@@ -159,7 +161,9 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
   // (a) The model is told to call a tool this server does not offer before (or as a condition of) this one.
   const sequencing = span(SEQUENCING, lower);
   const dependency = span(DEPENDENCY, lower);
-  const ordered = sequencing !== undefined && CALL_VERB.test(lower) && input.addressee > 0;
+  // A bare order to call another server's tool ("Call `read_x` for ..."), e.g. a step of this tool's workflow.
+  const callsForeign = IMPERATIVE_CALL.test(lower) && input.otherTools.some((t) => t.foreign);
+  const ordered = (sequencing !== undefined || callsForeign) && CALL_VERB.test(lower) && input.addressee > 0;
   const hedged = HEDGE.test(lower);
   if (named && (ordered || dependency) && !hedged) {
     // Only lookups no scanned server offers ("call list_tables first" on a query tool): most likely a sibling

@@ -106,6 +106,28 @@ export function schemaTexts(schema: unknown, root: string): DefinitionText[] {
   return out;
 }
 
+const LEADING_VERB = /^[\s*>#\-•\d.)(\]["'`]*(?:also\s+|then\s+|now\s+|first\s+|next\s+)?([a-z]+)/;
+const MODEL_SIDE =
+  /\b(?:your|assistant|model|system|prompt|instructions|context\s+window|memory|so\s+far|with\s+(?:you|the\s+(?:assistant|model|ai)))\b/;
+const MESSAGING_STEMS = ['email', 'mail', 'messag', 'thread', 'chat', 'inbox', 'reply', 'convers'].map(stem);
+/** Text before a secret that makes it where something is written ("add the keys to `.env.local`"). */
+const INTO_BEFORE =
+  /\b(?:to|into|in)\s+(?:the\s+|your\s+|a\s+|their\s+|the\s+user'?s\s+)?(?:project'?s\s+)?[`'"]?$/;
+const WRITE_VERB = /\b(?:add|write|put|save|store|append|set|place|paste)\b/;
+
+/**
+ * True when the secret is where the user's own configuration is written, not something read and moved: no
+ * outside destination, no parameter channel, a write verb, and "to/into" right before the secret.
+ */
+function secretIsDestination(lower: string, f: InstructionSignals): boolean {
+  if (f.secretTarget === undefined || f.externalDestination !== undefined || f.parameterChannel !== undefined)
+    return false;
+  const at = lower.indexOf(f.secretTarget);
+  return (
+    at > 0 && WRITE_VERB.test(lower.slice(0, at)) && INTO_BEFORE.test(lower.slice(Math.max(0, at - 40), at))
+  );
+}
+
 /** Names of the input schema's properties, at any depth. */
 export function schemaParameterNames(schema: unknown): string[] {
   const names = new Set<string>();
@@ -451,9 +473,18 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
 
     const restricted =
       f.prohibitive && !(f.externalDestination && f.movementVerb) && f.parameterChannel === undefined;
-    const secret = f.secretTarget !== undefined && !onPurpose(f.secretTarget) && !restricted;
+    const secret =
+      f.secretTarget !== undefined &&
+      !onPurpose(f.secretTarget) &&
+      !restricted &&
+      !secretIsDestination(s.lower, f);
+    // "the whole conversation" on a mail or chat tool is the tool's own thread, unless it names the model's side.
+    const ownThread =
+      f.conversationTarget !== undefined &&
+      !MODEL_SIDE.test(f.conversationTarget) &&
+      MESSAGING_STEMS.some((m) => purpose.has(m));
     const conversation =
-      f.conversationTarget !== undefined && !onPurpose(f.conversationTarget) && !restricted;
+      f.conversationTarget !== undefined && !onPurpose(f.conversationTarget) && !restricted && !ownThread;
     const personal = f.personalTarget !== undefined && !onPurpose(f.personalTarget) && !restricted;
     const dataObject = DATA_OBJECT.test(s.lower);
     // A parameter description says what to put into the parameter: it addresses the model by nature.
@@ -506,7 +537,8 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
     // "You must use absolute paths" constrains how to call (1); "please cancel the policy" politely orders a
     // task (3); other orders unrelated to the tool weigh 2, less when they sequence steps ("... first").
     if (offTopic && f.addressee > 0) {
-      const verb = f.directiveVerb ?? '';
+      // A bare imperative is judged by its verb too: "Use `x` instead for DDL" is usage guidance.
+      const verb = f.directiveVerb ?? LEADING_VERB.exec(s.lower)?.[1] ?? '';
       const points = USAGE_VERBS.has(verb)
         ? 1
         : /\bplease\b/.test(s.lower) || f.directiveVerb === undefined
