@@ -37,7 +37,10 @@ function envNamesIn(file: string): string[] {
   return [...new Set([...text.matchAll(/['"`](BULWARK_[A-Z0-9_]+)['"`]/g)].map((m) => m[1]!))].sort();
 }
 
-const COLLECTOR_NAMES = envNamesIn('collector/src/config.ts');
+// What `bulwark serve` reads: the collector's settings and the CLI's own (the policy, lock and alert files).
+const COLLECTOR_NAMES = [
+  ...new Set([...envNamesIn('collector/src/config.ts'), ...envNamesIn('cli/src/service-config.ts')]),
+].sort();
 const STORE_FILE = 'stream/src/store/open-event-store.ts';
 const STORE_NAMES = existsSync(path.join(root, STORE_FILE)) ? envNamesIn(STORE_FILE) : [];
 

@@ -5,5 +5,5 @@ export { formatReport as formatHuntReport, run as runHunt } from './commands/hun
 export { CliError } from './errors.js';
 export type { ServeLock } from './serve-lock-file.js';
 export { readServeLock, SERVE_LOCK_FILE, writeServeLock } from './serve-lock-file.js';
-export type { ServiceConfig, ServiceConfigResult } from './service-config.js';
-export { loadServiceConfig } from './service-config.js';
+export type { ServiceConfig, ServiceConfigResult, ServiceFileKey } from './service-config.js';
+export { loadServiceConfig, SERVICE_FILES_ENV } from './service-config.js';

@@ -70,4 +70,24 @@ describe('loadServiceConfig', () => {
     expect(res.issues.some((i) => /alertsFile .*not valid YAML or JSON/.test(i))).toBe(true);
     expect(res.issues.some((i) => /toolLockFile .*l\.json\): version/.test(i))).toBe(true);
   });
+
+  it('reads the file paths itself: an option beats env, a blank env value is unset, a non-path option is an issue', () => {
+    const d = tmp();
+    writeFileSync(path.join(d, 'p.yaml'), 'tools:\n  drift: require_approval\n');
+    const res = loadServiceConfig(
+      { policyFile: path.join(d, 'p.yaml') },
+      {
+        BULWARK_POLICY_FILE: path.join(d, 'missing.yaml'),
+        BULWARK_ALERTS_FILE: '',
+        BULWARK_TOOL_LOCK_FILE: ' ',
+      },
+    );
+    if (!res.ok) throw new Error(res.issues.join('\n'));
+    expect(res.config.files).toEqual({ policyFile: path.join(d, 'p.yaml') });
+    expect(res.config.policy!.tools.drift).toBe('require_approval');
+    expect(loadServiceConfig({ alertsFile: 42 }, {})).toEqual({
+      ok: false,
+      issues: ['alertsFile: expected a file path, got 42'],
+    });
+  });
 });

@@ -138,12 +138,6 @@ export const CollectorConfigSchema = z
      * process does everything. Set false on collectors when separate workers consume Kafka.
      */
     worker: z.boolean().default(true),
-    /** Policy file (YAML or JSON); reloaded when it changes, an invalid edit keeps the policy in force. */
-    policyFile: z.string().min(1).optional(),
-    /** Pinned tool definitions written by `bulwark scan --pin` (`bulwark.lock.json`). */
-    toolLockFile: z.string().min(1).optional(),
-    /** Alert routing (YAML or JSON): channels (Slack, PagerDuty, webhook), routes, approvals. */
-    alertsFile: z.string().min(1).optional(),
   })
   .strict();
 
@@ -210,9 +204,6 @@ export const COLLECTOR_ENV: Readonly<Record<keyof CollectorConfig, { env: string
   bodyIdleTimeoutMillis: { env: 'BULWARK_BODY_IDLE_TIMEOUT_MILLIS', kind: 'number' },
   logLevel: { env: 'BULWARK_LOG_LEVEL', kind: 'string' },
   worker: { env: 'BULWARK_WORKER', kind: 'boolean' },
-  policyFile: { env: 'BULWARK_POLICY_FILE', kind: 'string' },
-  toolLockFile: { env: 'BULWARK_TOOL_LOCK_FILE', kind: 'string' },
-  alertsFile: { env: 'BULWARK_ALERTS_FILE', kind: 'string' },
 };
 
 /** Outcome of loading the config: the validated config, or every problem found. */

@@ -103,18 +103,19 @@ export async function run(argv: string[]): Promise<number> {
   let watcher: PolicyFileWatcher | undefined;
   let collector: Awaited<ReturnType<typeof startCollector>>;
   try {
-    if (config.policyFile) {
+    if (service.files.policyFile) {
       const log = logger.child({ component: 'policy' });
-      watcher = await PolicyFileWatcher.start(config.policyFile, {
+      watcher = await PolicyFileWatcher.start(service.files.policyFile, {
         onPolicy: (p) => {
-          if (policy !== undefined && p !== policy) log.info({ file: config.policyFile }, 'policy reloaded');
+          if (policy !== undefined && p !== policy)
+            log.info({ file: service.files.policyFile }, 'policy reloaded');
           policy = p;
           engine.setPolicy(p);
           workerEngine?.setPolicy(p);
         },
         onError: (err) =>
           log.error(
-            { err, file: config.policyFile },
+            { err, file: service.files.policyFile },
             'policy file is invalid; the previous policy stays in force',
           ),
       });
