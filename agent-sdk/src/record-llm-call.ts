@@ -1,6 +1,7 @@
 import {
   type AgentEvent,
   type AgentEventInput,
+  chatToSpanAttributes,
   promptEventId,
   type RequestedToolCall,
   semconv as sc,
@@ -8,7 +9,7 @@ import {
 } from '@bulwark/contracts';
 import { type Attributes, context, SpanKind } from '@opentelemetry/api';
 import type { CaptureFlags } from './content-capture.js';
-import { type LlmMessage, type LlmPart, normalizeLlmCall } from './llm-messages.js';
+import { type LlmPart, normalizeLlmCall } from './llm-messages.js';
 import type { RecordingSession } from './recording-session.js';
 import {
   endSpanSafely,
@@ -84,7 +85,8 @@ function record(session: RecordingSession, call: LlmCall): RecordedLlmCall {
   const spanId = spanEventId(span);
   const capture = session.capture;
   const flags: CaptureFlags = { truncated: false, redacted: false };
-  // Span form of a text; with capture 'none' the span has no text, and ids use the full text.
+  // Span form of a text, as the encoder writes it (prompt ids are derived from it); with capture 'none' the
+  // span has no text, and ids use the full text.
   const spanText = (t: string) => capture.text(t, flags) ?? t;
 
   const base = { tenantId: session.tenantId, sessionId: session.sessionId, ...spanIds(span) } as {
@@ -112,9 +114,7 @@ function record(session: RecordingSession, call: LlmCall): RecordedLlmCall {
     });
   }
   const toolNames = new Map<string, string>();
-  const spanInput: unknown[] = [];
   for (const m of n.input) {
-    spanInput.push(toSemconv(m, session, flags));
     if (m.role === 'user' || m.role === 'developer' || m.role === 'system') {
       const full = texts(m.parts).join('\n');
       if (!full) continue;
@@ -170,21 +170,10 @@ function record(session: RecordingSession, call: LlmCall): RecordedLlmCall {
     events.push(completion);
   }
 
-  if (capture.mode !== 'none') {
-    const msgAttrs: Attributes = {};
-    if (n.system.length > 0)
-      msgAttrs[sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify(
-        systemSpan.map((t) => ({ type: 'text', content: t })),
-      );
-    msgAttrs[sc.ATTR_GEN_AI_INPUT_MESSAGES] = boundedJson(spanInput, capture.maxAttributeBytes * 32, flags);
-    if (n.output.length > 0)
-      msgAttrs[sc.ATTR_GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(
-        n.output.map((m) => toSemconv(m, session, flags)),
-      );
-    setAttributesSafely(span, msgAttrs);
-  }
-  if (flags.truncated) setAttributesSafely(span, { [sc.ATTR_BULWARK_CAPTURE_TRUNCATED]: true });
-  if (flags.redacted) setAttributesSafely(span, { [sc.ATTR_BULWARK_CAPTURE_REDACTED]: true });
+  setAttributesSafely(
+    span,
+    chatToSpanAttributes(n, { capture, maxInputBytes: capture.maxAttributeBytes * 32 }),
+  );
   if (call.error !== undefined) recordErrorSafely(span, call.error);
   endSpanSafely(span, end);
 
@@ -194,35 +183,4 @@ function record(session: RecordingSession, call: LlmCall): RecordedLlmCall {
     if (ev) observed.push(ev);
   }
   return { spanId, events: observed };
-}
-
-/** A normalized message in the conventions' JSON shape, with content captured for the span. */
-function toSemconv(m: LlmMessage, session: RecordingSession, flags: CaptureFlags): Record<string, unknown> {
-  const capture = session.capture;
-  const parts = m.parts.map((p) => {
-    if (p.type === 'text') return { type: 'text', content: capture.text(p.text, flags) ?? '' };
-    if (p.type === 'tool_call')
-      return {
-        type: 'tool_call',
-        id: p.id,
-        name: p.name,
-        arguments: capture.value(p.arguments, flags) ?? {},
-      };
-    return { type: 'tool_call_response', id: p.id, response: capture.text(p.response, flags) ?? '' };
-  });
-  const out: Record<string, unknown> = { role: m.role, parts };
-  if (m.finishReason) out.finish_reason = m.finishReason;
-  return out;
-}
-
-/** JSON of the message list, dropping the oldest messages while it exceeds `maxBytes` (the last one stays). */
-function boundedJson(messages: unknown[], maxBytes: number, flags: CaptureFlags): string {
-  let list = messages;
-  let json = JSON.stringify(list);
-  while (list.length > 1 && Buffer.byteLength(json) > maxBytes) {
-    list = list.slice(Math.max(1, Math.floor(list.length / 4)));
-    json = JSON.stringify(list);
-    flags.truncated = true;
-  }
-  return json;
 }

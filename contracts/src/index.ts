@@ -143,8 +143,17 @@ export type {
   SpanMapResult,
 } from './span-decoder.js';
 export { fromOtlpJsonSpan, fromReadableSpan, otlpAttributes, spanToAgentEvents } from './span-decoder.js';
-export type { CaptureFlags, CapturePolicy, SpanEncodeOptions, SpanShape } from './span-encoder.js';
-export { agentEventToSpan, FULL_CAPTURE } from './span-encoder.js';
+export type {
+  CaptureFlags,
+  CapturePolicy,
+  ChatEncodeOptions,
+  ChatInput,
+  ChatMessageInput,
+  ChatPartInput,
+  SpanEncodeOptions,
+  SpanShape,
+} from './span-encoder.js';
+export { agentEventToSpan, chatToSpanAttributes, FULL_CAPTURE } from './span-encoder.js';
 export { stableHash, stableStringify, toolDefinitionHash } from './stable-hash.js';
 export { toToolDefinition, toToolDefinitions } from './tool-definition.js';
 export type {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AgentEventSchema } from './agent-event.js';
 import * as sc from './semconv.js';
 import { spanToAgentEvents } from './span-decoder.js';
-import { agentEventToSpan, type CapturePolicy } from './span-encoder.js';
+import { agentEventToSpan, type CapturePolicy, chatToSpanAttributes } from './span-encoder.js';
 import { toolDefinitionHash } from './stable-hash.js';
 
 const base = { tenantId: 't1', sessionId: 's1', timestampMillis: 1000 };
@@ -104,5 +104,45 @@ describe('agentEventToSpan with a capture policy', () => {
     expect(agentEventToSpan(file, { capture: masking }).attributes[sc.ATTR_MCP_RESOURCE_URI]).toBe(
       'https://x/doc?token=***',
     );
+  });
+
+  it('chat spans: captured system, input and output messages decode to prompt, tool_result and completion', () => {
+    const chat = {
+      system: ['Be brief'],
+      input: [
+        { role: 'user', parts: [{ type: 'text' as const, text: 'my secret plan' }] },
+        { role: 'tool', parts: [{ type: 'tool_call_response' as const, id: 'c1', response: 'secret data' }] },
+      ],
+      output: [
+        {
+          role: 'assistant',
+          parts: [{ type: 'tool_call' as const, id: 'c2', name: 'send', arguments: { to: 'x' } }],
+          finishReason: 'tool_calls',
+        },
+      ],
+    };
+    expect(chatToSpanAttributes(chat, { capture: none })).toEqual({});
+    const attributes = {
+      [sc.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
+      ...chatToSpanAttributes(chat, { capture: masking }),
+    };
+    expect(attributes[sc.ATTR_BULWARK_CAPTURE_REDACTED]).toBe(true);
+    const res = spanToAgentEvents({
+      traceId: 'a'.repeat(32),
+      spanId: 'b'.repeat(16),
+      name: 'chat',
+      startTimeMillis: 1,
+      attributes,
+    });
+    expect(res.ok && res.events.map((e) => [e.kind, 'content' in e ? e.content : ''])).toEqual([
+      ['prompt', 'Be brief'],
+      ['prompt', 'my *** plan'],
+      ['tool_result', '*** data'],
+      ['completion', ''],
+    ]);
+    const long = { system: [], input: Array.from({ length: 8 }, () => chat.input[0]!), output: [] };
+    const bounded = chatToSpanAttributes(long, { maxInputBytes: 100 });
+    expect(JSON.parse(String(bounded[sc.ATTR_GEN_AI_INPUT_MESSAGES])).length).toBeLessThan(8);
+    expect(bounded[sc.ATTR_BULWARK_CAPTURE_TRUNCATED]).toBe(true);
   });
 });

@@ -196,3 +196,99 @@ function encode(
     }
   }
 }
+
+/** One part of a chat message before capture (the GenAI conventions' part types). */
+export type ChatPartInput =
+  | { type: 'text'; text: string }
+  | { type: 'tool_call'; id: string; name: string; arguments: Record<string, unknown> }
+  | { type: 'tool_call_response'; id: string; response: string };
+
+/** A chat message before capture. */
+export interface ChatMessageInput {
+  role: string;
+  parts: readonly ChatPartInput[];
+  finishReason?: string | undefined;
+}
+
+/** The content of one LLM call: system instructions, the input messages and the output messages. */
+export interface ChatInput {
+  system: readonly string[];
+  input: readonly ChatMessageInput[];
+  output: readonly ChatMessageInput[];
+}
+
+/** Options of {@link chatToSpanAttributes}. */
+export interface ChatEncodeOptions {
+  /** Content capture. Default {@link FULL_CAPTURE}. */
+  capture?: CapturePolicy;
+  /** Cap of `gen_ai.input.messages` in UTF-8 bytes: the oldest messages are dropped past it (the last stays). */
+  maxInputBytes?: number;
+}
+
+function chatMessage(
+  m: ChatMessageInput,
+  capture: CapturePolicy,
+  flags: CaptureFlags,
+): Record<string, unknown> {
+  const parts = m.parts.map((p) => {
+    if (p.type === 'text') return { type: 'text', content: capture.text(p.text, flags) ?? '' };
+    if (p.type === 'tool_call')
+      return {
+        type: 'tool_call',
+        id: p.id,
+        name: p.name,
+        arguments: capture.value(p.arguments, flags) ?? {},
+      };
+    return { type: 'tool_call_response', id: p.id, response: capture.text(p.response, flags) ?? '' };
+  });
+  const out: Record<string, unknown> = { role: m.role, parts };
+  if (m.finishReason) out.finish_reason = m.finishReason;
+  return out;
+}
+
+/** JSON of the message list, dropping the oldest messages while it exceeds `maxBytes` (the last one stays). */
+function boundedJson(messages: unknown[], maxBytes: number, flags: CaptureFlags): string {
+  let list = messages;
+  let json = JSON.stringify(list);
+  while (list.length > 1 && Buffer.byteLength(json) > maxBytes) {
+    list = list.slice(Math.max(1, Math.floor(list.length / 4)));
+    json = JSON.stringify(list);
+    flags.truncated = true;
+  }
+  return json;
+}
+
+/**
+ * The content attributes of a `chat` span (`gen_ai.system_instructions`, `gen_ai.input.messages`,
+ * `gen_ai.output.messages`) as `options.capture` records them, with `bulwark.capture.*` flags; none with
+ * capture `none`. The decoder maps them back to prompt, tool_result and completion events.
+ *
+ * @example
+ * span.setAttributes(chatToSpanAttributes({ system: ['Be brief'], input, output }, { capture }));
+ */
+export function chatToSpanAttributes(
+  chat: ChatInput,
+  options: ChatEncodeOptions = {},
+): Record<string, AttributeValue> {
+  const capture = options.capture ?? FULL_CAPTURE;
+  const attrs: Record<string, AttributeValue> = {};
+  if (capture.mode === 'none') return attrs;
+  const flags: CaptureFlags = { truncated: false, redacted: false };
+  if (chat.system.length > 0)
+    attrs[sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify(
+      chat.system.map((t) => ({ type: 'text', content: capture.text(t, flags) ?? '' })),
+    );
+  const input = chat.input.map((m) => chatMessage(m, capture, flags));
+  attrs[sc.ATTR_GEN_AI_INPUT_MESSAGES] = boundedJson(
+    input,
+    options.maxInputBytes ?? Number.POSITIVE_INFINITY,
+    flags,
+  );
+  if (chat.output.length > 0)
+    attrs[sc.ATTR_GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(
+      chat.output.map((m) => chatMessage(m, capture, flags)),
+    );
+  if (flags.truncated) attrs[sc.ATTR_BULWARK_CAPTURE_TRUNCATED] = true;
+  if (flags.redacted) attrs[sc.ATTR_BULWARK_CAPTURE_REDACTED] = true;
+  return attrs;
+}
