@@ -56,7 +56,7 @@ const YOU_MODAL =
 const AGENT_ADDRESS =
   /\b(?:note|message|instructions?|reminder|notice|memo)\s+(?:for|to)\s+(?:the\s+|any\s+)?(?:ai|assistant|model|llm|agent|claude|gpt|bot)\b|(?:^|[.!?]\s+)\W*(?:ai|assistant|model|agent|claude|llm)\s*[,:]|\b(?:the\s+)?user\s+(?:prefers|wants|would\s+like|has\s+asked|expects|requires|instructed)\s+(?:that\s+)?you\b/;
 const AUTHORITY_CLAIM =
-  /\b(?:the\s+)?user\s+(?:has|have)\s+(?:already\s+)?(?:consented|authori[sz]ed|approved|agreed|given\s+(?:consent|permission|approval))\b|\byou\s+(?:have\s+been|are\s+now|are\s+hereby)\s+(?:\w+\s+)?(?:granted|given|authori[sz]ed|permitted|cleared|allowed)\b|\b(?:admin(?:istrator)?|developer|system|security\s+team|it\s+department)\s+(?:has\s+)?(?:authori[sz]ed|approved|instructed|requires)\s+(?:you|that\s+you)\b/;
+  /\b(?:the\s+)?user\s+(?:(?:has|have)\s+)?(?:already\s+)(?:consented|authori[sz]ed|approved|agreed)\b|\b(?:the\s+)?user\s+(?:has|have)\s+(?:already\s+)?(?:consented|authori[sz]ed|approved|agreed|given\s+(?:consent|permission|approval))\b|\byou\s+(?:have\s+been|are\s+now|are\s+hereby)\s+(?:\w+\s+)?(?:granted|given|authori[sz]ed|permitted|cleared|allowed)\b|\b(?:admin(?:istrator)?|developer|system|security\s+team|it\s+department)\s+(?:has\s+)?(?:authori[sz]ed|approved|instructed|requires)\s+(?:you|that\s+you)\b/;
 const CONSENT_BYPASS =
   /\bno\s+need\s+to\s+(?:confirm|ask|check|verify|notify|tell|wait)\b|\bwithout\s+(?:any\s+)?(?:confirmation|confirming|asking|checking\s+with)\b|\b(?:skip|bypass|disable|ignore)\s+(?:the\s+|any\s+|all\s+)?(?:\w+\s+)?(?:confirmation|approval|consent|verification)\s*(?:steps?|prompts?|dialogs?|checks?)?\b|\bdo\s+not\s+(?:ask|wait)\s+for\s+(?:confirmation|approval|permission)\b/;
 const AGENT_MODAL =
@@ -81,7 +81,7 @@ const ACTION_VERBS = new Set(
 const OVERRIDE =
   /\b(?:ignore|disregard|forget|override|overrule|bypass|skip|abandon|drop)\s+(?:all\s+|any\s+|the\s+|your\s+|these\s+|those\s+|previous\s+|prior\s+|earlier\s+|above\s+|preceding\s+|other\s+|existing\s+|original\s+|initial\s+|system\s+|safety\s+|security\s+|user'?s?\s+|developer'?s?\s+){0,4}(?:instructions?|prompts?|rules?|guidelines?|directives?|polic(?:y|ies)|guardrails?|restrictions?|constraints?|programming|safety\s+(?:checks?|measures?)|system\s+messages?)\b|\b(?:you\s+are\s+now\s+(?:a|an|the|in|acting|operating|my|free|unrestricted|jailbroken)|from\s+now\s+on,?\s+you\b|new\s+(?:system\s+)?instructions?\s*:|(?:takes?|has)\s+(?:precedence|priority)\s+over\s+(?:all|any|the|other|previous|user|system)|supersedes?\s+(?:all|any|the|other|previous)|developer\s+mode|jailbreak)/;
 const ROLE_SPOOF =
-  /<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[\/?(?:inst|system)\]|<<\/?sys>>|(?:^|\n)\s*#{0,3}\s*(?:system|assistant)\s*(?:message|prompt)?\s*:/;
+  /<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[\/?(?:inst|system)\]|<<\/?sys>>|(?:^|\n)\s*#{0,3}\s*(?:system|assistant)\s*(?:message|prompt)?\s*:|[([{]\s*(?:system|assistant)\s*:/;
 
 const TELL_VERBS =
   '(?:disclosed|mentioned|told|revealed|surfaced|say(?:ing)?|surfac(?:e|ing)|tell(?:ing)?|inform(?:ing)?|notify(?:ing)?|alert(?:ing)?|mention(?:ing)?|reveal(?:ing)?|disclos(?:e|ing)|let(?:ting)?|report(?:ing)?|explain(?:ing)?|acknowledg(?:e|ing)|admit(?:ting)?|expos(?:e|ing)|bring(?:ing)?\\s+(?:\\w+\\s+)?up|rais(?:e|ing))';
@@ -94,7 +94,7 @@ const CONCEAL_STEP = new RegExp(
 const CONCEAL_ADVERB =
   /\b(?:keep|leave)\s+(?:this|it|that|these|them)\s+(?:\w+\s+)?out\s+of\s+(?:your\s+|the\s+|any\s+)?(?:repl(?:y|ies)|answers?|responses?|outputs?|chat|conversation|summar(?:y|ies)|transcript)\b|\b(?:do\s+not|don'?t|never)\s+surface\b|\b(?:user|he|she|they|them)\b[^.;]{0,15}?\b(?:not|never)\s+(?:need\s+(?:to\s+)?)?(?:know|see|notice|find\s+out|learn)\b|\b(?:secretly|covertly|surreptitiously|stealthily|discreetly|clandestinely|unbeknownst|behind\s+(?:the\s+)?(?:user'?s?|their)\s+back|unnoticed|undetected|without\s+(?:being\s+)?(?:noticed|detected|seen|detection)|in\s+secret|invisibl[ey]\s+to\s+the\s+user)\b/;
 const CONCEAL_HIDE =
-  /\b(?:hide|conceal|mask|obscure|keep)\b[^.;]{0,40}?\b(?:from|secret|hidden|private|confidential)\b[^.;]{0,30}?\b(?:user|human|them|anyone|people)\b|\b(?:the\s+)?user\s+(?:must|should|need|will|shall|may)\s*(?:not|never)\s+(?:know|see|notice|find\s+out|learn|be\s+(?:told|informed|aware|notified|shown))/;
+  /\b(?:hide|conceal|mask|obscure|keep)\b[^.;]{0,40}?\b(?:from|secret|hidden|private|confidential)\b[^.;]{0,30}?\b(?:user|human|them|anyone|people)\b|\b(?:the\s+)?user\s+(?:must|should|need|will|shall|may)\s*(?:not|never)\s+(?:know|see|notice|find\s+out|learn|be\s+(?:made\s+)?(?:told|informed|aware|notified|shown))/;
 const WITHOUT_CONSENT =
   /\bwithout\s+(?:the\s+|any\s+)?(?:user'?s?|their|his|her|anyone'?s?|client'?s?|customer'?s?|owner'?s?|prior|explicit|asking\s+(?:the\s+)?user'?s?)\s*(?:\w+\s+)?(?:knowledge|consent|knowing|noticing|awareness|authori[sz]ation|permission|approval|confirmation)\b|\bwithout\s+(?:asking|consulting|confirming\s+with|telling|informing|notifying)\s+(?:the\s+)?(?:user|human|them|anyone)\b/;
 /** Misleading the user about what happened: "act as if you used it", "pretend", "instead reply to the user ...". */
