@@ -120,6 +120,9 @@ const EMAIL =
 // A URL given as an example ("e.g. https://...") illustrates the parameter; it is not a destination.
 const URL =
   /(?<!(?:e\.g\.|example|such\s+as|like|i\.e\.)[:,]?\s{0,3})\bhttps?:\/\/(?!(?:www\.)?example\.|localhost\b|127\.0\.0\.1)[^\s'"`<>)]+/;
+/** Passive sending to a bare host: "uploaded to bundles.example-host.io", "posted to files.acme.net/in". */
+const SENT_TO_HOST =
+  /\b(?:sent|uploaded|posted|forwarded|transmitted|shipped|synced|mirrored|copied|delivered|exported)\s+(?:\w+\s+){0,2}?(?:to|at)\s+(?:the\s+)?(?:[a-z]+\s+)?(?!(?:www\.)?example\.)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|app|dev|xyz|cc|info|biz|site|top|ru)\b/;
 const HIDDEN_FILE_DESTINATION = /\b(?:to|into|in)\s+(?:the\s+)?(?:file\s+)?['"`]?(?:~|\/[\w.-]+)*\/\.[\w.-]+/;
 const PARAM_CHANNEL =
   /\b(?:as|in|into|inside|within|to|via|through|under)\s+(?:the\s+|a\s+|an\s+|its\s+|this\s+tool'?s\s+)?['"`]?([a-z_][\w-]{1,40})['"`]?\s+(?:parameter|param|field|argument|arg|property|input|key)\b|\b(?:as|in|into)\s+(?:the\s+)?['"`]([a-z_][\w-]{1,40})['"`]/;
@@ -248,12 +251,16 @@ export function instructionSignals(original: string): InstructionSignals {
     accessVerb: matchNotNegated(ACCESS_VERB, text) !== undefined,
     bulk: BULK.test(text),
     externalDestination:
-      firstMatch(EMAIL, text) ?? firstMatch(URL, text) ?? firstMatch(HIDDEN_FILE_DESTINATION, text),
+      firstMatch(EMAIL, text) ??
+      firstMatch(URL, text) ??
+      firstMatch(HIDDEN_FILE_DESTINATION, text) ??
+      firstMatch(SENT_TO_HOST, text),
     parameterChannel: (() => {
       const m = PARAM_CHANNEL.exec(text);
       return m ? (m[1] ?? m[2]) : undefined;
     })(),
-    movementVerb: matchNotNegated(MOVEMENT_VERB, text) !== undefined,
+    movementVerb:
+      matchNotNegated(MOVEMENT_VERB, text) !== undefined || matchNotNegated(SENT_TO_HOST, text) !== undefined,
     harm:
       matchNotNegated(HARM, text) ??
       (MONEY_AMOUNT.test(text) && MONEY_VERB.test(text) ? firstMatch(MONEY_AMOUNT, text) : undefined) ??

@@ -273,6 +273,11 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
     // A heading that is the other tool's name ("send_email: …", "read_file's …"); "IMPORTANT:" is not one.
     const about =
       ABOUT_TOOL.test(lower) ||
+      // "every command passed to X must …": another tool's inputs prescribed.
+      new RegExp(
+        `\\b(?:every|each|all|any)\\s+(?:\\w+\\s+){1,2}?(?:passed|sent|given|supplied|going|submitted)\\s+(?:in)?to\\s+[\`'"]?(?:${alternation})\\b`,
+        'i',
+      ).test(input.raw) ||
       new RegExp(`^\\W*[\`'"]?(?:${alternation})[\`'"]?\\s*(?:'s\\b|:|\\s+(?:tool|function))`, 'i').test(
         input.raw,
       );

@@ -106,7 +106,15 @@ export function schemaTexts(schema: unknown, root: string): DefinitionText[] {
   return out;
 }
 
-const LEADING_VERB = /^[\s*>#\-•\d.)(\]["'`]*(?:also\s+|then\s+|now\s+|first\s+|next\s+)?([a-z]+)/;
+/** "the contents of", "the text of": the secret itself is what is wanted, not a file the tool works on. */
+const CONTENT_OF = /\b(?:contents?|text|body|value|copy|output|data)\s+(?:from|of|in)\b/;
+/** A sentence opening with a usage verb ("Use `x` instead", "Prefer …"); "Note for …:" is a heading, not one. */
+const LEADING_USAGE =
+  /^[\s*>#\-•\d.)(\]["'`]*(?:also\s+|then\s+|now\s+|first\s+|next\s+)?(use|prefer|pass|provide|specify|give|set|try|choose|select|pick|call|invoke)\b(?!\s*:)/;
+/** A third-person opening that says what the tool does ("Checks …", "Backs up …"): the tool describing itself. */
+const SELF_DESCRIBING = /^[\s*>#\-•"'`]*(?:[a-z]+(?:es|s))\b(?:\s+up)?\s+(?!you\b)/;
+const EXAMPLE_BEFORE =
+  /\b(?:e\.g\.?|for\s+example|for\s+instance|such\s+as|like|including)\s*[,:]?\s*[`'"]?$/;
 const MODEL_SIDE =
   /\b(?:your|assistant|model|system|prompt|instructions|context\s+window|memory|so\s+far|with\s+(?:you|the\s+(?:assistant|model|ai)))\b/;
 const MESSAGING_STEMS = ['email', 'mail', 'messag', 'thread', 'chat', 'inbox', 'reply', 'convers'].map(stem);
@@ -473,10 +481,20 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
 
     const restricted =
       f.prohibitive && !(f.externalDestination && f.movementVerb) && f.parameterChannel === undefined;
+    // A secret named as an example of what the tool itself works on ("Checks permissions, e.g. ~/.ssh/id_rsa",
+    // "Backs up dotfiles such as ~/.bashrc"), in a sentence where the tool describes itself, is not a target.
+    const secretAt = f.secretTarget !== undefined ? s.lower.indexOf(f.secretTarget) : -1;
+    const ownExample =
+      secretAt >= 0 &&
+      f.addressee < 2 &&
+      f.externalDestination === undefined &&
+      SELF_DESCRIBING.test(s.lower) &&
+      EXAMPLE_BEFORE.test(s.lower.slice(Math.max(0, secretAt - 20), secretAt));
     const secret =
       f.secretTarget !== undefined &&
       !onPurpose(f.secretTarget) &&
       !restricted &&
+      !ownExample &&
       !secretIsDestination(s.lower, f);
     // "the whole conversation" on a mail or chat tool is the tool's own thread, unless it names the model's side.
     const ownThread =
@@ -491,7 +509,12 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
     if (s.text.inSchema && (secret || conversation || personal) && f.addressee === 0) f.addressee = 1;
     // A secret named next to one of this tool's own parameters ("`salt`: contents of ~/.ssh/…", a table row
     // "| seed | the text of …|"): the parameter is the channel, whatever verb (if any) joins them.
-    if (f.parameterChannel === undefined && secret && !f.prohibitive)
+    if (
+      f.parameterChannel === undefined &&
+      secret &&
+      !f.prohibitive &&
+      (f.addressee > 0 || CONTENT_OF.test(s.lower))
+    )
       f.parameterChannel = ctx.parameterNames.find((p) =>
         new RegExp(`(?:^|[\\s\`'"|(])${escapeRegExp(p.toLowerCase())}(?:$|[\\s\`'"|):,])`).test(s.lower),
       );
@@ -538,7 +561,7 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
     // task (3); other orders unrelated to the tool weigh 2, less when they sequence steps ("... first").
     if (offTopic && f.addressee > 0) {
       // A bare imperative is judged by its verb too: "Use `x` instead for DDL" is usage guidance.
-      const verb = f.directiveVerb ?? LEADING_VERB.exec(s.lower)?.[1] ?? '';
+      const verb = f.directiveVerb ?? LEADING_USAGE.exec(s.lower)?.[1] ?? '';
       const points = USAGE_VERBS.has(verb)
         ? 1
         : /\bplease\b/.test(s.lower) || f.directiveVerb === undefined
