@@ -107,7 +107,7 @@ async function setup(exit?: string) {
 /** The server's copy of the host's request `method` (ids differ: the proxy's client numbers its own). */
 const requestOf = (method: string) => (m: Msg) => m.method === method && m.id !== undefined;
 
-describe('McpProxy', () => {
+describe('McpProxy relays messages', () => {
   it('relays requests, results and errors unchanged (unknown methods included), under the host ids', async () => {
     const { host, server } = await setup();
     await host.send({
@@ -174,7 +174,9 @@ describe('McpProxy', () => {
     expect(logs.filter((l) => l.includes('without an id'))).toHaveLength(3);
     expect(logs.join('\n')).toContain('dropped a tools/call');
   });
+});
 
+describe('McpProxy translates ids', () => {
   it('translates progress tokens and cancellations; a cancelled request gets no answer', async () => {
     const { host, server } = await setup();
     await host.send({
@@ -245,7 +247,9 @@ describe('McpProxy', () => {
       params: { requestId: 9 },
     });
   });
+});
 
+describe('McpProxy records and decides', () => {
   it('records tools/list, calls and results, and answers a refused call itself without forwarding it', async () => {
     const { host, server, provider } = await setup();
     await host.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
