@@ -506,7 +506,12 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
     const personal = f.personalTarget !== undefined && !onPurpose(f.personalTarget) && !restricted;
     const dataObject = DATA_OBJECT.test(s.lower);
     // A parameter description says what to put into the parameter: it addresses the model by nature.
-    if (s.text.inSchema && (secret || conversation || personal) && f.addressee === 0) f.addressee = 1;
+    if (
+      s.text.inSchema &&
+      (secret || conversation || personal || (dataObject && f.parameterChannel !== undefined)) &&
+      f.addressee === 0
+    )
+      f.addressee = 1;
     // A secret named next to one of this tool's own parameters ("`salt`: contents of ~/.ssh/…", a table row
     // "| seed | the text of …|"): the parameter is the channel, whatever verb (if any) joins them.
     if (
@@ -515,8 +520,11 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
       !f.prohibitive &&
       (f.addressee > 0 || CONTENT_OF.test(s.lower))
     )
-      f.parameterChannel = ctx.parameterNames.find((p) =>
-        new RegExp(`(?:^|[\\s\`'"|(])${escapeRegExp(p.toLowerCase())}(?:$|[\\s\`'"|):,])`).test(s.lower),
+      // The parameter this text describes is not a channel for itself ("token: leave empty to use $TOKEN").
+      f.parameterChannel = ctx.parameterNames.find(
+        (p) =>
+          p !== s.text.parameter &&
+          new RegExp(`(?:^|[\\s\`'"|(])${escapeRegExp(p.toLowerCase())}(?:$|[\\s\`'"|):,])`).test(s.lower),
       );
     if (f.parameterChannel !== undefined && secret && f.addressee === 0) f.addressee = 1;
     if (secret) {
@@ -540,7 +548,10 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
       (f.movementVerb || secret || conversation || personal) &&
       (secret || conversation || personal || dataObject)
     )
-      add(channelIsParam ? 3 : 2, `routes data into '${f.parameterChannel}'`);
+      add(
+        (channelIsParam ? 3 : 2) + (isGenericParameterName(f.parameterChannel) ? 1 : 0),
+        `routes data into '${f.parameterChannel}'`,
+      );
     if (f.harm && (f.addressee > 0 || offTopic) && !onPurpose(f.harm))
       add(2, `harmful or financial action (${f.harm})`);
     if (f.entityRef && f.addressee > 0 && offTopic) add(1, 'names a specific external record');
