@@ -406,256 +406,329 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
     if (announcesAuthority(s.raw)) authorityField = s.text;
   }
 
+  const env: Env = { ctx, purpose, inPurpose, params, onPurpose, underAuthority };
   const scored: Scored[] = [];
   for (const s of all) {
-    const f = s.signals;
-    const factors: string[] = [];
-    const related: string[] = [];
-    let risk = 0;
-    const add = (points: number, why: string): void => {
-      risk += points;
-      factors.push(why);
-    };
-
-    // Which tools does the sentence talk about?
-    let foreign = false;
-    let unknownTool = false;
-    let sibling = false;
-    const otherTools: { name: string; foreign: boolean }[] = [];
-    for (const mention of f.toolMentions) {
-      const ref: ToolReference | undefined = ctx.catalogue.resolve(mention, ctx.server, ctx.name);
-      if (ref === 'foreign') {
-        foreign = true;
-        if (!otherTools.some((t) => t.name === mention)) otherTools.push({ name: mention, foreign: true });
-        for (const srv of ctx.catalogue.servers(mention)) {
-          const label = `${srv}/${mention}`;
-          if (srv !== (ctx.server ?? '') && !related.includes(label)) related.push(label);
-        }
-      } else if (ref === 'sibling') sibling = true;
-      else if (
-        ref === undefined &&
-        !params.has(mention.toLowerCase()) &&
-        mentionedAsTool(s.raw, mention) &&
-        !GENERIC_TOOL_WORD.test(mention)
-      )
-        unknownTool = true;
-      // A tool no scanned server offers, whose name shares nothing with this tool's own vocabulary: an
-      // unlisted sibling ("call list_projects first" on a projects tool) is a data dependency, not a tactic.
-      if (
-        ref === undefined &&
-        isOtherToolName(s.raw, mention, params, ctx.server) &&
-        !relatedName(mention, purpose, inPurpose.has(s) ? s.raw : '') &&
-        !otherTools.some((t) => t.name === mention)
-      )
-        otherTools.push({ name: mention, foreign: false });
-    }
-
-    // Names of tools the sentence points at (this one, siblings) are on topic: that is usage guidance.
-    const topical = s.raw.replace(/[`'"]?[A-Za-z_][\w.-]*[`'"]?/g, (w) => {
-      const bare = w.replace(/[`'"]/g, '');
-      const ref = ctx.catalogue.resolve(bare, ctx.server, ctx.name);
-      return ref === 'self' || ref === 'sibling' ? ' ' : w;
-    });
-    const stems = contentStems(topical);
-    const overlap = purpose.overlap(topical, inPurpose.has(s));
-    // Usage guidance is on topic by nature: chaining sibling tools ("call list_x first"), keeping the user in
-    // the loop ("show the diff to the user"), and prohibitions ("do not paste passwords"). Attack-shaped
-    // guidance still scores through secrets, destinations, concealment and scope.
-    const guidance =
-      s.selfReference ||
-      f.prohibitive ||
-      sibling ||
-      PREREQUISITE.test(s.lower) ||
-      (SEQUENCING.test(s.lower) &&
-        f.toolMentions.some(
-          (m) => !params.has(m.toLowerCase()) && !GENERIC_TOOL_WORD.test(m) && mentionedAsTool(s.raw, m),
-        )) ||
-      USER_IN_THE_LOOP.test(s.lower);
-    const offTopic = !guidance && stems.length >= 3 && overlap < 0.25;
-
-    if (f.override) add(5, 'overrides prior instructions');
-    if (f.roleSpoof) add(4, 'spoofs a chat role marker');
-    if (f.concealment === 5) add(5, 'hides actions from the user');
-    else if (f.concealment === 3) add(3, "acts without the user's consent");
-    else if (f.concealment === 2) add(2, 'plays down what it asks');
-
-    const restricted =
-      f.prohibitive && !(f.externalDestination && f.movementVerb) && f.parameterChannel === undefined;
-    // A secret named as an example of what the tool itself works on ("Checks permissions, e.g. ~/.ssh/id_rsa",
-    // "Backs up dotfiles such as ~/.bashrc"), in a sentence where the tool describes itself, is not a target.
-    const secretAt = f.secretTarget !== undefined ? s.lower.indexOf(f.secretTarget) : -1;
-    const ownExample =
-      secretAt >= 0 &&
-      f.addressee < 2 &&
-      f.externalDestination === undefined &&
-      SELF_DESCRIBING.test(s.lower) &&
-      EXAMPLE_BEFORE.test(s.lower.slice(Math.max(0, secretAt - 20), secretAt));
-    const secret =
-      f.secretTarget !== undefined &&
-      !onPurpose(f.secretTarget) &&
-      !restricted &&
-      !ownExample &&
-      !secretIsDestination(s.lower, f);
-    // "the whole conversation" on a mail or chat tool is the tool's own thread, unless it names the model's side.
-    const ownThread =
-      f.conversationTarget !== undefined &&
-      !MODEL_SIDE.test(f.conversationTarget) &&
-      MESSAGING_STEMS.some((m) => purpose.has(m));
-    const conversation =
-      f.conversationTarget !== undefined && !onPurpose(f.conversationTarget) && !restricted && !ownThread;
-    const personal = f.personalTarget !== undefined && !onPurpose(f.personalTarget) && !restricted;
-    const dataObject = DATA_OBJECT.test(s.lower);
-    // A parameter description says what to put into the parameter: it addresses the model by nature.
-    if (
-      s.text.inSchema &&
-      (secret || conversation || personal || (dataObject && f.parameterChannel !== undefined)) &&
-      f.addressee === 0
-    )
-      f.addressee = 1;
-    // A secret named next to one of this tool's own parameters ("`salt`: contents of ~/.ssh/…", a table row
-    // "| seed | the text of …|"): the parameter is the channel, whatever verb (if any) joins them.
-    if (
-      f.parameterChannel === undefined &&
-      secret &&
-      !f.prohibitive &&
-      (f.addressee > 0 || CONTENT_OF.test(s.lower))
-    )
-      // The parameter this text describes is not a channel for itself ("token: leave empty to use $TOKEN").
-      f.parameterChannel = ctx.parameterNames.find(
-        (p) =>
-          p !== s.text.parameter &&
-          new RegExp(`(?:^|[\\s\`'"|(])${escapeRegExp(p.toLowerCase())}(?:$|[\\s\`'"|):,])`).test(s.lower),
-      );
-    if (f.parameterChannel !== undefined && secret && f.addressee === 0) f.addressee = 1;
-    if (secret) {
-      const directed = f.addressee > 0 || f.movementVerb || f.parameterChannel !== undefined;
-      add(directed ? 3 + (f.accessVerb || f.movementVerb ? 1 : 0) : 1, `targets secrets (${f.secretTarget})`);
-    }
-    if (conversation) add(3, `targets conversation/system content (${f.conversationTarget})`);
-    if (personal && f.addressee === 0 && !f.movementVerb)
-      add(1, `mentions personal data (${f.personalTarget})`);
-    else if (personal) {
-      const kinds = s.lower.match(new RegExp(PERSONAL_ANY.source, 'g'))?.length ?? 1;
-      add(
-        1 + (f.accessVerb ? 1 : 0) + (f.bulk || kinds >= 2 ? 1 : 0),
-        `targets personal data (${f.personalTarget})`,
-      );
-    }
-    if (f.externalDestination && f.movementVerb) add(3, `moves data to ${f.externalDestination}`);
-    const channelIsParam = f.parameterChannel !== undefined && params.has(f.parameterChannel.toLowerCase());
-    if (
-      f.parameterChannel &&
-      (f.movementVerb || secret || conversation || personal) &&
-      (secret || conversation || personal || dataObject)
-    )
-      add(
-        (channelIsParam ? 3 : 2) + (isGenericParameterName(f.parameterChannel) ? 1 : 0),
-        `routes data into '${f.parameterChannel}'`,
-      );
-    if (f.harm && (f.addressee > 0 || offTopic) && !onPurpose(f.harm))
-      add(2, `harmful or financial action (${f.harm})`);
-    if (f.entityRef && f.addressee > 0 && offTopic) add(1, 'names a specific external record');
-    // "before any file operation" reaches beyond the tool only when files are not what the tool is about.
-    const crossScope =
-      f.crossScope !== undefined &&
-      (TOOLISH.test(f.crossScope) ||
-        contentStems(f.crossScope.replace(QUANTIFIERS, ' ')).length === 0 ||
-        purpose.overlap(f.crossScope.replace(QUANTIFIERS, ' ')) < 0.5);
-    if (crossScope) add(2, `reaches beyond this tool (${f.crossScope})`);
-    if (foreign) add(2, `directs another server's tool (${related.join(', ')})`);
-    else if (unknownTool && f.addressee > 0) add(1, 'refers to a tool this server does not offer');
-    if (f.tamper && (crossScope || foreign || unknownTool || f.externalDestination))
-      add(2, `alters another action's arguments (${f.tamper})`);
-    if (f.hijack && (foreign || unknownTool || crossScope))
-      add(2, `redirects calls away from other tools (${f.hijack})`);
-    // "You must use absolute paths" constrains how to call (1); "please cancel the policy" politely orders a
-    // task (3); other orders unrelated to the tool weigh 2, less when they sequence steps ("... first").
-    if (offTopic && f.addressee > 0) {
-      // A bare imperative is judged by its verb too: "Use `x` instead for DDL" is usage guidance.
-      const verb = f.directiveVerb ?? LEADING_USAGE.exec(s.lower)?.[1] ?? '';
-      const points = USAGE_VERBS.has(verb)
-        ? 1
-        : /\bplease\b/.test(s.lower) || f.directiveVerb === undefined
-          ? 3
-          : SEQUENCING.test(s.lower)
-            ? 1
-            : 2;
-      add(points, "instruction unrelated to the tool's purpose");
-    }
-    // Dictating fixed paths/addresses for another tool's call, or hooking the user's own requests.
-    const otherTool = sibling || foreign || unknownTool;
-    if (otherTool && f.addressee > 0 && LITERAL_ARGUMENT.test(s.raw) && (risk > 0 || f.harm))
-      add(1, "dictates another tool's arguments");
-    if (otherTool && f.addressee > 0 && USER_REQUEST_TRIGGER.test(s.lower))
-      add(1, "hooks the user's requests to another tool");
-    if (
-      s.text.parameter &&
-      isGenericParameterName(s.text.parameter) &&
-      (secret || conversation || personal || dataObject)
-    )
-      add(1, `generic parameter '${s.text.parameter}' used as a data channel`);
-    if (f.authorityClaim && (risk > 0 || offTopic)) add(2, 'claims an authorisation it cannot grant');
-    if (s.hidden && (f.addressee > 0 || risk > 0)) add(2, 'inside a hidden/privileged tag or comment');
-
-    // Tactics: structural cues about other tools, authority, redirection and embedded commands.
-    const tactics = tacticSignals({
-      raw: s.raw,
-      otherTools,
-      addressee: f.addressee,
-      underAuthority: underAuthority.has(s),
-      userInTheLoop: USER_IN_THE_LOOP.test(s.lower),
-      crossScope,
-      offTopic,
-      hooksUser: USER_REQUEST_TRIGGER.test(s.lower),
-    });
-    for (const t of tactics) {
-      add(t.points, `${t.why} [${t.tactic}]`);
-      for (const o of otherTools)
-        for (const srv of ctx.catalogue.servers(o.name)) {
-          const label = `${srv}/${o.name}`;
-          if (srv !== (ctx.server ?? '') && !related.includes(label)) related.push(label);
-        }
-    }
-    // Every tactic is a directive or claim about what the model or another tool should do.
-    if (tactics.length > 0 && f.addressee === 0) f.addressee = 1;
-
-    if (risk === 0) continue;
-    const score = f.addressee + risk;
-    const severity = severityOf(score);
-    if (!severity) continue;
-    if (f.addressee === 2) factors.unshift('addressed to the model');
-    else if (f.addressee === 1) factors.unshift('phrased as a directive');
-
-    const shadowing =
-      crossScope || foreign || (unknownTool && (f.tamper !== undefined || f.hijack !== undefined));
-    let category: ToolFindingCategory = shadowing ? 'shadowing' : 'poisoning';
-    let ruleId: string;
-    const lead = [...tactics].sort((a, b) => b.points - a.points)[0];
-    if (lead && !f.override && !f.roleSpoof) {
-      ruleId = TACTIC_RULES[lead.tactic].ruleId;
-      category = TACTIC_RULES[lead.tactic].category;
-    } else if (shadowing)
-      ruleId = f.hijack && !f.tamper ? 'shadowing.tool-hijack' : 'shadowing.cross-tool-directive';
-    else if (f.override || f.roleSpoof) ruleId = 'poisoning.instruction-override';
-    else if (f.concealment >= 3) ruleId = 'poisoning.concealment';
-    else if (f.externalDestination && f.movementVerb) ruleId = 'poisoning.exfiltration';
-    else if (secret || conversation || personal) ruleId = 'poisoning.sensitive-data';
-    else if (offTopic) ruleId = 'poisoning.out-of-scope-instruction';
-    else ruleId = s.hidden ? 'poisoning.hidden-instruction-tag' : 'poisoning.out-of-scope-instruction';
-    if (s.text.inSchema && category === 'poisoning') {
-      category = 'schema-side-channel';
-      ruleId =
-        secret || conversation || personal || f.parameterChannel || dataObject
-          ? 'schema-side-channel.data-request'
-          : 'schema-side-channel.instruction';
-    }
-    scored.push({ sentence: s, score, severity, ruleId, category, factors, related, tactics });
+    const one = scoreSentence(s, env);
+    if (one) scored.push(one);
   }
 
   const findings = mergeFindings(ctx, scored);
   findings.push(...hiddenTagFindings(ctx, all, scored));
   findings.push(...parameterNameFindings(ctx));
   return findings;
+}
+
+/** What every sentence of one definition is judged against. */
+interface Env {
+  ctx: TextAnalysisContext;
+  purpose: Vocabulary;
+  inPurpose: ReadonlySet<Sentence>;
+  params: ReadonlySet<string>;
+  onPurpose: (term: string | undefined) => boolean;
+  underAuthority: ReadonlySet<Sentence>;
+}
+
+interface Mentions {
+  foreign: boolean;
+  unknownTool: boolean;
+  sibling: boolean;
+  otherTools: { name: string; foreign: boolean }[];
+  related: string[];
+}
+
+/** Which tools the sentence talks about: another server's, one no scanned server offers, a sibling. */
+function mentionsOf(s: Sentence, env: Env): Mentions {
+  const { ctx, params, purpose, inPurpose } = env;
+  const f = s.signals;
+  const related: string[] = [];
+  let foreign = false;
+  let unknownTool = false;
+  let sibling = false;
+  const otherTools: { name: string; foreign: boolean }[] = [];
+  for (const mention of f.toolMentions) {
+    const ref: ToolReference | undefined = ctx.catalogue.resolve(mention, ctx.server, ctx.name);
+    if (ref === 'foreign') {
+      foreign = true;
+      if (!otherTools.some((t) => t.name === mention)) otherTools.push({ name: mention, foreign: true });
+      for (const srv of ctx.catalogue.servers(mention)) {
+        const label = `${srv}/${mention}`;
+        if (srv !== (ctx.server ?? '') && !related.includes(label)) related.push(label);
+      }
+    } else if (ref === 'sibling') sibling = true;
+    else if (
+      ref === undefined &&
+      !params.has(mention.toLowerCase()) &&
+      mentionedAsTool(s.raw, mention) &&
+      !GENERIC_TOOL_WORD.test(mention)
+    )
+      unknownTool = true;
+    // A tool no scanned server offers, whose name shares nothing with this tool's own vocabulary: an
+    // unlisted sibling ("call list_projects first" on a projects tool) is a data dependency, not a tactic.
+    if (
+      ref === undefined &&
+      isOtherToolName(s.raw, mention, params, ctx.server) &&
+      !relatedName(mention, purpose, inPurpose.has(s) ? s.raw : '') &&
+      !otherTools.some((t) => t.name === mention)
+    )
+      otherTools.push({ name: mention, foreign: false });
+  }
+
+  return { foreign, unknownTool, sibling, otherTools, related };
+}
+
+/** A directive whose words have little to do with the tool's purpose (usage guidance excluded). */
+function isOffTopic(s: Sentence, env: Env, sibling: boolean): boolean {
+  const { ctx, params, purpose, inPurpose } = env;
+  const f = s.signals;
+  // Names of tools the sentence points at (this one, siblings) are on topic: that is usage guidance.
+  const topical = s.raw.replace(/[`'"]?[A-Za-z_][\w.-]*[`'"]?/g, (w) => {
+    const bare = w.replace(/[`'"]/g, '');
+    const ref = ctx.catalogue.resolve(bare, ctx.server, ctx.name);
+    return ref === 'self' || ref === 'sibling' ? ' ' : w;
+  });
+  const stems = contentStems(topical);
+  const overlap = purpose.overlap(topical, inPurpose.has(s));
+  // Usage guidance is on topic by nature: chaining sibling tools ("call list_x first"), keeping the user in
+  // the loop ("show the diff to the user"), and prohibitions ("do not paste passwords"). Attack-shaped
+  // guidance still scores through secrets, destinations, concealment and scope.
+  const guidance =
+    s.selfReference ||
+    f.prohibitive ||
+    sibling ||
+    PREREQUISITE.test(s.lower) ||
+    (SEQUENCING.test(s.lower) &&
+      f.toolMentions.some(
+        (m) => !params.has(m.toLowerCase()) && !GENERIC_TOOL_WORD.test(m) && mentionedAsTool(s.raw, m),
+      )) ||
+    USER_IN_THE_LOOP.test(s.lower);
+  return !guidance && stems.length >= 3 && overlap < 0.25;
+}
+
+interface Targets {
+  secret: boolean;
+  conversation: boolean;
+  personal: boolean;
+  dataObject: boolean;
+}
+
+/** What the sentence is after (secrets, conversation, personal data, whole files); may set the channel. */
+function targetsOf(s: Sentence, env: Env): Targets {
+  const { ctx, purpose, onPurpose } = env;
+  const f = s.signals;
+  const restricted =
+    f.prohibitive && !(f.externalDestination && f.movementVerb) && f.parameterChannel === undefined;
+  // A secret named as an example of what the tool itself works on ("Checks permissions, e.g. ~/.ssh/id_rsa",
+  // "Backs up dotfiles such as ~/.bashrc"), in a sentence where the tool describes itself, is not a target.
+  const secretAt = f.secretTarget !== undefined ? s.lower.indexOf(f.secretTarget) : -1;
+  const ownExample =
+    secretAt >= 0 &&
+    f.addressee < 2 &&
+    f.externalDestination === undefined &&
+    SELF_DESCRIBING.test(s.lower) &&
+    EXAMPLE_BEFORE.test(s.lower.slice(Math.max(0, secretAt - 20), secretAt));
+  const secret =
+    f.secretTarget !== undefined &&
+    !onPurpose(f.secretTarget) &&
+    !restricted &&
+    !ownExample &&
+    !secretIsDestination(s.lower, f);
+  // "the whole conversation" on a mail or chat tool is the tool's own thread, unless it names the model's side.
+  const ownThread =
+    f.conversationTarget !== undefined &&
+    !MODEL_SIDE.test(f.conversationTarget) &&
+    MESSAGING_STEMS.some((m) => purpose.has(m));
+  const conversation =
+    f.conversationTarget !== undefined && !onPurpose(f.conversationTarget) && !restricted && !ownThread;
+  const personal = f.personalTarget !== undefined && !onPurpose(f.personalTarget) && !restricted;
+  const dataObject = DATA_OBJECT.test(s.lower);
+  // A parameter description says what to put into the parameter: it addresses the model by nature.
+  if (
+    s.text.inSchema &&
+    (secret || conversation || personal || (dataObject && f.parameterChannel !== undefined)) &&
+    f.addressee === 0
+  )
+    f.addressee = 1;
+  // A secret named next to one of this tool's own parameters ("`salt`: contents of ~/.ssh/…", a table row
+  // "| seed | the text of …|"): the parameter is the channel, whatever verb (if any) joins them.
+  if (
+    f.parameterChannel === undefined &&
+    secret &&
+    !f.prohibitive &&
+    (f.addressee > 0 || CONTENT_OF.test(s.lower))
+  )
+    // The parameter this text describes is not a channel for itself ("token: leave empty to use $TOKEN").
+    f.parameterChannel = ctx.parameterNames.find(
+      (p) =>
+        p !== s.text.parameter &&
+        new RegExp(`(?:^|[\\s\`'"|(])${escapeRegExp(p.toLowerCase())}(?:$|[\\s\`'"|):,])`).test(s.lower),
+    );
+  if (f.parameterChannel !== undefined && secret && f.addressee === 0) f.addressee = 1;
+  return { secret, conversation, personal, dataObject };
+}
+
+/** Rule and category of a scored sentence: its strongest tactic, else what it does. */
+function ruleOf(
+  s: Sentence,
+  tactics: readonly TacticSignal[],
+  m: Mentions,
+  t: Targets,
+  crossScope: boolean,
+  offTopic: boolean,
+): { ruleId: string; category: ToolFindingCategory } {
+  const f = s.signals;
+  const { foreign, unknownTool } = m;
+  const { secret, conversation, personal, dataObject } = t;
+  const shadowing =
+    crossScope || foreign || (unknownTool && (f.tamper !== undefined || f.hijack !== undefined));
+  let category: ToolFindingCategory = shadowing ? 'shadowing' : 'poisoning';
+  let ruleId: string;
+  const lead = [...tactics].sort((a, b) => b.points - a.points)[0];
+  if (lead && !f.override && !f.roleSpoof) {
+    ruleId = TACTIC_RULES[lead.tactic].ruleId;
+    category = TACTIC_RULES[lead.tactic].category;
+  } else if (shadowing)
+    ruleId = f.hijack && !f.tamper ? 'shadowing.tool-hijack' : 'shadowing.cross-tool-directive';
+  else if (f.override || f.roleSpoof) ruleId = 'poisoning.instruction-override';
+  else if (f.concealment >= 3) ruleId = 'poisoning.concealment';
+  else if (f.externalDestination && f.movementVerb) ruleId = 'poisoning.exfiltration';
+  else if (secret || conversation || personal) ruleId = 'poisoning.sensitive-data';
+  else if (offTopic) ruleId = 'poisoning.out-of-scope-instruction';
+  else ruleId = s.hidden ? 'poisoning.hidden-instruction-tag' : 'poisoning.out-of-scope-instruction';
+  if (s.text.inSchema && category === 'poisoning') {
+    category = 'schema-side-channel';
+    ruleId =
+      secret || conversation || personal || f.parameterChannel || dataObject
+        ? 'schema-side-channel.data-request'
+        : 'schema-side-channel.instruction';
+  }
+  return { ruleId, category };
+}
+
+/** Score of one sentence, or nothing when it stays below `medium`. */
+function scoreSentence(s: Sentence, env: Env): Scored | undefined {
+  const { ctx, purpose, params, onPurpose, underAuthority } = env;
+  const f = s.signals;
+  const factors: string[] = [];
+  let risk = 0;
+  const add = (points: number, why: string): void => {
+    risk += points;
+    factors.push(why);
+  };
+
+  const m = mentionsOf(s, env);
+  const { foreign, unknownTool, sibling, otherTools, related } = m;
+  const offTopic = isOffTopic(s, env, sibling);
+
+  if (f.override) add(5, 'overrides prior instructions');
+  if (f.roleSpoof) add(4, 'spoofs a chat role marker');
+  if (f.concealment === 5) add(5, 'hides actions from the user');
+  else if (f.concealment === 3) add(3, "acts without the user's consent");
+  else if (f.concealment === 2) add(2, 'plays down what it asks');
+
+  const t = targetsOf(s, env);
+  const { secret, conversation, personal, dataObject } = t;
+  if (secret) {
+    const directed = f.addressee > 0 || f.movementVerb || f.parameterChannel !== undefined;
+    add(directed ? 3 + (f.accessVerb || f.movementVerb ? 1 : 0) : 1, `targets secrets (${f.secretTarget})`);
+  }
+  if (conversation) add(3, `targets conversation/system content (${f.conversationTarget})`);
+  if (personal && f.addressee === 0 && !f.movementVerb)
+    add(1, `mentions personal data (${f.personalTarget})`);
+  else if (personal) {
+    const kinds = s.lower.match(new RegExp(PERSONAL_ANY.source, 'g'))?.length ?? 1;
+    add(
+      1 + (f.accessVerb ? 1 : 0) + (f.bulk || kinds >= 2 ? 1 : 0),
+      `targets personal data (${f.personalTarget})`,
+    );
+  }
+  if (f.externalDestination && f.movementVerb) add(3, `moves data to ${f.externalDestination}`);
+  const channelIsParam = f.parameterChannel !== undefined && params.has(f.parameterChannel.toLowerCase());
+  if (
+    f.parameterChannel &&
+    (f.movementVerb || secret || conversation || personal) &&
+    (secret || conversation || personal || dataObject)
+  )
+    add(
+      (channelIsParam ? 3 : 2) + (isGenericParameterName(f.parameterChannel) ? 1 : 0),
+      `routes data into '${f.parameterChannel}'`,
+    );
+  if (f.harm && (f.addressee > 0 || offTopic) && !onPurpose(f.harm))
+    add(2, `harmful or financial action (${f.harm})`);
+  if (f.entityRef && f.addressee > 0 && offTopic) add(1, 'names a specific external record');
+  // "before any file operation" reaches beyond the tool only when files are not what the tool is about.
+  const crossScope =
+    f.crossScope !== undefined &&
+    (TOOLISH.test(f.crossScope) ||
+      contentStems(f.crossScope.replace(QUANTIFIERS, ' ')).length === 0 ||
+      purpose.overlap(f.crossScope.replace(QUANTIFIERS, ' ')) < 0.5);
+  if (crossScope) add(2, `reaches beyond this tool (${f.crossScope})`);
+  if (foreign) add(2, `directs another server's tool (${related.join(', ')})`);
+  else if (unknownTool && f.addressee > 0) add(1, 'refers to a tool this server does not offer');
+  if (f.tamper && (crossScope || foreign || unknownTool || f.externalDestination))
+    add(2, `alters another action's arguments (${f.tamper})`);
+  if (f.hijack && (foreign || unknownTool || crossScope))
+    add(2, `redirects calls away from other tools (${f.hijack})`);
+  // "You must use absolute paths" constrains how to call (1); "please cancel the policy" politely orders a
+  // task (3); other orders unrelated to the tool weigh 2, less when they sequence steps ("... first").
+  if (offTopic && f.addressee > 0) {
+    // A bare imperative is judged by its verb too: "Use `x` instead for DDL" is usage guidance.
+    const verb = f.directiveVerb ?? LEADING_USAGE.exec(s.lower)?.[1] ?? '';
+    const points = USAGE_VERBS.has(verb)
+      ? 1
+      : /\bplease\b/.test(s.lower) || f.directiveVerb === undefined
+        ? 3
+        : SEQUENCING.test(s.lower)
+          ? 1
+          : 2;
+    add(points, "instruction unrelated to the tool's purpose");
+  }
+  // Dictating fixed paths/addresses for another tool's call, or hooking the user's own requests.
+  const otherTool = sibling || foreign || unknownTool;
+  if (otherTool && f.addressee > 0 && LITERAL_ARGUMENT.test(s.raw) && (risk > 0 || f.harm))
+    add(1, "dictates another tool's arguments");
+  if (otherTool && f.addressee > 0 && USER_REQUEST_TRIGGER.test(s.lower))
+    add(1, "hooks the user's requests to another tool");
+  if (
+    s.text.parameter &&
+    isGenericParameterName(s.text.parameter) &&
+    (secret || conversation || personal || dataObject)
+  )
+    add(1, `generic parameter '${s.text.parameter}' used as a data channel`);
+  if (f.authorityClaim && (risk > 0 || offTopic)) add(2, 'claims an authorisation it cannot grant');
+  if (s.hidden && (f.addressee > 0 || risk > 0)) add(2, 'inside a hidden/privileged tag or comment');
+
+  // Tactics: structural cues about other tools, authority, redirection and embedded commands.
+  const tactics = tacticSignals({
+    raw: s.raw,
+    otherTools,
+    addressee: f.addressee,
+    underAuthority: underAuthority.has(s),
+    userInTheLoop: USER_IN_THE_LOOP.test(s.lower),
+    crossScope,
+    offTopic,
+    hooksUser: USER_REQUEST_TRIGGER.test(s.lower),
+  });
+  for (const t of tactics) {
+    add(t.points, `${t.why} [${t.tactic}]`);
+    for (const o of otherTools)
+      for (const srv of ctx.catalogue.servers(o.name)) {
+        const label = `${srv}/${o.name}`;
+        if (srv !== (ctx.server ?? '') && !related.includes(label)) related.push(label);
+      }
+  }
+  // Every tactic is a directive or claim about what the model or another tool should do.
+  if (tactics.length > 0 && f.addressee === 0) f.addressee = 1;
+
+  if (risk === 0) return undefined;
+  const score = f.addressee + risk;
+  const severity = severityOf(score);
+  if (!severity) return undefined;
+  if (f.addressee === 2) factors.unshift('addressed to the model');
+  else if (f.addressee === 1) factors.unshift('phrased as a directive');
+
+  const { ruleId, category } = ruleOf(s, tactics, m, t, crossScope, offTopic);
+  return { sentence: s, score, severity, ruleId, category, factors, related, tactics };
 }
 
 function evidenceOf(s: Sentence, note: string): Evidence {
