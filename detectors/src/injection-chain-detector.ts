@@ -106,6 +106,33 @@ function chainHits(
   return hits;
 }
 
+type Session = NonNullable<DetectorContext['session']>;
+
+/**
+ * Delegation covers the content the user pointed at, not everything read on the way: a result counts as
+ * delegated when the user delegated and the call that produced it took an argument from the user's own
+ * words (the file name, URL, sender or subject they gave). A planted order in another result — a channel
+ * list, a file the delegated e-mail mentions — is judged as if nothing had been delegated.
+ */
+function delegatedTo(session: Session, node: GraphNode): boolean {
+  if (!session.intent.delegated) return false;
+  const pointed = pointedAtByUser(session, node);
+  if (pointed !== false) return true;
+  // The user's pointer resolved to no result ("do the tasks in my latest e-mail", fetched without their
+  // words): keep their word for everything read.
+  return !session.nodes.some((n) => n.kind === 'tool_result' && pointedAtByUser(session, n) === true);
+}
+
+/** Whether the call behind a result took an argument from the trusted prompts; undefined when unknown. */
+function pointedAtByUser(session: Session, node: GraphNode): boolean | undefined {
+  if (!node.toolCallId) return undefined;
+  const call = session.nodes.find((n) => n.kind === 'tool_call' && n.toolCallId === node.toolCallId);
+  if (!call?.argumentSources) return undefined;
+  for (const idxs of call.argumentSources.values())
+    for (const i of idxs) if (session.nodes.find((n) => n.idx === i)?.integrity === 'trusted') return true;
+  return false;
+}
+
 /**
  * A new kind of action: the untrusted text orders a side effect of a kind the user never asked for, and this
  * call is one, whatever its arguments (the order may name no value the call repeats: "delete the file with
@@ -115,13 +142,15 @@ function chainHits(
 function newActionOutcome(
   toolName: string,
   profile: ToolProfile,
-  session: NonNullable<DetectorContext['session']>,
+  session: Session,
   injected: readonly GraphNode[],
   decision: DetectorOutcome['decision'],
 ): DetectorOutcome | undefined {
   const kinds = classesOf(profile);
-  if (!profile.sideEffecting || session.intent.delegated || kinds.length === 0) return undefined;
-  if (kinds.some((c) => session.intent.classes.has(c))) return undefined;
+  if (!profile.sideEffecting || kinds.length === 0) return undefined;
+  // Under delegation the content's tasks are the user's: which action a delegated text orders is not read
+  // reliably enough ("suggest two activities and add them") to tell its actions from a planted one's.
+  if (session.intent.delegated || kinds.some((c) => session.intent.classes.has(c))) return undefined;
   for (const n of injected) {
     if (n.injection?.level !== 'weak') continue;
     const kind = n.injection.actions.find((a) => kinds.includes(a));
@@ -232,7 +261,8 @@ export class InjectionChainDetector implements Detector {
           note: `value ${h.key} comes from the injected text of event ${node.eventId}, not from the user's request`,
         })),
       ];
-      if (session.intent.delegated && !strong && (structured || identifierHit)) {
+      const delegated = delegatedTo(session, node);
+      if (delegated && !strong && (structured || identifierHit)) {
         outcomes.push({
           severity: 'high',
           decision: policy.delegatedChain,
@@ -255,7 +285,7 @@ export class InjectionChainDetector implements Detector {
       const asked = classesOf(profile).some((c) => session.intent.classes.has(c));
       // The user asked for this kind of action, but the party or place comes from the imperative text: a
       // new recipient, account or URL the user never named. As under delegation, a human confirms.
-      if (!session.intent.delegated && asked && destinationHit) {
+      if (!delegated && asked && destinationHit) {
         outcomes.push({
           severity: 'high',
           decision: policy.delegatedChain,
@@ -265,12 +295,12 @@ export class InjectionChainDetector implements Detector {
         });
         continue;
       }
-      if (session.intent.delegated || asked) {
+      if (delegated || asked) {
         outcomes.push({
           severity: 'medium',
           decision: 'alert',
           title: 'Call uses values from imperative untrusted text the user delegated to',
-          message: `${call.toolName} uses values from imperative text in ${node.kind}; allowed because the user ${session.intent.delegated ? 'delegated to the content' : 'asked for this kind of action'}`,
+          message: `${call.toolName} uses values from imperative text in ${node.kind}; allowed because the user ${delegated ? 'delegated to the content' : 'asked for this kind of action'}`,
           evidence,
         });
         continue;
@@ -299,14 +329,10 @@ export class InjectionChainDetector implements Detector {
         n.injection.signals.some((s) => STRUCTURAL.has(s.family)) &&
         // Only calls of the kind the planted order asks for: "send X to Y" puts sending under a human's
         // eye, not the calendar entry the user asked for.
-        n.injection.plantedActions.some((a) => classesOf(profile).includes(a)),
+        n.injection.plantedActions.some((a) => classesOf(profile).includes(a)) &&
+        !delegatedTo(session, n),
     );
-    if (
-      strongNodes.length === 0 &&
-      structuredNodes.length > 0 &&
-      profile.sideEffecting &&
-      !session.intent.delegated
-    ) {
+    if (strongNodes.length === 0 && structuredNodes.length > 0 && profile.sideEffecting) {
       const first = structuredNodes[0]!;
       outcomes.push({
         severity: 'high',
