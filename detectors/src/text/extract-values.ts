@@ -5,6 +5,8 @@
  * whole text costs several times more on large tool results).
  */
 
+import { TOKEN_NON_LETTER, type TokenStream, tokenize } from './token-stream.js';
+
 export type ValueKind = 'email' | 'url' | 'iban' | 'number' | 'quoted' | 'token' | 'ip' | 'phone';
 
 export interface ExtractedValue {
@@ -120,41 +122,6 @@ function lettersOnly(s: string, start: number, end: number): boolean {
   return true;
 }
 
-/** The separators of `TOKEN_RE`: white space (as `\s` has it), brackets, straight and curly quotes, `|`. */
-function isSeparator(c: number): boolean {
-  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
-  if (c < 127)
-    return (
-      c === 40 ||
-      c === 41 ||
-      c === 60 ||
-      c === 62 ||
-      c === 34 ||
-      c === 39 ||
-      c === 96 ||
-      c === 91 ||
-      c === 93 ||
-      c === 123 ||
-      c === 125 ||
-      c === 124
-    );
-  return (
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff ||
-    c === 0x2018 ||
-    c === 0x2019 ||
-    c === 0x201c ||
-    c === 0x201d
-  );
-}
-
 /** `. , ; : ! ?` */
 const isTrailingPunctuation = (c: number) =>
   c === 46 || c === 44 || c === 59 || c === 58 || c === 33 || c === 63;
@@ -185,12 +152,13 @@ function isIbanHead(s: string, start: number): boolean {
 }
 
 /**
- * Extracts identifying values from `text` (any case). Offsets refer to `text`.
+ * Extracts identifying values from `text` (any case). Offsets refer to `text`. `tokens`, when the caller
+ * has them, is `tokenize` of the text (its first 200,000 characters): the stream is shared with other scans.
  *
  * @example
  * extractValues('pay DE89 3704 0044 0532 0130 00 to bob@x.com').map((v) => v.kind); // ['iban', 'email', 'url']
  */
-export function extractValues(text: string, limit = 2_000): ExtractedValue[] {
+export function extractValues(text: string, limit = 2_000, tokens?: TokenStream): ExtractedValue[] {
   const s = text.length > 200_000 ? text.slice(0, 200_000) : text;
   const c = new Collector(limit);
   // An IBAN written in groups ("DE89 3704 0044 …") spans several tokens: join them when the head fits.
@@ -203,16 +171,12 @@ export function extractValues(text: string, limit = 2_000): ExtractedValue[] {
     ibanStart = -1;
     iban = '';
   };
-  // Tokens as `TOKEN_RE` finds them, read by character code: a string only for tokens that can be a value.
-  const n = s.length;
-  for (let i = 0; i < n; ) {
-    if (isSeparator(s.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < n && !isSeparator(s.charCodeAt(i))) i++;
-    let end = i;
+  // Tokens as `TOKEN_RE` finds them (the shared stream): a string only for tokens that can be a value.
+  const t = tokens !== undefined && tokens.text === s ? tokens : tokenize(s);
+  const { bounds, flags } = t;
+  for (let k = 0; k < t.count; k++) {
+    const start = bounds[2 * k]!;
+    let end = bounds[2 * k + 1]!;
     // Trailing sentence punctuation is not part of a value.
     while (end - start > 1 && isTrailingPunctuation(s.charCodeAt(end - 1))) end--;
     const len = end - start;
@@ -229,12 +193,13 @@ export function extractValues(text: string, limit = 2_000): ExtractedValue[] {
       continue;
     }
     // Words of letters only are never a value (every kind needs a digit, `@`, `.` or `://`): most tokens.
-    if (len >= 2 && !lettersOnly(s, start, end)) classify(c, s.slice(start, end), start);
+    if (len >= 2 && (flags[k]! & TOKEN_NON_LETTER) !== 0 && !lettersOnly(s, start, end))
+      classify(c, s.slice(start, end), start);
   }
   flushIban();
   if (s.includes('"') || s.includes("'") || s.includes('`') || s.includes('\u201c') || s.includes('\u2018')) {
     QUOTED.lastIndex = 0;
-    for (const m of s.matchAll(QUOTED)) {
+    for (let m = QUOTED.exec(s); m !== null; m = QUOTED.exec(s)) {
       const inner = m[2] ?? '';
       c.push('quoted', inner.toLowerCase().trim(), m.index + 1, m.index + 1 + inner.length);
     }

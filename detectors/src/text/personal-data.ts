@@ -15,6 +15,8 @@
  * "Phone: 415-555-0134" of a restaurant) carry no personal context and stay unlabelled.
  */
 
+import { TOKEN_DIGIT, type TokenStream } from './token-stream.js';
+
 export type PersonalDataKind =
   | 'government-id'
   | 'passport'
@@ -153,6 +155,18 @@ const RECORD_CHARS = 300;
 
 /** Field names are written `passport_number`, `dateOfBirth`, `ID-number`: read them as words. */
 function contextWindow(text: string, start: number): string {
+  // Each candidate asks for its window once per kind tried: the last one is kept.
+  if (start === lastWindowStart && text === lastWindowText) return lastWindow;
+  lastWindow = readContextWindow(text, start);
+  lastWindowText = text;
+  lastWindowStart = start;
+  return lastWindow;
+}
+let lastWindowText = '';
+let lastWindowStart = -1;
+let lastWindow = '';
+
+function readContextWindow(text: string, start: number): string {
   let a = Math.max(0, start - 48);
   // The context belongs to the same line (a key and its value, or one sentence).
   const nl = text.lastIndexOf('\n', start - 1);
@@ -209,9 +223,9 @@ const DIGIT_RUN = /(?<![\w-])\+?(?:\(\d{1,4}\)\s?)?\d(?:[ .-]?\d){5,22}(?![\w-])
  * pass. Both look-arounds exclude `[\w-]`, so a match is a whole run of `[A-Za-z0-9_-]` (5–20 long) that
  * starts with a letter or digit, has a digit, no `_`, and no `-` that is not followed by a letter or digit.
  */
-function forEachCode(s: string, visit: (start: number, end: number) => void): void {
-  const n = s.length;
-  for (let i = 0; i < n; ) {
+function forEachCode(s: string, from: number, to: number, visit: (start: number, end: number) => void): void {
+  const n = to;
+  for (let i = from; i < n; ) {
     if (!isCodeRunChar(s.charCodeAt(i))) {
       i++;
       continue;
@@ -246,13 +260,19 @@ const ADDRESS_GATE =
   /home|personal|private|postal|mailing|billing|shipping|delivery|street|address|liv|resid/i;
 
 /**
- * Finds personal data in `text` (at most `limit` matches, first `maxChars` characters).
+ * Finds personal data in `text` (at most `limit` matches, first `maxChars` characters). `tokens`, when the
+ * caller has them, is `tokenize(text)` (texts up to `maxChars`).
  *
  * @example
  * findPersonalData('passport_number: HGK137803').map((m) => m.kind); // ['passport']
  * findPersonalData('Card: 4111 1111 1111 1111').map((m) => m.basis); // ['checksum']
  */
-export function findPersonalData(text: string, limit = 64, maxChars = 100_000): PersonalDataMatch[] {
+export function findPersonalData(
+  text: string,
+  limit = 64,
+  maxChars = 100_000,
+  tokens?: TokenStream,
+): PersonalDataMatch[] {
   const s = text.length > maxChars ? text.slice(0, maxChars) : text;
   if (!HAS_DIGIT.test(s)) return [];
   const out: PersonalDataMatch[] = [];
@@ -266,8 +286,9 @@ export function findPersonalData(text: string, limit = 64, maxChars = 100_000): 
     out.push({ kind, key, start, end, basis });
   };
 
+  // `exec` loops, not `matchAll` (which copies the pattern per call): none of these matches is empty.
   IBAN_RUN.lastIndex = 0;
-  for (const m of s.matchAll(IBAN_RUN)) {
+  for (let m = IBAN_RUN.exec(s); m !== null; m = IBAN_RUN.exec(s)) {
     const compact = m[0].replace(/ /g, '');
     if (compact.length < 15 || compact.length > 34) continue;
     if (ibanValid(compact)) push('bank-account', m[0], m.index, 'checksum');
@@ -276,20 +297,20 @@ export function findPersonalData(text: string, limit = 64, maxChars = 100_000): 
 
   if (BIRTH_GATE.test(s)) {
     DATE.lastIndex = 0;
-    for (const m of s.matchAll(DATE)) {
+    for (let m = DATE.exec(s); m !== null; m = DATE.exec(s)) {
       if (hasContext(s, m.index, 'date-of-birth')) push('date-of-birth', m[0], m.index, 'context');
     }
   }
 
   if (ADDRESS_GATE.test(s)) {
     ADDRESS.lastIndex = 0;
-    for (const m of s.matchAll(ADDRESS)) {
+    for (let m = ADDRESS.exec(s); m !== null; m = ADDRESS.exec(s)) {
       if (hasContext(s, m.index, 'home-address')) push('home-address', m[0], m.index, 'context');
     }
   }
 
   DIGIT_RUN.lastIndex = 0;
-  for (const m of s.matchAll(DIGIT_RUN)) {
+  for (let m = DIGIT_RUN.exec(s); m !== null; m = DIGIT_RUN.exec(s)) {
     const raw = m[0];
     const digits = raw.replace(/\D/g, '');
     const at = m.index;
@@ -327,12 +348,23 @@ export function findPersonalData(text: string, limit = 64, maxChars = 100_000): 
     }
   }
 
-  forEachCode(s, (start, end) => {
+  const visit = (start: number, end: number) => {
     const code = s.slice(start, end);
     // Mixed letters and digits: passports and ids written as codes (digit-only runs were handled above).
     if (!/[a-z]/i.test(code)) return;
     if (hasContext(s, start, 'passport')) push('passport', code, start, 'context');
     else if (hasContext(s, start, 'government-id')) push('government-id', code, start, 'context');
-  });
+  };
+  const t = tokens !== undefined && tokens.text === s ? tokens : undefined;
+  if (t === undefined) forEachCode(s, 0, s.length, visit);
+  else {
+    // A code run has a digit and no separator: it lies in one token, one with a digit.
+    const { bounds, flags } = t;
+    for (let k = 0; k < t.count; k++)
+      if ((flags[k]! & TOKEN_DIGIT) !== 0) forEachCode(s, bounds[2 * k]!, bounds[2 * k + 1]!, visit);
+  }
+  // The window cache keeps no text past the call.
+  lastWindowText = '';
+  lastWindowStart = -1;
   return out;
 }

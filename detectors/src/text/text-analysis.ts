@@ -4,6 +4,7 @@ import { findSecrets } from './find-secrets.js';
 import { type InjectionAssessment, scoreInjection } from './injection-scorer.js';
 import { fingerprintContentWords, normalizeText } from './normalize-text.js';
 import { findPersonalData, type PersonalDataKind } from './personal-data.js';
+import { tokenize } from './token-stream.js';
 import { unwrapPipelineMarkup } from './unwrap-pipeline-markup.js';
 import { analyzeIntent, type UserIntent } from './user-intent.js';
 
@@ -65,12 +66,15 @@ export function analyzeText(input: string, trust: TrustClass): TextAnalysis {
   const untrusted = trust !== 'trusted';
   // One lower-cased copy shared by the word fingerprint and the injection scans.
   const lowered = trust === 'untrusted' || trust === 'untrusted-input' ? text.toLowerCase() : undefined;
-  const extracted = extractValues(text);
+  // One token stream shared by the value, secret and personal-data scans (each cuts the text: values at
+  // 200,000 characters, the others at 100,000 and only take the stream when the text is within that).
+  const tokens = tokenize(text.length > 200_000 ? text.slice(0, 200_000) : text);
+  const extracted = extractValues(text, undefined, tokens);
   const keys = new Set<string>();
   for (const v of extracted) keys.add(v.key);
   let secrets: Set<string> | undefined;
   if (untrusted) {
-    const found = findSecrets(text);
+    const found = findSecrets(text, undefined, tokens);
     if (found.length > 0) {
       secrets = new Set(found.map((s) => s.value));
       for (const s of secrets) keys.add(s);
@@ -78,7 +82,7 @@ export function analyzeText(input: string, trust: TrustClass): TextAnalysis {
   }
   let personal: Map<string, PersonalDataKind> | undefined;
   if (trust === 'untrusted-input') {
-    const found = findPersonalData(text);
+    const found = findPersonalData(text, undefined, undefined, tokens);
     if (found.length > 0) {
       personal = new Map(found.map((m) => [m.key, m.kind]));
       for (const k of personal.keys()) keys.add(k);
