@@ -55,9 +55,29 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
 /** Longest stop word: longer words skip the lookup. */
 const STOPWORD_MAX = Math.max(...[...STOPWORDS].map((w) => w.length));
 
+/**
+ * Stop words by `fnv1a`, in a table indexed by the hash's low bits: a word is a stop word only if its hash is
+ * in its slot and the slot's word is spelled there. The 90 words take distinct slots (`normalize-text.test.ts`
+ * checks it: a shared slot would leave one word out).
+ */
+const STOP_SLOTS = 4096;
+const STOP_HASH = new Uint32Array(STOP_SLOTS);
+const STOP_WORD: string[] = new Array(STOP_SLOTS).fill('');
+for (const w of STOPWORDS) {
+  const h = fnv1a(w);
+  STOP_HASH[h & (STOP_SLOTS - 1)] = h;
+  STOP_WORD[h & (STOP_SLOTS - 1)] = w;
+}
+/** How many stop words have their own slot (for the test). */
+export const STOPWORD_SLOTS_USED = STOP_WORD.filter((w) => w !== '').length;
+
 const isAlnum = (c: number) => (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
-/** `@ . _ ' -`: inside a word; `. _ ' -` are trimmed from its end. */
-const isInnerWordChar = (c: number) => c === 64 || c === 46 || c === 95 || c === 39 || c === 45;
+/** Lower-case ASCII word characters: 1 a letter or digit, 2 `@`, 3 `. _ ' -` (trimmed from a word's end). */
+const WORD_CHAR = new Uint8Array(128);
+for (let c = 97; c <= 122; c++) WORD_CHAR[c] = 1;
+for (let c = 48; c <= 57; c++) WORD_CHAR[c] = 1;
+WORD_CHAR[64] = 2;
+for (const c of [46, 95, 39, 45]) WORD_CHAR[c] = 3;
 
 /**
  * Adds the content words of `text` to `bloom` and returns how many there were: the same words and bits as
@@ -78,23 +98,39 @@ export function fingerprintContentWords(
       i++;
       continue;
     }
-    let e = i + 1;
-    for (let c = s.charCodeAt(e); e < n && (isAlnum(c) || isInnerWordChar(c)); c = s.charCodeAt(++e));
-    let end = e;
-    for (let c = s.charCodeAt(end - 1); c !== 64 && isInnerWordChar(c); c = s.charCodeAt(--end - 1));
+    // One forward pass scans and hashes the word (FNV-1a twice, the seeds `BloomFilter` uses); the hash and
+    // end are committed at each letter, digit or `@`, so a trailing run of `. _ ' -` is left out.
     const start = i;
-    i = e;
-    const len = end - start;
-    if (len < 2 || (len <= STOPWORD_MAX && STOPWORDS.has(s.slice(start, end)))) continue;
-    // FNV-1a twice (the seeds `BloomFilter` uses), over the word's characters.
     let h1 = 0x811c9dc5;
     let h2 = 0x9747b28c;
-    for (let k = start; k < end; k++) {
-      const c = s.charCodeAt(k);
+    let k1 = 0;
+    let k2 = 0;
+    let end = start;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      const kind = c < 128 ? WORD_CHAR[c]! : 0;
+      if (kind === 0) break;
       h1 = Math.imul(h1 ^ c, 0x01000193);
       h2 = Math.imul(h2 ^ c, 0x01000193);
+      if (kind !== 3) {
+        k1 = h1;
+        k2 = h2;
+        end = i + 1;
+      }
     }
-    bloom.addHashes(h1 >>> 0, (h2 >>> 0) | 1);
+    const len = end - start;
+    if (len < 2) continue;
+    h1 = k1 >>> 0;
+    h2 = k2;
+    if (len <= STOPWORD_MAX) {
+      // A stop word by its hash, confirmed in place (no string per short word).
+      const slot = h1 & (STOP_SLOTS - 1);
+      if (STOP_HASH[slot] === h1) {
+        const w = STOP_WORD[slot]!;
+        if (w.length === len && s.startsWith(w, start)) continue;
+      }
+    }
+    bloom.addHashes(h1, (h2 >>> 0) | 1);
     count++;
   }
   return count;

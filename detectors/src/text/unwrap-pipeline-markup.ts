@@ -19,8 +19,21 @@ function isMarker(ch: string): boolean {
   return c > 0x7f && /[\p{S}\p{Lm}\p{Co}\u00b7\u2022\u2023\u25aa\u25cf]/u.test(ch);
 }
 
+/** Any character above U+007F. */
+const NON_ASCII = /[^\0-\x7f]/;
+
 function datamarker(s: string): string | undefined {
-  const counts = new Map<string, number>();
+  // No `^ ~ |` and nothing above ASCII: no character can be a marker (most texts), one native scan each.
+  if (s.indexOf('^') < 0 && s.indexOf('~') < 0 && s.indexOf('|') < 0 && !NON_ASCII.test(s)) return undefined;
+  // Count and first offset per marker: `^ ~ |` in plain counters (no string per character), the rest by
+  // code point. The most frequent wins, ties to the one seen first (as iterating a Map in insertion order).
+  let caret = 0;
+  let tilde = 0;
+  let pipe = 0;
+  let caretAt = -1;
+  let tildeAt = -1;
+  let pipeAt = -1;
+  let counts: Map<string, [count: number, first: number]> | undefined;
   let spaces = 0;
   // By character code: ASCII is decided without building a string per character; other characters are
   // read as whole code points, as `for … of` would.
@@ -28,19 +41,38 @@ function datamarker(s: string): string | undefined {
     const c = s.charCodeAt(i);
     if (c < 0x80) {
       if (c === 32) spaces++;
-      else if (c === 94 || c === 126 || c === 124) counts.set(s[i]!, (counts.get(s[i]!) ?? 0) + 1);
+      else if (c === 94) {
+        if (caret++ === 0) caretAt = i;
+      } else if (c === 126) {
+        if (tilde++ === 0) tildeAt = i;
+      } else if (c === 124) {
+        if (pipe++ === 0) pipeAt = i;
+      }
       continue;
     }
+    const at = i;
     let ch = s[i]!;
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
       const d = s.charCodeAt(i + 1);
       if (d >= 0xdc00 && d <= 0xdfff) ch = s.slice(i, ++i + 1);
     }
-    if (isMarker(ch)) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    if (isMarker(ch)) {
+      counts ??= new Map();
+      const e = counts.get(ch);
+      if (e) e[0]++;
+      else counts.set(ch, [1, at]);
+    }
   }
   let best: string | undefined;
   let n = 0;
-  for (const [ch, c] of counts) if (c > n) [best, n] = [ch, c];
+  let first = Number.POSITIVE_INFINITY;
+  const consider = (ch: string, count: number, at: number) => {
+    if (count > n || (count === n && count > 0 && at < first)) [best, n, first] = [ch, count, at];
+  };
+  consider('^', caret, caretAt);
+  consider('~', tilde, tildeAt);
+  consider('|', pipe, pipeAt);
+  if (counts) for (const [ch, [count, at]] of counts) consider(ch, count, at);
   // A marker stands in for the spaces: it is frequent, spaces are rare, and the pieces it splits are words.
   if (!best || n < 8 || n < 3 * spaces) return undefined;
   const words = s.length / (n + 1);
