@@ -67,15 +67,7 @@ export {
   isRetriableServerError,
   openClickHouseServerDriver,
 } from './store/clickhouse-server-event-store.js';
-export type {
-  AlertRecord,
-  DeadLetter,
-  EventStore,
-  QueryResult,
-  VerdictOrigin,
-  VerdictRecord,
-  WriteResult,
-} from './store/event-store.js';
+export type { EventStore, QueryResult, WriteResult } from './store/event-store.js';
 export type { EventStoreConfig, EventStoreConfigInput } from './store/open-event-store.js';
 export {
   EVENT_STORE_ENV,
@@ -108,6 +100,7 @@ export type { Migration, SchemaOptions, SqlDialect, TableName, WritableTable } f
 export { MIGRATIONS, SCHEMA_VERSION, TABLES } from './store/schema.js';
 export type { SqlDriver, SqlEventStoreOptions } from './store/sql-event-store.js';
 export { dialectFor, SqlEventStore } from './store/sql-event-store.js';
+export type { AlertRecord, DeadLetter, VerdictOrigin, VerdictRecord } from './store/store-records.js';
 export { verdictId } from './store/store-rows.js';
 export type { PolicyFileWatcherOptions } from './worker/policy-file-watcher.js';
 export { PolicyFileWatcher } from './worker/policy-file-watcher.js';

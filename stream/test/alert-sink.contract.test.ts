@@ -1,4 +1,4 @@
-import { type AlertSink, PagerDutyAlertSink, SlackAlertSink, WebhookAlertSink } from '@bulwark/stream';
+import { PagerDutyAlertSink, SlackAlertSink, WebhookAlertSink } from '@bulwark/stream';
 import { type AlertSinkHarness, describeAlertSinkContract } from '@bulwark/stream/testing';
 import type { HttpReceiver } from './receivers/http-receiver.js';
 import { PagerDutyReceiver } from './receivers/pagerduty-receiver.js';

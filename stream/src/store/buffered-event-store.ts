@@ -1,9 +1,10 @@
 import type { AgentEvent, Alert, Finding } from '@bulwark/contracts';
 import type { StreamMetrics } from '../worker/stream-metrics.js';
 import { BatchingWriter, type BatchingWriterOptions, type BatchingWriterStats } from './batching-writer.js';
-import type { DeadLetter, QueryResult, VerdictRecord, WriteResult } from './event-store.js';
+import type { QueryResult, WriteResult } from './event-store.js';
 import { checkParams } from './queries.js';
 import { TABLES } from './schema.js';
+import type { DeadLetter, VerdictRecord } from './store-records.js';
 import {
   alertRow,
   deadLetterRow,

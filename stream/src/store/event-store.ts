@@ -1,6 +1,7 @@
-import type { AgentEvent, Alert, Finding, Verdict } from '@bulwark/contracts';
+import type { AgentEvent, Alert, Finding } from '@bulwark/contracts';
 import type { StoreQuery } from './queries.js';
 import type { SqlDialect } from './schema.js';
+import type { DeadLetter, VerdictRecord } from './store-records.js';
 
 /**
  * Outcome of a write, as a value. `backpressure`: the buffer is full, try again after `retryAfterMillis`;
@@ -20,34 +21,6 @@ export type WriteResult =
 export type QueryResult<R> =
   | { ok: true; rows: R[] }
   | { ok: false; reason: 'unavailable' | 'invalid' | 'closed'; retryAfterMillis: number; message: string };
-
-/** Who produced a verdict: the collector before the call ran, the stream worker after, or a retro-hunt. */
-export type VerdictOrigin = 'inline' | 'stream' | 'hunt';
-
-/** A verdict as stored: the contract verdict plus where it came from and the agent (verdicts carry none). */
-export interface VerdictRecord {
-  verdict: Verdict;
-  origin: VerdictOrigin;
-  agentId?: string | undefined;
-}
-
-/** Something that could not be handled and is kept for a human instead of being dropped. */
-export interface DeadLetter {
-  deadLetterId: string;
-  tenantId: string;
-  /** What failed: `alert`, `approval`, `bus.events`, `store.<table>`, ... */
-  source: string;
-  /** Channel or component that failed (`slack:secops`, `clickhouse`). */
-  channel: string;
-  reason: string;
-  attempts: number;
-  /** The undeliverable record, stored as JSON. */
-  payload: unknown;
-  timestampMillis: number;
-}
-
-/** An alert as stored: the findings are referenced by id (they live in `findings`). */
-export type AlertRecord = Omit<Alert, 'findings'> & { findingIds: string[] };
 
 /**
  * Where the pipeline keeps events, tool calls, verdicts, findings, alerts and dead letters. Writes are

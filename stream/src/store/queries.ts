@@ -10,8 +10,8 @@
  * - no JSON functions and no types newer than ClickHouse 18.16, so one text runs on both engines.
  */
 import type { AgentEvent, Finding } from '@bulwark/contracts';
-import type { AlertRecord, DeadLetter, VerdictRecord } from './event-store.js';
 import { TABLES } from './schema.js';
+import type { AlertRecord, DeadLetter, VerdictRecord } from './store-records.js';
 import {
   decode,
   decodeAlert,

@@ -149,140 +149,170 @@ function sessionsView(
     .join('\n');
 }
 
+/** Version 1, `events`: every agent event, with the whole event as JSON. */
+function eventsTable(o: SchemaOptions): string {
+  return rawTable(
+    o,
+    TABLES.events,
+    [
+      `tenant_id ${lc(o)}`,
+      'session_id String',
+      'event_id String',
+      `kind ${lc(o)}`,
+      'agent_id String',
+      'agent_name String',
+      'trace_id String',
+      'span_id String',
+      'server String',
+      'tool_name String',
+      'tool_call_id String',
+      'timestamp_ms UInt64',
+      'event_time DateTime',
+      // The whole AgentEvent as JSON: what the retro-hunt replays.
+      'payload String',
+    ],
+    'tenant_id, session_id, timestamp_ms, event_id',
+  );
+}
+
+/** Version 1, `tool_calls`: one row per tool call event, joinable to its verdicts by arguments hash. */
+function toolCallsTable(o: SchemaOptions): string {
+  return rawTable(
+    o,
+    TABLES.toolCalls,
+    [
+      `tenant_id ${lc(o)}`,
+      'session_id String',
+      'tool_call_id String',
+      'event_id String',
+      'agent_id String',
+      'tool_name String',
+      'server String',
+      'arguments String',
+      // Same hash as Verdict.argumentsHash: joins a call to the verdicts on it.
+      'arguments_hash String',
+      'timestamp_ms UInt64',
+      'event_time DateTime',
+    ],
+    'tenant_id, session_id, tool_call_id, event_id',
+  );
+}
+
+/** Version 1, `verdicts`: every decision on a tool call, inline or after the fact. */
+function verdictsTable(o: SchemaOptions): string {
+  return rawTable(
+    o,
+    TABLES.verdicts,
+    [
+      `tenant_id ${lc(o)}`,
+      'session_id String',
+      'verdict_id String',
+      'tool_call_id String',
+      'tool_name String',
+      'agent_id String',
+      `decision ${lc(o)}`,
+      // inline: decided before the call ran (collector); stream: re-evaluated after the fact (worker).
+      `origin ${lc(o)}`,
+      `source ${lc(o)}`,
+      'detector_ids Array(String)',
+      `max_severity ${lc(o)}`,
+      'reasons String',
+      'arguments_hash String',
+      'decision_time_micros UInt64',
+      'timestamp_ms UInt64',
+      'event_time DateTime',
+    ],
+    'tenant_id, session_id, verdict_id',
+  );
+}
+
+/** Version 1, `findings`: what the detectors found. */
+function findingsTable(o: SchemaOptions): string {
+  return rawTable(
+    o,
+    TABLES.findings,
+    [
+      `tenant_id ${lc(o)}`,
+      'session_id String',
+      'finding_id String',
+      'agent_id String',
+      `detector_id ${lc(o)}`,
+      `severity ${lc(o)}`,
+      'severity_rank UInt8',
+      `decision ${lc(o)}`,
+      'title String',
+      'description String',
+      'event_id String',
+      'tool_name String',
+      'server String',
+      'evidence String',
+      'timestamp_ms UInt64',
+      'event_time DateTime',
+    ],
+    'tenant_id, session_id, finding_id',
+  );
+}
+
+/** Version 1, `alerts`: what was routed to a human; findings by id. */
+function alertsTable(o: SchemaOptions): string {
+  return rawTable(
+    o,
+    TABLES.alerts,
+    [
+      `tenant_id ${lc(o)}`,
+      'session_id String',
+      'dedup_key String',
+      'alert_id String',
+      `action ${lc(o)}`,
+      `severity ${lc(o)}`,
+      'severity_rank UInt8',
+      'title String',
+      'summary String',
+      'agent_id String',
+      'detector_ids Array(String)',
+      'finding_ids Array(String)',
+      'first_seen_ms UInt64',
+      'last_seen_ms UInt64',
+      'timestamp_ms UInt64',
+      'event_time DateTime',
+    ],
+    'tenant_id, dedup_key, alert_id',
+  );
+}
+
+/** Version 1, `dead_letters`: what could not be handled and is kept for a human. */
+function deadLettersTable(o: SchemaOptions): string {
+  return rawTable(
+    o,
+    TABLES.deadLetters,
+    [
+      `tenant_id ${lc(o)}`,
+      'dead_letter_id String',
+      // What failed: `alert`, `approval`, `bus.events`, `store.<table>`, ...
+      `source ${lc(o)}`,
+      'channel String',
+      'reason String',
+      'attempts UInt32',
+      'payload String',
+      'timestamp_ms UInt64',
+      'event_time DateTime',
+    ],
+    'tenant_id, source, dead_letter_id',
+  );
+}
+
 /** The schema, in order. Append new versions; never edit an applied one. */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'raw tables: events, tool_calls, verdicts, findings, alerts, dead_letters',
     statements: (o) => [
-      rawTable(
-        o,
-        TABLES.events,
-        [
-          `tenant_id ${lc(o)}`,
-          'session_id String',
-          'event_id String',
-          `kind ${lc(o)}`,
-          'agent_id String',
-          'agent_name String',
-          'trace_id String',
-          'span_id String',
-          'server String',
-          'tool_name String',
-          'tool_call_id String',
-          'timestamp_ms UInt64',
-          'event_time DateTime',
-          // The whole AgentEvent as JSON: what the retro-hunt replays.
-          'payload String',
-        ],
-        'tenant_id, session_id, timestamp_ms, event_id',
-      ),
-      rawTable(
-        o,
-        TABLES.toolCalls,
-        [
-          `tenant_id ${lc(o)}`,
-          'session_id String',
-          'tool_call_id String',
-          'event_id String',
-          'agent_id String',
-          'tool_name String',
-          'server String',
-          'arguments String',
-          // Same hash as Verdict.argumentsHash: joins a call to the verdicts on it.
-          'arguments_hash String',
-          'timestamp_ms UInt64',
-          'event_time DateTime',
-        ],
-        'tenant_id, session_id, tool_call_id, event_id',
-      ),
-      rawTable(
-        o,
-        TABLES.verdicts,
-        [
-          `tenant_id ${lc(o)}`,
-          'session_id String',
-          'verdict_id String',
-          'tool_call_id String',
-          'tool_name String',
-          'agent_id String',
-          `decision ${lc(o)}`,
-          // inline: decided before the call ran (collector); stream: re-evaluated after the fact (worker).
-          `origin ${lc(o)}`,
-          `source ${lc(o)}`,
-          'detector_ids Array(String)',
-          `max_severity ${lc(o)}`,
-          'reasons String',
-          'arguments_hash String',
-          'decision_time_micros UInt64',
-          'timestamp_ms UInt64',
-          'event_time DateTime',
-        ],
-        'tenant_id, session_id, verdict_id',
-      ),
-      rawTable(
-        o,
-        TABLES.findings,
-        [
-          `tenant_id ${lc(o)}`,
-          'session_id String',
-          'finding_id String',
-          'agent_id String',
-          `detector_id ${lc(o)}`,
-          `severity ${lc(o)}`,
-          'severity_rank UInt8',
-          `decision ${lc(o)}`,
-          'title String',
-          'description String',
-          'event_id String',
-          'tool_name String',
-          'server String',
-          'evidence String',
-          'timestamp_ms UInt64',
-          'event_time DateTime',
-        ],
-        'tenant_id, session_id, finding_id',
-      ),
-      rawTable(
-        o,
-        TABLES.alerts,
-        [
-          `tenant_id ${lc(o)}`,
-          'session_id String',
-          'dedup_key String',
-          'alert_id String',
-          `action ${lc(o)}`,
-          `severity ${lc(o)}`,
-          'severity_rank UInt8',
-          'title String',
-          'summary String',
-          'agent_id String',
-          'detector_ids Array(String)',
-          'finding_ids Array(String)',
-          'first_seen_ms UInt64',
-          'last_seen_ms UInt64',
-          'timestamp_ms UInt64',
-          'event_time DateTime',
-        ],
-        'tenant_id, dedup_key, alert_id',
-      ),
-      rawTable(
-        o,
-        TABLES.deadLetters,
-        [
-          `tenant_id ${lc(o)}`,
-          'dead_letter_id String',
-          // What failed: `alert`, `approval`, `bus.events`, `store.<table>`, ...
-          `source ${lc(o)}`,
-          'channel String',
-          'reason String',
-          'attempts UInt32',
-          'payload String',
-          'timestamp_ms UInt64',
-          'event_time DateTime',
-        ],
-        'tenant_id, source, dead_letter_id',
-      ),
+      eventsTable(o),
+      toolCallsTable(o),
+      verdictsTable(o),
+      findingsTable(o),
+      alertsTable(o),
+      deadLettersTable(o),
     ],
   },
   {

@@ -17,8 +17,8 @@ import {
   type Verdict,
 } from '@bulwark/contracts';
 import { z } from 'zod';
-import type { AlertRecord, DeadLetter, VerdictOrigin, VerdictRecord } from './event-store.js';
 import type { WritableTable } from './schema.js';
+import type { AlertRecord, DeadLetter, VerdictOrigin, VerdictRecord } from './store-records.js';
 
 /** A row as sent to ClickHouse in `JSONEachRow`. */
 export type Row = Record<string, unknown>;

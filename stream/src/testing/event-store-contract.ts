@@ -7,9 +7,10 @@
 import type { AgentEvent, AgentEventInput, Alert, Finding, Verdict } from '@bulwark/contracts';
 import { AgentEventSchema, SEVERITY_RANK } from '@bulwark/contracts';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EventStore, QueryResult, VerdictRecord } from '../store/event-store.js';
+import type { EventStore, QueryResult } from '../store/event-store.js';
 import { QUERIES, type StoreQuery } from '../store/queries.js';
 import { MIGRATIONS, TABLES } from '../store/schema.js';
+import type { VerdictRecord } from '../store/store-records.js';
 import { verdictId } from '../store/store-rows.js';
 
 export interface ContractStoreOptions {

@@ -20,14 +20,9 @@ import type { AlertRouter } from '../alerts/alert-router.js';
 import { IncidentTracker } from '../alerts/incident-tracker.js';
 import { EventBusError, StoreError } from '../errors.js';
 import { errorMessage, type Logger, silentLogger } from '../logger.js';
-import type {
-  DeadLetter,
-  EventStore,
-  VerdictOrigin,
-  VerdictRecord,
-  WriteResult,
-} from '../store/event-store.js';
+import type { EventStore, WriteResult } from '../store/event-store.js';
 import { QUERIES } from '../store/queries.js';
+import type { DeadLetter, VerdictOrigin, VerdictRecord } from '../store/store-records.js';
 import type { StreamMetrics } from './stream-metrics.js';
 
 /**
