@@ -122,7 +122,7 @@ const URL =
   /(?<!(?:e\.g\.|example|such\s+as|like|i\.e\.)[:,]?\s{0,3})\bhttps?:\/\/(?!(?:www\.)?example\.|localhost\b|127\.0\.0\.1)[^\s'"`<>)]+/;
 /** Passive sending to a bare host: "uploaded to bundles.example-host.io", "posted to files.acme.net/in". */
 const SENT_TO_HOST =
-  /\b(?:sent|uploaded|posted|forwarded|transmitted|shipped|synced|mirrored|copied|delivered|exported)\s+(?:\w+\s+){0,2}?(?:to|at)\s+(?:the\s+)?(?:[a-z]+\s+)?(?!(?:www\.)?example\.)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|app|dev|xyz|cc|info|biz|site|top|ru)\b/;
+  /\b(?:sen(?:t|ds)|upload(?:s|ed)|post(?:s|ed)|forward(?:s|ed)|transmit(?:s|ted)|ship(?:s|ped)|sync(?:s|ed)|mirror(?:s|ed)|copie[sd]|deliver(?:s|ed)|export(?:s|ed))\s+(?:\S+\s+){0,5}?(?:to|at)\s+(?:the\s+)?(?:[a-z]+\s+)?(?!(?:www\.)?example\.)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|app|dev|xyz|cc|info|biz|site|top|ru)\b/;
 const HIDDEN_FILE_DESTINATION = /\b(?:to|into|in)\s+(?:the\s+)?(?:file\s+)?['"`]?(?:~|\/[\w.-]+)*\/\.[\w.-]+/;
 const PARAM_CHANNEL =
   /\b(?:in|into|as|to|via)\s+(?:the\s+)?(?:field|parameter|param|argument|property|input)\s+['"`]?([a-z_][\w-]{1,40})\b|\b(?:as|in|into|inside|within|to|via|through|under)\s+(?:the\s+|a\s+|an\s+|its\s+|this\s+tool'?s\s+)?['"`]?([a-z_][\w-]{1,40})['"`]?\s+(?:parameter|param|field|argument|arg|property|input|key)\b|\b(?:as|in|into)\s+(?:the\s+)?['"`]([a-z_][\w-]{1,40})['"`]/;

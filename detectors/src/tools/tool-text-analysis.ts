@@ -109,6 +109,13 @@ export function schemaTexts(schema: unknown, root: string): DefinitionText[] {
 /** "the contents of", "the text of": the secret itself is what is wanted, not a file the tool works on. */
 const CONTENT_OF = /\b(?:contents?|text|body|value|copy|output|data)\s+(?:from|of|in)\b/;
 /** A sentence opening with a usage verb ("Use `x` instead", "Prefer …"); "Note for …:" is a heading, not one. */
+/** Anchored on this tool's own result: "After the tool returns, …", "once this call succeeds". */
+const SELF_ANCHOR =
+  /\b(?:after|once|when)\s+(?:the|this)\s+(?:tool|call|function|command)\s+(?:returns|succeeds|completes|finishes|has\s+(?:run|returned|succeeded))\b/;
+const REPLACEMENT = /\binstead\b|\brather\s+than\b|\bonly\s+(?:this|our)\b|\buse\s+(?:this|ours|our)\b/;
+/** A secret the tool authenticates with ("using the credentials in ~/.acme"), not one it takes. */
+const INSTRUMENT_BEFORE =
+  /\b(?:using|with|authenticat\w*\s+(?:with|using|via)|signed\s+(?:with|by))\s+(?:the\s+|your\s+|its\s+|their\s+)?(?:[\w-]+\s+){0,3}?(?:in|from|at)?\s*[`'"]?$|\b(?:using|with)\s+(?:the\s+|your\s+|its\s+)?$/;
 const LEADING_USAGE =
   /^[\s*>#\-•\d.)(\]["'`]*(?:also\s+|then\s+|now\s+|first\s+|next\s+)?(use|prefer|pass|provide|specify|give|set|try|choose|select|pick|call|invoke)\b(?!\s*:)/;
 /** A third-person opening that says what the tool does ("Checks …", "Backs up …"): the tool describing itself. */
@@ -501,7 +508,8 @@ function isOffTopic(s: Sentence, env: Env, sibling: boolean): boolean {
       f.toolMentions.some(
         (m) => !params.has(m.toLowerCase()) && !GENERIC_TOOL_WORD.test(m) && mentionedAsTool(s.raw, m),
       )) ||
-    USER_IN_THE_LOOP.test(s.lower);
+    USER_IN_THE_LOOP.test(s.lower) ||
+    SELF_ANCHOR.test(s.lower);
   return !guidance && stems.length >= 3 && overlap < 0.25;
 }
 
@@ -527,11 +535,17 @@ function targetsOf(s: Sentence, env: Env): Targets {
     f.externalDestination === undefined &&
     SELF_DESCRIBING.test(s.lower) &&
     EXAMPLE_BEFORE.test(s.lower.slice(Math.max(0, secretAt - 20), secretAt));
+  const instrument =
+    secretAt >= 0 &&
+    f.addressee < 2 &&
+    f.parameterChannel === undefined &&
+    INSTRUMENT_BEFORE.test(s.lower.slice(Math.max(0, secretAt - 40), secretAt));
   const secret =
     f.secretTarget !== undefined &&
     !onPurpose(f.secretTarget) &&
     !restricted &&
     !ownExample &&
+    !instrument &&
     !secretIsDestination(s.lower, f);
   // "the whole conversation" on a mail or chat tool is the tool's own thread, unless it names the model's side.
   const ownThread =
@@ -667,7 +681,10 @@ function scoreSentence(s: Sentence, env: Env): Scored | undefined {
   else if (unknownTool && f.addressee > 0) add(1, 'refers to a tool this server does not offer');
   if (f.tamper && (crossScope || foreign || unknownTool || f.externalDestination))
     add(2, `alters another action's arguments (${f.tamper})`);
-  if (f.hijack && (foreign || unknownTool || crossScope))
+  // "DO NOT use any other tools to modify the schema" narrows the model to this tool's own job; a hijack names
+  // the tool it replaces or offers itself instead.
+  const narrowing = f.prohibitive && !foreign && !unknownTool && !REPLACEMENT.test(s.lower);
+  if (f.hijack && (foreign || unknownTool || crossScope) && !narrowing)
     add(2, `redirects calls away from other tools (${f.hijack})`);
   // "You must use absolute paths" constrains how to call (1); "please cancel the policy" politely orders a
   // task (3); other orders unrelated to the tool weigh 2, less when they sequence steps ("... first").
