@@ -112,25 +112,35 @@ type Session = NonNullable<DetectorContext['session']>;
  * Delegation covers the content the user pointed at, not everything read on the way: a result counts as
  * delegated when the user delegated and the call that produced it took an argument from the user's own
  * words (the file name, URL, sender or subject they gave). A planted order in another result — a channel
- * list, a file the delegated e-mail mentions — is judged as if nothing had been delegated.
+ * list, a file the delegated e-mail mentions — is judged as if nothing had been delegated. When no result
+ * was fetched with the user's words ("do the tasks in my latest e-mail"), their word covers everything read.
+ * Returns the judgement for one call (one pass over the session's nodes, built on first use).
  */
-function delegatedTo(session: Session, node: GraphNode): boolean {
-  if (!session.intent.delegated) return false;
-  const pointed = pointedAtByUser(session, node);
-  if (pointed !== false) return true;
-  // The user's pointer resolved to no result ("do the tasks in my latest e-mail", fetched without their
-  // words): keep their word for everything read.
-  return !session.nodes.some((n) => n.kind === 'tool_result' && pointedAtByUser(session, n) === true);
-}
-
-/** Whether the call behind a result took an argument from the trusted prompts; undefined when unknown. */
-function pointedAtByUser(session: Session, node: GraphNode): boolean | undefined {
-  if (!node.toolCallId) return undefined;
-  const call = session.nodes.find((n) => n.kind === 'tool_call' && n.toolCallId === node.toolCallId);
-  if (!call?.argumentSources) return undefined;
-  for (const idxs of call.argumentSources.values())
-    for (const i of idxs) if (session.nodes.find((n) => n.idx === i)?.integrity === 'trusted') return true;
-  return false;
+function delegationOf(session: Session): (node: GraphNode) => boolean {
+  if (!session.intent.delegated) return () => false;
+  let pointed: ((node: GraphNode) => boolean | undefined) | undefined;
+  let anyPointed = false;
+  return (node) => {
+    if (!pointed) {
+      const trusted = new Set<number>();
+      const calls = new Map<string, GraphNode>();
+      for (const n of session.nodes) {
+        if (n.integrity === 'trusted') trusted.add(n.idx);
+        if (n.kind === 'tool_call' && n.toolCallId) calls.set(n.toolCallId, n);
+      }
+      // Whether the call behind a result took an argument from the trusted prompts; undefined when unknown.
+      pointed = (r) => {
+        const call = r.toolCallId ? calls.get(r.toolCallId) : undefined;
+        if (!call?.argumentSources) return undefined;
+        for (const idxs of call.argumentSources.values())
+          for (const i of idxs) if (trusted.has(i)) return true;
+        return false;
+      };
+      const p = pointed;
+      anyPointed = session.nodes.some((n) => n.kind === 'tool_result' && p(n) === true);
+    }
+    return pointed(node) !== false || !anyPointed;
+  };
 }
 
 /**
@@ -229,6 +239,7 @@ export class InjectionChainDetector implements Detector {
     const policy = ctx.policy?.injection ?? DEFAULT_POLICY.injection;
     const actsOutward = profile.sideEffecting || profile.fetchesUrl;
     if (!actsOutward) return [];
+    const delegatedTo = delegationOf(session);
 
     // Every injected node is judged and the strictest outcome wins: a later, weaker directive (or a result
     // that merely looks imperative) must not wash out an earlier strong one.
@@ -261,7 +272,7 @@ export class InjectionChainDetector implements Detector {
           note: `value ${h.key} comes from the injected text of event ${node.eventId}, not from the user's request`,
         })),
       ];
-      const delegated = delegatedTo(session, node);
+      const delegated = delegatedTo(node);
       if (delegated && !strong && (structured || identifierHit)) {
         outcomes.push({
           severity: 'high',
@@ -330,7 +341,7 @@ export class InjectionChainDetector implements Detector {
         // Only calls of the kind the planted order asks for: "send X to Y" puts sending under a human's
         // eye, not the calendar entry the user asked for.
         n.injection.plantedActions.some((a) => classesOf(profile).includes(a)) &&
-        !delegatedTo(session, n),
+        !delegatedTo(n),
     );
     if (strongNodes.length === 0 && structuredNodes.length > 0 && profile.sideEffecting) {
       const first = structuredNodes[0]!;
