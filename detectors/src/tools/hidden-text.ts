@@ -116,10 +116,23 @@ function excerptAround(text: string, start: number, end: number): string {
  * findHiddenText('Adds numbers\u200b\u200b\u200b\u200b'); // [{ ruleId: 'hidden-text.invisible-unicode', severity: 'high', ... }]
  */
 export function findHiddenText(text: string): HiddenTextHit[] {
-  const hits: HiddenTextHit[] = [];
   const cps = codePoints(text);
-  const hasRtl = RTL_LETTER.test(text);
+  const hits: HiddenTextHit[] = [
+    ...tagCharacterHits(cps),
+    ...invisibleHits(cps),
+    ...bidiHits(cps, RTL_LETTER.test(text)),
+    ...selectorHits(cps),
+    ...controlHits(cps),
+    ...markupHits(text),
+    ...homoglyphHits(text),
+  ];
+  for (const h of hits) if (h.end <= h.start) h.end = Math.min(text.length, h.start + 1);
+  return hits;
+}
 
+/** Unicode tag characters (decoded); emoji subdivision flags excepted. */
+function tagCharacterHits(cps: CodePointAt[]): HiddenTextHit[] {
+  const hits: HiddenTextHit[] = [];
   // Unicode tag characters: invisible ASCII. Flag emoji subdivision flags (black flag + tag letters) are fine.
   let i = 0;
   while (i < cps.length) {
@@ -153,6 +166,12 @@ export function findHiddenText(text: string): HiddenTextHit[] {
     i = j;
   }
 
+  return hits;
+}
+
+/** Zero-width and invisible fillers outside their ordinary uses. */
+function invisibleHits(cps: CodePointAt[]): HiddenTextHit[] {
+  const hits: HiddenTextHit[] = [];
   // Zero-width and invisible fillers.
   const invisible: CodePointAt[] = [];
   let splitsWord = false;
@@ -175,6 +194,12 @@ export function findHiddenText(text: string): HiddenTextHit[] {
     });
   }
 
+  return hits;
+}
+
+/** Bidirectional controls: overrides always; other controls only outside right-to-left text. */
+function bidiHits(cps: CodePointAt[], hasRtl: boolean): HiddenTextHit[] {
+  const hits: HiddenTextHit[] = [];
   // Bidirectional controls: overrides always matter; other controls only outside right-to-left text.
   const bidi = cps.filter((c) => BIDI_OVERRIDE.has(c.cp) || (BIDI_OTHER.has(c.cp) && !hasRtl));
   const firstBidi = bidi[0];
@@ -190,6 +215,12 @@ export function findHiddenText(text: string): HiddenTextHit[] {
     });
   }
 
+  return hits;
+}
+
+/** Variation selectors not attached to an emoji or ideograph. */
+function selectorHits(cps: CodePointAt[]): HiddenTextHit[] {
+  const hits: HiddenTextHit[] = [];
   // Variation selectors outside emoji/ideograph use: runs of them, or after plain letters, can smuggle bytes.
   let suspiciousSelectors = 0;
   let vsStart = -1;
@@ -219,6 +250,12 @@ export function findHiddenText(text: string): HiddenTextHit[] {
     });
   }
 
+  return hits;
+}
+
+/** Control characters and private-use runs. */
+function controlHits(cps: CodePointAt[]): HiddenTextHit[] {
+  const hits: HiddenTextHit[] = [];
   // Control characters: ESC starts terminal sequences (conceal, cursor moves); others have no business here.
   const controls = cps.filter(
     (c) => (c.cp < 0x20 && c.cp !== 0x09 && c.cp !== 0x0a && c.cp !== 0x0d) || (c.cp >= 0x7f && c.cp <= 0x9f),
@@ -249,6 +286,12 @@ export function findHiddenText(text: string): HiddenTextHit[] {
     });
   }
 
+  return hits;
+}
+
+/** HTML comments, markup styled invisible, whitespace padding. */
+function markupHits(text: string): HiddenTextHit[] {
+  const hits: HiddenTextHit[] = [];
   // HTML comments: not rendered by markdown/HTML views, read by the model.
   for (const m of text.matchAll(/<!--([\s\S]*?)(?:-->|$)/g)) {
     if ((m[1] ?? '').trim() === '') continue;
@@ -290,6 +333,12 @@ export function findHiddenText(text: string): HiddenTextHit[] {
     });
   }
 
+  return hits;
+}
+
+/** Words mixing Latin with look-alike letters of another script. */
+function homoglyphHits(text: string): HiddenTextHit[] {
+  const hits: HiddenTextHit[] = [];
   // Words that mix Latin with look-alike letters from other scripts ("ignоre" with a Cyrillic o).
   for (const m of text.matchAll(/[\p{L}\p{M}]+/gu)) {
     const word = m[0];
@@ -307,7 +356,6 @@ export function findHiddenText(text: string): HiddenTextHit[] {
     });
   }
 
-  for (const h of hits) if (h.end <= h.start) h.end = Math.min(text.length, h.start + 1);
   return hits;
 }
 
