@@ -77,20 +77,9 @@ const incidents = `SELECT tenant_id, dedup_key,
   WHERE ${alertScope}
   GROUP BY tenant_id, dedup_key`;
 
-/**
- * SOC overview: what was decided and raised, how much was blocked, which tools, agents, tenants and
- * sessions are riskiest, and which incidents are still open.
- *
- * @example
- * JSON.stringify(socOverview().build());
- */
-export function socOverview(): dashboard.DashboardBuilder {
-  return bulwarkDashboard({
-    uid: 'bulwark-soc-overview',
-    title: 'Bulwark / SOC overview',
-    description: 'Decisions, blocks, alerts and open incidents across tenants and agents.',
-    tags: ['overview'],
-  })
+/** Counts over the range: decisions, blocks, block rate, incidents, sessions at risk. */
+function atAGlance(d: dashboard.DashboardBuilder): dashboard.DashboardBuilder {
+  return d
     .withRow(new dashboard.RowBuilder('At a glance'))
     .withPanel(
       panelDefaults.stat({
@@ -157,7 +146,12 @@ export function socOverview(): dashboard.DashboardBuilder {
           { value: 1, color: 'orange' },
         ],
       }),
-    )
+    );
+}
+
+/** Decisions, detections and alerts per interval, and the most blocked tools. */
+function overTime(d: dashboard.DashboardBuilder): dashboard.DashboardBuilder {
+  return d
     .withRow(new dashboard.RowBuilder('Decisions and alerts over time'))
     .withPanel(
       panelDefaults.timeSeries({
@@ -215,7 +209,12 @@ ORDER BY blocked_calls DESC, tool_name
 LIMIT 10`,
         span: 12,
       }),
-    )
+    );
+}
+
+/** What the agents enforced: calls refused without a verdict, enforced vs inline, after the fact. */
+function enforced(d: dashboard.DashboardBuilder): dashboard.DashboardBuilder {
+  return d
     .withRow(new dashboard.RowBuilder('What the agents enforced'))
     .withPanel(
       panelDefaults.timeSeries({
@@ -258,7 +257,12 @@ LIMIT 100`,
         hidden: ['tool_call_id'],
         span: 24,
       }),
-    )
+    );
+}
+
+/** Open incidents and the riskiest agents, tenants and sessions. */
+function atRisk(d: dashboard.DashboardBuilder): dashboard.DashboardBuilder {
+  return d
     .withRow(new dashboard.RowBuilder('Who is at risk'))
     .withPanel(
       panelDefaults.table({
@@ -331,4 +335,24 @@ LIMIT 15`,
         { span: 24, height: 3 },
       ),
     );
+}
+
+/**
+ * SOC overview: what was decided and raised, how much was blocked, which tools, agents, tenants and
+ * sessions are riskiest, and which incidents are still open.
+ *
+ * @example
+ * JSON.stringify(socOverview().build());
+ */
+export function socOverview(): dashboard.DashboardBuilder {
+  const rows = [atAGlance, overTime, enforced, atRisk];
+  return rows.reduce(
+    (d, addRow) => addRow(d),
+    bulwarkDashboard({
+      uid: 'bulwark-soc-overview',
+      title: 'Bulwark / SOC overview',
+      description: 'Decisions, blocks, alerts and open incidents across tenants and agents.',
+      tags: ['overview'],
+    }),
+  );
 }

@@ -3,17 +3,21 @@ import { LATE_EVIDENCE_DETECTOR_ID } from '@bulwark/detectors';
 import {
   type AlertRecord,
   type BlockedToolRow,
+  type DecisionsPerMinuteRow,
   type EventStore,
   QUERIES,
   type QueryResult,
+  type RefusedToolCallRow,
   type SessionSummary,
   type StoreQuery,
 } from '@bulwark/stream';
 import {
   type BlockRow,
   type CallVerdictRow,
+  type DecisionBucketRow,
   REPORT_QUERIES,
   type SessionAgentRow,
+  type SeverityCountRow,
 } from './report-queries.js';
 
 /** What the report covers. */
@@ -370,6 +374,257 @@ export function afterTheFactFlags(
   );
 }
 
+type Buckets = ReportData['decisionBuckets'];
+type Since = { tenantId: string; sinceMillis: number };
+type AgentOf = (x: { tenantId: string; sessionId: string }) => SessionAgentRow | undefined;
+
+/** Findings per severity, every severity present (zeros included). */
+function severityCounts(rows: readonly SeverityCountRow[]): Record<Severity, number> {
+  const out = { info: 0, low: 0, medium: 0, high: 0, critical: 0 } as Record<Severity, number>;
+  for (const r of rows) if (r.severity in out) out[r.severity as Severity] += r.findings;
+  return out;
+}
+
+/**
+ * Dense buckets over the range (zeros included): verdicts by decision, and non-allow verdicts by contributing
+ * detector with the detectors busiest first.
+ */
+function timeBuckets(
+  range: { sinceMillis: number; untilMillis: number; bucketMillis: number },
+  decisionRows: readonly DecisionBucketRow[],
+  perMinute: readonly DecisionsPerMinuteRow[],
+): Pick<ReportData, 'decisionBuckets' | 'detectorBuckets' | 'detectors'> {
+  const { sinceMillis, untilMillis, bucketMillis } = range;
+  const first = Math.floor(sinceMillis / bucketMillis) * bucketMillis;
+  const starts: number[] = [];
+  for (let t = first; t < untilMillis; t += bucketMillis) starts.push(t);
+  const index = new Map(starts.map((t, i) => [t, i]));
+  const empty = (): Buckets => starts.map((startMillis) => ({ startMillis, values: {} }));
+  const decisionBuckets = empty();
+  for (const r of decisionRows) {
+    const b = decisionBuckets[index.get(r.bucketMillis) ?? -1];
+    if (b) b.values[r.decision] = (b.values[r.decision] ?? 0) + r.decisions;
+  }
+  const detectorBuckets = empty();
+  const detectorTotals = new Map<string, number>();
+  for (const r of perMinute) {
+    if (r.detectorId === '' || r.decision === 'allow' || r.minuteMillis >= untilMillis) continue;
+    const b = detectorBuckets[index.get(Math.floor(r.minuteMillis / bucketMillis) * bucketMillis) ?? -1];
+    if (!b) continue;
+    b.values[r.detectorId] = (b.values[r.detectorId] ?? 0) + r.decisions;
+    detectorTotals.set(r.detectorId, (detectorTotals.get(r.detectorId) ?? 0) + r.decisions);
+  }
+  const detectors = [...detectorTotals.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([d]) => d);
+  return { decisionBuckets, detectorBuckets, detectors };
+}
+
+/** The ten most blocked tools, per tool across tenants: the aggregate query is per tenant and tool. */
+function topBlockedToolsOf(blockedTools: readonly BlockedToolRow[], tenantId: string): BlockedToolRow[] {
+  const tools = new Map<string, BlockedToolRow>();
+  for (const r of blockedTools) {
+    const t = tools.get(r.toolName) ?? {
+      tenantId: tenantId || '*',
+      toolName: r.toolName,
+      blockedCalls: 0,
+      sessions: 0,
+    };
+    t.blockedCalls += r.blockedCalls;
+    t.sessions += r.sessions;
+    tools.set(r.toolName, t);
+  }
+  return [...tools.values()]
+    .sort((a, b) => b.blockedCalls - a.blockedCalls || a.toolName.localeCompare(b.toolName))
+    .slice(0, 10);
+}
+
+/**
+ * Every incident of the range with its blocks and title, and the first `limit` of them with the findings
+ * behind their alerts (else every finding of the session).
+ */
+async function loadIncidents(
+  store: EventStore,
+  alerts: readonly AlertRecord[],
+  blocks: readonly BlockRow[],
+  limit: number,
+): Promise<{ incidentList: Omit<ReportIncident, 'findings'>[]; incidents: ReportIncident[] }> {
+  const incidentList = incidentsFrom(alerts);
+  for (const inc of incidentList) {
+    inc.blocks = incidentBlocks(inc, blocks);
+    const late = inc.detectorIds.includes(LATE_EVIDENCE_DETECTOR_ID);
+    inc.afterTheFact =
+      late || (inc.blocks.length > 0 && inc.blocks.every((b) => !b.origins.includes('inline')));
+    inc.title = incidentTitle(inc.blocks, inc.alertTitle ?? inc.title, late);
+  }
+  const findingsBySession = new Map<string, Promise<Finding[]>>();
+  const incidents: ReportIncident[] = [];
+  for (const inc of incidentList.slice(0, limit)) {
+    const key = `${inc.tenantId}\u0000${inc.sessionId}`;
+    if (!findingsBySession.has(key)) {
+      findingsBySession.set(
+        key,
+        rows(store, QUERIES.sessionFindings, { tenantId: inc.tenantId, sessionId: inc.sessionId }),
+      );
+    }
+    const sessionFindings = await findingsBySession.get(key)!;
+    const ids = new Set(
+      alerts
+        .filter((a) => a.tenantId === inc.tenantId && a.dedupKey === inc.dedupKey)
+        .flatMap((a) => a.findingIds),
+    );
+    const findings = ids.size > 0 ? sessionFindings.filter((f) => ids.has(f.findingId)) : sessionFindings;
+    incidents.push({ ...inc, findings: findings.length > 0 ? findings : sessionFindings });
+  }
+  return { incidentList, incidents };
+}
+
+/** The calls refused without a verdict, newest first, and the verdicts on each of them. */
+async function loadRefusedRows(
+  store: EventStore,
+  since: Since,
+  untilMillis: number,
+): Promise<{ refusedRows: RefusedToolCallRow[]; laterVerdicts: CallVerdictRow[] }> {
+  const refusedRows = await rows(store, QUERIES.refusedToolCalls, {
+    ...since,
+    untilMillis,
+    limit: REFUSED_CALLS_LIMIT,
+  });
+  const laterVerdicts: CallVerdictRow[] =
+    refusedRows.length > 0
+      ? await rows(store, REPORT_QUERIES.callVerdicts, {
+          tenantId: since.tenantId,
+          toolCallIds: [...new Set(refusedRows.map((r) => r.toolCallId))],
+        })
+      : [];
+  return { refusedRows, laterVerdicts };
+}
+
+/** A refused call with the inline verdict that came too late and the strictest one after the fact. */
+function refusedCall(
+  r: RefusedToolCallRow,
+  laterVerdicts: readonly CallVerdictRow[],
+  agentOf: AgentOf,
+): ReportRefusedCall {
+  const mine = laterVerdicts.filter(
+    (v) => v.tenantId === r.tenantId && v.sessionId === r.sessionId && v.toolCallId === r.toolCallId,
+  );
+  const inline = mine.filter((v) => v.origin === 'inline').at(-1);
+  const stream = strictest(mine.filter((v) => v.origin === 'stream').map((v) => v.decision));
+  const a = agentOf(r);
+  return {
+    tenantId: r.tenantId,
+    sessionId: r.sessionId,
+    agentId: r.agentId ?? a?.agentId,
+    agentName: a?.agentName,
+    toolCallId: r.toolCallId,
+    toolName: r.toolName,
+    timestampMillis: r.timestampMillis,
+    enforcedDecision: r.enforcedDecision,
+    enforcedSource: r.enforcedSource,
+    enforcedReason: r.enforcedReason,
+    verdictDecision: r.inlineDecision || inline?.decision || '',
+    streamDecision: stream,
+    differs: r.differs,
+  };
+}
+
+/** One session's timeline: its latest verdicts (after-the-fact ones marked) and what the agent enforced. */
+async function loadSessionDetail(
+  store: EventStore,
+  x: { tenantId: string; sessionId: string; agentId: string | undefined },
+  summary: SessionSummary | undefined,
+  agent: SessionAgentRow | undefined,
+): Promise<ReportSessionDetail> {
+  const session = { tenantId: x.tenantId, sessionId: x.sessionId };
+  const verdicts = await rows(store, QUERIES.sessionVerdicts, session);
+  const calls = await rows(store, QUERIES.sessionToolCalls, session);
+  const shown = verdicts.slice(-TIMELINE_LIMIT);
+  const late = afterTheFactFlags(
+    verdicts.map((v) => ({
+      toolCallId: v.verdict.toolCallId,
+      decision: v.verdict.decision,
+      origin: v.origin,
+    })),
+  ).slice(-TIMELINE_LIMIT);
+  return {
+    tenantId: x.tenantId,
+    sessionId: x.sessionId,
+    agentId: summary?.agentId ?? agent?.agentId ?? x.agentId,
+    agentName: agent?.agentName,
+    firstSeenMillis: summary?.firstSeenMillis,
+    lastSeenMillis: summary?.lastSeenMillis,
+    events: summary?.events,
+    toolCalls: summary?.toolCalls,
+    verdicts: shown.map((v, i) => ({
+      timestampMillis: v.verdict.timestampMillis,
+      toolName: v.verdict.toolName,
+      decision: v.verdict.decision,
+      origin: v.origin,
+      source: v.verdict.source,
+      detectorIds: v.verdict.detectorIds,
+      toolCallId: v.verdict.toolCallId,
+      afterTheFact: late[i] ?? false,
+    })),
+    enforcedCalls: calls
+      .filter((c) => c.enforcedSource !== '')
+      .slice(-TIMELINE_LIMIT)
+      .map((c) => ({
+        toolCallId: c.toolCallId,
+        toolName: c.toolName,
+        timestampMillis: c.timestampMillis,
+        decision: c.enforcedDecision,
+        source: c.enforcedSource,
+        reason: c.enforcedReason,
+        inlineDecision: c.inlineDecision,
+        differs: c.differs,
+      })),
+    olderVerdicts: Math.max(0, verdicts.length - TIMELINE_LIMIT),
+  };
+}
+
+/** The sessions of the shown incidents, then of the newest refused calls: where the report pivots to. */
+async function loadSessionDetails(
+  store: EventStore,
+  incidents: readonly ReportIncident[],
+  refusedCalls: readonly ReportRefusedCall[],
+  active: readonly SessionSummary[],
+  agentOf: AgentOf,
+): Promise<ReportSessionDetail[]> {
+  const sessionDetails: ReportSessionDetail[] = [];
+  const summaries = new Map(active.map((a) => [`${a.tenantId}\u0000${a.sessionId}`, a]));
+  const refusedSessions = [
+    ...new Map(refusedCalls.map((c) => [`${c.tenantId}\u0000${c.sessionId}`, c])).values(),
+  ].slice(0, REFUSED_SESSION_DETAILS);
+  for (const x of [...incidents, ...refusedSessions]) {
+    const key = `${x.tenantId}\u0000${x.sessionId}`;
+    if (sessionDetails.some((d) => `${d.tenantId}\u0000${d.sessionId}` === key)) continue;
+    sessionDetails.push(await loadSessionDetail(store, x, summaries.get(key), agentOf(x)));
+  }
+  return sessionDetails;
+}
+
+/** What the agents enforced in the range, as they reported it: fallbacks, differing decisions. */
+async function loadEnforced(store: EventStore, since: Since, untilMillis: number): Promise<ReportEnforced> {
+  const enforced: ReportEnforced = {
+    refusedWithoutVerdict: 0,
+    refusedBySource: {},
+    allowedWithoutVerdict: 0,
+    differing: 0,
+    reported: 0,
+  };
+  for (const r of await rows(store, QUERIES.enforcedDecisions, { ...since, untilMillis })) {
+    enforced.reported += r.calls;
+    enforced.differing += r.differing;
+    if (r.source === 'verdict') continue;
+    if (r.decision === 'block') {
+      enforced.refusedWithoutVerdict += r.calls;
+      enforced.refusedBySource[r.source] = (enforced.refusedBySource[r.source] ?? 0) + r.calls;
+    } else enforced.allowedWithoutVerdict += r.calls;
+  }
+  return enforced;
+}
+
 /**
  * Reads what the report shows through the store's query interface (`QUERIES` plus `REPORT_QUERIES`), so it
  * works on the embedded and the server store alike. Failures come back as values.
@@ -397,210 +652,28 @@ export async function loadReportData(store: EventStore, options: ReportOptions):
     const active = await rows(store, QUERIES.sessionsActiveSince, { ...since, limit: 100_000 });
     const alerts = await rows(store, QUERIES.alertsSince, { ...since, limit: 5_000 });
     const severities = await rows(store, REPORT_QUERIES.findingsBySeverity, { ...since, untilMillis });
-    const findingsBySeverity = { info: 0, low: 0, medium: 0, high: 0, critical: 0 } as Record<
-      Severity,
-      number
-    >;
-    for (const r of severities)
-      if (r.severity in findingsBySeverity) findingsBySeverity[r.severity as Severity] += r.findings;
-
-    const first = Math.floor(sinceMillis / bucketMillis) * bucketMillis;
-    const starts: number[] = [];
-    for (let t = first; t < untilMillis; t += bucketMillis) starts.push(t);
-    const index = new Map(starts.map((t, i) => [t, i]));
-    const decisionBuckets = starts.map((startMillis) => ({
-      startMillis,
-      values: {} as Record<string, number>,
-    }));
-    for (const r of decisionRows) {
-      const b = decisionBuckets[index.get(r.bucketMillis) ?? -1];
-      if (b) b.values[r.decision] = (b.values[r.decision] ?? 0) + r.decisions;
-    }
-    const detectorBuckets = starts.map((startMillis) => ({
-      startMillis,
-      values: {} as Record<string, number>,
-    }));
-    const detectorTotals = new Map<string, number>();
-    for (const r of perMinute) {
-      if (r.detectorId === '' || r.decision === 'allow' || r.minuteMillis >= untilMillis) continue;
-      const b = detectorBuckets[index.get(Math.floor(r.minuteMillis / bucketMillis) * bucketMillis) ?? -1];
-      if (!b) continue;
-      b.values[r.detectorId] = (b.values[r.detectorId] ?? 0) + r.decisions;
-      detectorTotals.set(r.detectorId, (detectorTotals.get(r.detectorId) ?? 0) + r.decisions);
-    }
-    const detectors = [...detectorTotals.entries()]
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-      .map(([d]) => d);
-
-    // Per tool across tenants: the aggregate query is per tenant and tool.
-    const tools = new Map<string, BlockedToolRow>();
-    for (const r of blockedTools) {
-      const t = tools.get(r.toolName) ?? {
-        tenantId: tenantId || '*',
-        toolName: r.toolName,
-        blockedCalls: 0,
-        sessions: 0,
-      };
-      t.blockedCalls += r.blockedCalls;
-      t.sessions += r.sessions;
-      tools.set(r.toolName, t);
-    }
-    const topBlockedTools = [...tools.values()]
-      .sort((a, b) => b.blockedCalls - a.blockedCalls || a.toolName.localeCompare(b.toolName))
-      .slice(0, 10);
-
     const blocks = await rows(store, REPORT_QUERIES.blocksInRange, { ...since, untilMillis, limit: 20_000 });
-    const incidentList = incidentsFrom(alerts);
-    for (const inc of incidentList) {
-      inc.blocks = incidentBlocks(inc, blocks);
-      const late = inc.detectorIds.includes(LATE_EVIDENCE_DETECTOR_ID);
-      inc.afterTheFact =
-        late || (inc.blocks.length > 0 && inc.blocks.every((b) => !b.origins.includes('inline')));
-      inc.title = incidentTitle(inc.blocks, inc.alertTitle ?? inc.title, late);
-    }
-    const shown = incidentList.slice(0, options.incidentLimit ?? 10);
-    const findingsBySession = new Map<string, Promise<Finding[]>>();
-    const incidents: ReportIncident[] = [];
-    for (const inc of shown) {
-      const key = `${inc.tenantId}\u0000${inc.sessionId}`;
-      if (!findingsBySession.has(key)) {
-        findingsBySession.set(
-          key,
-          rows(store, QUERIES.sessionFindings, { tenantId: inc.tenantId, sessionId: inc.sessionId }),
-        );
-      }
-      const sessionFindings = await findingsBySession.get(key)!;
-      const ids = new Set(
-        alerts
-          .filter((a) => a.tenantId === inc.tenantId && a.dedupKey === inc.dedupKey)
-          .flatMap((a) => a.findingIds),
-      );
-      const findings = ids.size > 0 ? sessionFindings.filter((f) => ids.has(f.findingId)) : sessionFindings;
-      incidents.push({ ...inc, findings: findings.length > 0 ? findings : sessionFindings });
-    }
-
-    const refusedRows = await rows(store, QUERIES.refusedToolCalls, {
-      ...since,
-      untilMillis,
-      limit: REFUSED_CALLS_LIMIT,
-    });
-    const laterVerdicts: CallVerdictRow[] =
-      refusedRows.length > 0
-        ? await rows(store, REPORT_QUERIES.callVerdicts, {
-            tenantId,
-            toolCallIds: [...new Set(refusedRows.map((r) => r.toolCallId))],
-          })
-        : [];
+    const { incidentList, incidents } = await loadIncidents(
+      store,
+      alerts,
+      blocks,
+      options.incidentLimit ?? 10,
+    );
+    const { refusedRows, laterVerdicts } = await loadRefusedRows(store, since, untilMillis);
 
     // Agent names come from the events: the session aggregate only keeps the id.
     const riskiest: ReportSession[] = atRisk.slice(0, options.sessionLimit ?? 10);
     const incidentIndex = incidentList.slice(0, 50);
     const agents = await sessionAgents(store, tenantId, [...riskiest, ...incidentIndex, ...refusedRows]);
-    const agentOf = (x: { tenantId: string; sessionId: string }) =>
-      agents.get(`${x.tenantId}\u0000${x.sessionId}`);
+    const agentOf: AgentOf = (x) => agents.get(`${x.tenantId}\u0000${x.sessionId}`);
     for (const x of [...riskiest, ...incidentIndex, ...incidents]) {
       const a = agentOf(x);
       x.agentId = x.agentId ?? a?.agentId;
       x.agentName = a?.agentName;
     }
-    const refusedCalls: ReportRefusedCall[] = refusedRows.map((r) => {
-      const mine = laterVerdicts.filter(
-        (v) => v.tenantId === r.tenantId && v.sessionId === r.sessionId && v.toolCallId === r.toolCallId,
-      );
-      const inline = mine.filter((v) => v.origin === 'inline').at(-1);
-      const stream = strictest(mine.filter((v) => v.origin === 'stream').map((v) => v.decision));
-      const a = agentOf(r);
-      return {
-        tenantId: r.tenantId,
-        sessionId: r.sessionId,
-        agentId: r.agentId ?? a?.agentId,
-        agentName: a?.agentName,
-        toolCallId: r.toolCallId,
-        toolName: r.toolName,
-        timestampMillis: r.timestampMillis,
-        enforcedDecision: r.enforcedDecision,
-        enforcedSource: r.enforcedSource,
-        enforcedReason: r.enforcedReason,
-        verdictDecision: r.inlineDecision || inline?.decision || '',
-        streamDecision: stream,
-        differs: r.differs,
-      };
-    });
-
-    // The sessions of the shown incidents, then of the newest refused calls: where the report pivots to.
-    const sessionDetails: ReportSessionDetail[] = [];
-    const summaries = new Map(active.map((a) => [`${a.tenantId}\u0000${a.sessionId}`, a]));
-    const refusedSessions = [
-      ...new Map(refusedCalls.map((c) => [`${c.tenantId}\u0000${c.sessionId}`, c])).values(),
-    ].slice(0, REFUSED_SESSION_DETAILS);
-    for (const x of [...incidents, ...refusedSessions]) {
-      const key = `${x.tenantId}\u0000${x.sessionId}`;
-      if (sessionDetails.some((d) => `${d.tenantId}\u0000${d.sessionId}` === key)) continue;
-      const session = { tenantId: x.tenantId, sessionId: x.sessionId };
-      const verdicts = await rows(store, QUERIES.sessionVerdicts, session);
-      const calls = await rows(store, QUERIES.sessionToolCalls, session);
-      const summary = summaries.get(key);
-      const a = agentOf(x);
-      const shown = verdicts.slice(-TIMELINE_LIMIT);
-      const late = afterTheFactFlags(
-        verdicts.map((v) => ({
-          toolCallId: v.verdict.toolCallId,
-          decision: v.verdict.decision,
-          origin: v.origin,
-        })),
-      ).slice(-TIMELINE_LIMIT);
-      sessionDetails.push({
-        tenantId: x.tenantId,
-        sessionId: x.sessionId,
-        agentId: summary?.agentId ?? a?.agentId ?? x.agentId,
-        agentName: a?.agentName,
-        firstSeenMillis: summary?.firstSeenMillis,
-        lastSeenMillis: summary?.lastSeenMillis,
-        events: summary?.events,
-        toolCalls: summary?.toolCalls,
-        verdicts: shown.map((v, i) => ({
-          timestampMillis: v.verdict.timestampMillis,
-          toolName: v.verdict.toolName,
-          decision: v.verdict.decision,
-          origin: v.origin,
-          source: v.verdict.source,
-          detectorIds: v.verdict.detectorIds,
-          toolCallId: v.verdict.toolCallId,
-          afterTheFact: late[i] ?? false,
-        })),
-        enforcedCalls: calls
-          .filter((c) => c.enforcedSource !== '')
-          .slice(-TIMELINE_LIMIT)
-          .map((c) => ({
-            toolCallId: c.toolCallId,
-            toolName: c.toolName,
-            timestampMillis: c.timestampMillis,
-            decision: c.enforcedDecision,
-            source: c.enforcedSource,
-            reason: c.enforcedReason,
-            inlineDecision: c.inlineDecision,
-            differs: c.differs,
-          })),
-        olderVerdicts: Math.max(0, verdicts.length - TIMELINE_LIMIT),
-      });
-    }
-
-    const enforced: ReportEnforced = {
-      refusedWithoutVerdict: 0,
-      refusedBySource: {},
-      allowedWithoutVerdict: 0,
-      differing: 0,
-      reported: 0,
-    };
-    for (const r of await rows(store, QUERIES.enforcedDecisions, { ...since, untilMillis })) {
-      enforced.reported += r.calls;
-      enforced.differing += r.differing;
-      if (r.source === 'verdict') continue;
-      if (r.decision === 'block') {
-        enforced.refusedWithoutVerdict += r.calls;
-        enforced.refusedBySource[r.source] = (enforced.refusedBySource[r.source] ?? 0) + r.calls;
-      } else enforced.allowedWithoutVerdict += r.calls;
-    }
+    const refusedCalls = refusedRows.map((r) => refusedCall(r, laterVerdicts, agentOf));
+    const sessionDetails = await loadSessionDetails(store, incidents, refusedCalls, active, agentOf);
+    const enforced = await loadEnforced(store, since, untilMillis);
 
     const decisions = decisionRows.reduce((s, r) => s + r.decisions, 0);
     const blocked = decisionRows.filter((r) => r.decision === 'block').reduce((s, r) => s + r.decisions, 0);
@@ -613,11 +686,9 @@ export async function loadReportData(store: EventStore, options: ReportOptions):
         sinceMillis,
         untilMillis,
         bucketMillis,
-        decisionBuckets,
-        detectorBuckets,
-        detectors,
-        topBlockedTools,
-        findingsBySeverity,
+        ...timeBuckets({ sinceMillis, untilMillis, bucketMillis }, decisionRows, perMinute),
+        topBlockedTools: topBlockedToolsOf(blockedTools, tenantId),
+        findingsBySeverity: severityCounts(severities),
         riskiestSessions: riskiest,
         incidents,
         incidentIndex,
