@@ -3,6 +3,7 @@ import {
   type AgentEventInput,
   AgentEventSchema,
   type EnforcedDecision,
+  formatZodIssues,
   type PendingToolCall,
   semconv as sc,
   type Verdict,
@@ -158,9 +159,7 @@ export class AgentSession implements RecordingSession {
         const parsed = AgentEventSchema.safeParse(limited);
         if (!parsed.success) {
           diag.warn(
-            `@bulwark/agent-sdk: dropped invalid ${event.kind} event: ${parsed.error.issues
-              .map((i) => `${i.path.join('.')}: ${i.message}`)
-              .join('; ')}`,
+            `@bulwark/agent-sdk: dropped invalid ${event.kind} event: ${formatZodIssues(parsed.error).join('; ')}`,
           );
           return undefined;
         }
@@ -228,9 +227,7 @@ export class AgentSession implements RecordingSession {
       const parsed = VerdictSchema.safeParse(answer);
       verdict = parsed.success
         ? parsed.data
-        : fallback(
-            `invalid verdict: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-          );
+        : fallback(`invalid verdict: ${formatZodIssues(parsed.error).join('; ')}`);
     } catch (err) {
       verdict = fallback(`provider failed: ${err instanceof Error ? err.message : String(err)}`);
     }

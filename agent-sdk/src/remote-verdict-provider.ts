@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import {
   type FallbackKind,
+  formatZodIssues,
   type Verdict,
   type VerdictProvider,
   type VerdictRequest,
@@ -165,10 +166,7 @@ export class RemoteVerdictProvider implements VerdictProvider {
       }
       const parsed = VerdictSchema.safeParse(json);
       if (!parsed.success)
-        return fallback(
-          `invalid verdict: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-          'error',
-        );
+        return fallback(`invalid verdict: ${formatZodIssues(parsed.error).join('; ')}`, 'error');
       if (parsed.data.toolCallId !== request.toolCall.toolCallId)
         return fallback(
           `verdict is for tool call ${parsed.data.toolCallId}, not ${request.toolCall.toolCallId}`,

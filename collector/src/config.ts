@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import net from 'node:net';
+import { formatZodIssue } from '@bulwark/contracts';
 import { z } from 'zod';
 import { CollectorConfigError } from './errors.js';
 
@@ -307,9 +308,8 @@ export function loadCollectorConfig(
     const issues = parsed.error.issues.map((i) => {
       if (i.code === 'unrecognized_keys') return `unknown option(s): ${i.keys.join(', ')}`;
       const key = String(i.path[0] ?? '');
-      const rest = i.path.length > 1 ? `.${i.path.slice(1).join('.')}` : '';
       const got = key in raw && typeof raw[key] !== 'object' ? `, got ${JSON.stringify(raw[key])}` : '';
-      return `${label(key)}${rest}: ${i.message}${got}`;
+      return `${formatZodIssue(i, { key: label })}${got}`;
     });
     return { ok: false, issues };
   }

@@ -58,6 +58,8 @@ export type {
 export { BUS_TOPICS } from './event-bus.js';
 export type { Alert, Finding } from './finding.js';
 export { AlertSchema, FindingSchema } from './finding.js';
+export type { FormatZodIssuesOptions, ZodIssueLike } from './format-zod-issues.js';
+export { formatZodIssue, formatZodIssues, zodIssuePath } from './format-zod-issues.js';
 export type {
   GuardrailActionType,
   GuardrailAttributes,

@@ -1,6 +1,7 @@
 import type { AgentEvent, RequestedToolCall, ToolDefinition } from './agent-event.js';
 import { AgentEventSchema } from './agent-event.js';
 import { isCheckedAgentEvent } from './check-agent-event.js';
+import { formatZodIssues } from './format-zod-issues.js';
 import * as sc from './semconv.js';
 import { type Attributes, type AttributeValue, promptEventId, toolResultEventId } from './span-attributes.js';
 import { toToolDefinition } from './tool-definition.js';
@@ -289,7 +290,7 @@ function validated(raw: Record<string, unknown>[]): SpanMapResult {
       return {
         ok: false,
         reason: 'invalid',
-        message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        message: formatZodIssues(parsed.error).join('; '),
       };
     }
     events.push(parsed.data);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type Severity, SeveritySchema, ToolDefinitionSchema } from '@bulwark/contracts';
+import { formatZodIssues, type Severity, SeveritySchema, ToolDefinitionSchema } from '@bulwark/contracts';
 import { scanToolDefinitions } from '@bulwark/detectors';
 import { z } from 'zod';
 
@@ -104,9 +104,7 @@ function readRows(file: string): { ok: true; rows: Row[] } | { ok: false; reason
     }
     const parsed = RowSchema.safeParse(json);
     if (!parsed.success) {
-      const issues = parsed.error.issues
-        .map((x) => `${x.path.join('.') || '(root)'}: ${x.message}`)
-        .join('; ');
+      const issues = formatZodIssues(parsed.error).join('; ');
       return { ok: false, reason: `${file}:${i + 1}: not a labelled tool definition (${issues})` };
     }
     rows.push(parsed.data);

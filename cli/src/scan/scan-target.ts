@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
+import { formatZodIssues } from '@bulwark/contracts';
 import { z } from 'zod';
 import { splitCommandLine } from './command-line.js';
 
@@ -90,7 +91,7 @@ export function targetsFromConfig(file: string, text: string): ResolveTargetsRes
   }
   const parsed = ConfigFile.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const issues = formatZodIssues(parsed.error);
     return { ok: false, reason: `${file}: not an MCP client config: ${issues.join('; ')}` };
   }
   const entries = parsed.data.mcpServers ?? parsed.data.servers ?? parsed.data.mcp?.servers;

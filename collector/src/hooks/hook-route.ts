@@ -1,4 +1,5 @@
 import type { AgentEvent, Verdict, VerdictRequest } from '@bulwark/contracts';
+import { formatZodIssues } from '@bulwark/contracts';
 import { z } from 'zod';
 import { jsonDepthOver } from '../verdict-limits.js';
 import { claudeCodeHook } from './claude-code-hook.js';
@@ -205,7 +206,7 @@ export class HookRoute {
       // Schema refusals (an id too long, text with no UTF-8 form) are the caller's input, not a crash.
       const detail =
         err instanceof z.ZodError
-          ? err.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ')
+          ? formatZodIssues(err, { root: '(event)' }).join('; ')
           : (err as Error).message;
       return undecided({
         status: 400,

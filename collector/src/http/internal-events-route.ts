@@ -1,3 +1,4 @@
+import { formatZodIssues } from '@bulwark/contracts';
 import { FORWARDED_HEADER, type PeerClient } from '../affinity/peer-client.js';
 import type { Authenticator } from '../authenticator.js';
 import type { CollectorMetrics } from '../collector-metrics.js';
@@ -62,10 +63,7 @@ export function internalEventsRoute(
       return Reply.error(400, 'invalid_request', 'expected { "events": [AgentEvent, ...] }');
     const parsed = await parseEventsInSlices(raw, config.ingestSliceMillis);
     if (parsed.issues.length > 0) {
-      const text = parsed.issues
-        .slice(0, 10)
-        .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ');
+      const text = formatZodIssues(parsed.issues, { limit: 10 }).join('; ');
       return Reply.error(400, 'invalid_request', `events are invalid: ${text}`);
     }
     const events = parsed.events;

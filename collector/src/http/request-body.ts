@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { formatZodIssues } from '@bulwark/contracts';
 import type { z } from 'zod';
 import type { CollectorConfig } from '../config.js';
 import { jsonDepthOver } from '../verdict-limits.js';
@@ -41,10 +42,7 @@ export function bodyErrorCode(status: number): string {
 
 /** The first ten issues of a zod error, as one line. */
 export function issuesText(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 10)
-    .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
-    .join('; ');
+  return formatZodIssues(error, { root: '(body)', limit: 10 }).join('; ');
 }
 
 /** The JSON body's bytes (not parsed: parsing is CPU work, done in the caller's turn). */

@@ -1,5 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { stampReceivedTimes, type VerdictRequest, VerdictRequestSchema } from '@bulwark/contracts';
+import {
+  formatZodIssues,
+  stampReceivedTimes,
+  type VerdictRequest,
+  VerdictRequestSchema,
+  zodIssuePath,
+} from '@bulwark/contracts';
 import type { Logger } from 'pino';
 import { FORWARDED_HEADER, type PeerClient } from '../affinity/peer-client.js';
 import type { SessionRouter } from '../affinity/session-router.js';
@@ -56,8 +62,8 @@ async function parseVerdictRequest(value: unknown, sliceMillis: number): Promise
 }
 
 function invalidRequest(issues: { path: PropertyKey[]; message: string }[]): CollectorReply {
-  const listed = issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-  const text = listed.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+  const listed = issues.map((i) => ({ path: zodIssuePath(i.path), message: i.message }));
+  const text = formatZodIssues(issues).join('; ');
   return Reply.error(400, 'invalid_request', `VerdictRequest is invalid: ${text}`, { issues: listed });
 }
 

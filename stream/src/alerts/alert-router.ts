@@ -1,6 +1,7 @@
 import {
   type Alert,
   approvalId,
+  formatZodIssues,
   RetryExhaustedError,
   retry,
   SEVERITY_RANK,
@@ -142,7 +143,7 @@ export function parseAlertRoutingConfig(
 ): { ok: true; config: AlertRoutingConfig } | { ok: false; issues: string[] } {
   const res = AlertRoutingConfigSchema.safeParse(input);
   if (res.success) return { ok: true, config: res.data };
-  return { ok: false, issues: res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
+  return { ok: false, issues: formatZodIssues(res.error) };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { formatZodIssues } from '@bulwark/contracts';
 import { z } from 'zod';
 import { StreamConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -68,10 +69,12 @@ export function loadEventStoreConfig(
   if (res.success) return { ok: true, config: res.data };
   return {
     ok: false,
-    issues: res.error.issues.map((i) => {
-      const key = String(i.path[0] ?? '');
-      const envName = EVENT_STORE_ENV[key as keyof EventStoreConfig];
-      return `${key || '(root)'}${envName ? ` (${envName})` : ''}: ${i.message}`;
+    // Each bad key with the environment variable that sets it, whatever the path below it.
+    issues: formatZodIssues(res.error, {
+      key: (key) => {
+        const envName = EVENT_STORE_ENV[key as keyof EventStoreConfig];
+        return envName ? `${key} (${envName})` : key;
+      },
     }),
   };
 }

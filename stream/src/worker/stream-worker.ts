@@ -10,6 +10,7 @@ import {
   type EventBus,
   type Finding,
   FindingSchema,
+  formatZodIssues,
   sessionKey,
   stableHash,
   type Verdict,
@@ -263,14 +264,7 @@ export class StreamWorker {
       }
       const parsed = AgentEventSchema.safeParse(r.value);
       if (parsed.success) events.push(parsed.data);
-      else
-        dead.push(
-          this.invalidRecord(
-            'bus.events',
-            r,
-            parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-          ),
-        );
+      else dead.push(this.invalidRecord('bus.events', r, formatZodIssues(parsed.error)));
     }
     await this.hydrateSessions(events);
     const verdicts: VerdictRecord[] = [];
@@ -477,13 +471,7 @@ export class StreamWorker {
       if (raw && typeof raw === 'object' && raw.origin === 'stream' && raw.recorded !== false) continue;
       const parsed = VerdictSchema.safeParse(raw);
       if (!parsed.success) {
-        dead.push(
-          this.invalidRecord(
-            'bus.verdicts',
-            r,
-            parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-          ),
-        );
+        dead.push(this.invalidRecord('bus.verdicts', r, formatZodIssues(parsed.error)));
         continue;
       }
       const agentId = typeof raw?.agentId === 'string' ? raw.agentId : undefined;
@@ -512,14 +500,7 @@ export class StreamWorker {
       if (raw && typeof raw === 'object' && raw.origin === 'stream') continue;
       const parsed = FindingSchema.safeParse(raw);
       if (parsed.success) findings.push(parsed.data);
-      else
-        dead.push(
-          this.invalidRecord(
-            'bus.findings',
-            r,
-            parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-          ),
-        );
+      else dead.push(this.invalidRecord('bus.findings', r, formatZodIssues(parsed.error)));
     }
     await this.accept('findings', () => this.store.insertFindings(findings));
     await this.accept('dead letters', () => this.store.insertDeadLetters(dead));
@@ -536,13 +517,7 @@ export class StreamWorker {
     for (const r of records) {
       const parsed = AlertSchema.safeParse(r.value);
       if (!parsed.success) {
-        dead.push(
-          this.invalidRecord(
-            'bus.alerts',
-            r,
-            parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-          ),
-        );
+        dead.push(this.invalidRecord('bus.alerts', r, formatZodIssues(parsed.error)));
         continue;
       }
       await this.router.dispatch(parsed.data as Alert);
