@@ -68,7 +68,8 @@ export function analyzeText(input: string, trust: TrustClass): TextAnalysis {
   const lowered = trust === 'untrusted' || trust === 'untrusted-input' ? text.toLowerCase() : undefined;
   // One token stream shared by the value, secret and personal-data scans (each cuts the text: values at
   // 200,000 characters, the others at 100,000 and only take the stream when the text is within that).
-  const tokens = tokenize(text.length > 200_000 ? text.slice(0, 200_000) : text);
+  // The scans read the stream here and keep no part of it, so it may live in the shared buffer.
+  const tokens = tokenize(text.length > 200_000 ? text.slice(0, 200_000) : text, true);
   const extracted = extractValues(text, undefined, tokens);
   const keys = new Set<string>();
   for (const v of extracted) keys.add(v.key);

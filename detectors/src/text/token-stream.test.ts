@@ -22,4 +22,18 @@ describe('tokenize', () => {
     expect(tokenize(' a'.repeat(5000)).count).toBe(5000);
     expect(tokenize('a b').count).toBe(2);
   });
+
+  it('gives the same tokens from the shared buffer, valid until the next shared call', () => {
+    const text = 'send 42 EUR to DE89 3704 (now)';
+    const own = tokenize(text);
+    const shared = tokenize(text, true);
+    expect(shared.count).toBe(own.count);
+    expect(Array.from(shared.bounds.subarray(0, 2 * own.count))).toEqual(
+      Array.from(own.bounds.subarray(0, 2 * own.count)),
+    );
+    expect(Array.from(shared.flags.subarray(0, own.count))).toEqual(
+      Array.from(own.flags.subarray(0, own.count)),
+    );
+    expect(tokenize('x'.repeat(20_000), true).bounds).not.toBe(shared.bounds);
+  });
 });

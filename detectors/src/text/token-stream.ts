@@ -54,18 +54,27 @@ export function isValueSeparator(c: number): boolean {
   return c < 128 ? CLASS[c] === 1 : isWideSeparator(c);
 }
 
+/** Texts up to this long may use the shared buffer (`tokenize(text, true)`). */
+const SCRATCH_CHARS = 16_384;
+const SCRATCH_BOUNDS = new Int32Array(SCRATCH_CHARS + 2);
+const SCRATCH_FLAGS = new Uint8Array((SCRATCH_CHARS >>> 1) + 1);
+
 /**
- * The tokens of `text`, left to right.
+ * The tokens of `text`, left to right. With `scratch`, a text of up to 16,384 characters is tokenized into
+ * one buffer shared by every such call: the stream is valid only until the next `tokenize(…, true)`, for
+ * callers that consume it at once and keep none of it (`analyzeText`).
  *
  * @example
  * const t = tokenize('pay 42 EUR'); t.count; // 3
  * t.flags[1] & TOKEN_DIGIT; // 1
  */
-export function tokenize(text: string): TokenStream {
+export function tokenize(text: string, scratch = false): TokenStream {
   const n = text.length;
-  // At most one token per two characters: sized once, no growth.
-  const bounds = new Int32Array(n + 2);
-  const flags = new Uint8Array((n >>> 1) + 1);
+  // At most one token per two characters: sized once, no growth. A typed array per text costs about as
+  // much as the walk, so a caller that reads the stream at once and drops it may take the shared buffer.
+  const shared = scratch && n <= SCRATCH_CHARS;
+  const bounds = shared ? SCRATCH_BOUNDS : new Int32Array(n + 2);
+  const flags = shared ? SCRATCH_FLAGS : new Uint8Array((n >>> 1) + 1);
   let count = 0;
   for (let i = 0; i < n; ) {
     let c = text.charCodeAt(i);
