@@ -3,10 +3,15 @@
  * arguments. Patterns are vendor key formats and generic credential phrasing, never specific values.
  */
 
+import { entropy, HIGH_ENTROPY_MIN_LENGTH, isTokenChar, type SecretKind } from '@bulwark/contracts';
 import { TOKEN_DIGIT, TOKEN_NON_LETTER, type TokenStream } from './token-stream.js';
 
+// Kind names, the entropy measure and the token alphabet come from the one catalogue in contracts, which
+// the agent SDK's redaction uses too. The patterns here are the engine's subset of the catalogue's, kept as
+// a sticky, prefix-anchored table for speed (see PREFIXES).
+
 export interface SecretMatch {
-  kind: string;
+  kind: SecretKind;
   /** The secret value itself (normalized lower case), the key used for provenance. */
   value: string;
   start: number;
@@ -28,7 +33,7 @@ const GATE: Readonly<Record<string, RegExp>> = {
   'one-time-code': /code|pin|token/i,
 };
 
-const PATTERNS: ReadonlyArray<readonly [string, RegExp, number]> = [
+const PATTERNS: ReadonlyArray<readonly [SecretKind, RegExp, number]> = [
   ['private-key', /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]{0,4000}?-----END [A-Z ]*PRIVATE KEY-----/g, 0],
   ['openai-key', /\bsk-(?:proj-|live-|test-)?[A-Za-z0-9_-]{20,}\b/g, 0],
   ['aws-access-key', /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, 0],
@@ -51,32 +56,6 @@ const PATTERNS: ReadonlyArray<readonly [string, RegExp, number]> = [
   ],
 ];
 
-/** Shannon entropy in bits per character. */
-export function entropy(s: string): number {
-  const counts = new Map<string, number>();
-  for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
-  let h = 0;
-  for (const n of counts.values()) {
-    const p = n / s.length;
-    h -= p * Math.log2(p);
-  }
-  return h;
-}
-
-/** Characters of key- and token-like runs: `[A-Za-z0-9+/_=-]`. */
-function isTokenChar(c: number): boolean {
-  return (
-    (c >= 97 && c <= 122) ||
-    (c >= 65 && c <= 90) ||
-    (c >= 48 && c <= 57) ||
-    c === 43 ||
-    c === 47 ||
-    c === 95 ||
-    c === 61 ||
-    c === 45
-  );
-}
-
 /**
  * Runs of at least 24 token characters in `[from, to)`, found in one pass (a `{24,}` regex re-tries from every
  * position of every shorter word, which showed up in profiles of large tool results). `from` and `to` are
@@ -94,7 +73,7 @@ function forEachTokenRun(
       if (start < 0) start = i;
       continue;
     }
-    if (start >= 0 && i - start >= 24 && !visit(start, i)) return false;
+    if (start >= 0 && i - start >= HIGH_ENTROPY_MIN_LENGTH && !visit(start, i)) return false;
     start = -1;
   }
   return true;
@@ -230,7 +209,12 @@ export function findSecrets(text: string, maxChars = 100_000, tokens?: TokenStre
     for (let k = 0; k < t.count; k++) {
       const a = bounds[2 * k]!;
       const b = bounds[2 * k + 1]!;
-      if ((flags[k]! & TOKEN_DIGIT) !== 0 && b - a >= 24 && !forEachTokenRun(s, a, b, visit)) break;
+      if (
+        (flags[k]! & TOKEN_DIGIT) !== 0 &&
+        b - a >= HIGH_ENTROPY_MIN_LENGTH &&
+        !forEachTokenRun(s, a, b, visit)
+      )
+        break;
     }
   }
   return out;

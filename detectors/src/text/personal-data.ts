@@ -15,16 +15,35 @@
  * "Phone: 415-555-0134" of a restaurant) carry no personal context and stay unlabelled.
  */
 
+import {
+  STREET_ADDRESS as ADDRESS,
+  ADDRESS_GATE,
+  abaRoutingValid,
+  BARE_PERSONAL_CONTEXT as BARE_CONTEXT,
+  BIRTH_GATE,
+  PERSONAL_DATA_CONTEXT as CONTEXT,
+  cardIssuerPlausible,
+  CALENDAR_DATE as DATE,
+  DIGIT_RUN,
+  HAS_DIGIT,
+  IBAN_RUN,
+  ibanValid,
+  luhnValid,
+  NOT_PERSONAL_CONTEXT as NOT_PERSONAL,
+  PERSON_RECORD_FIELD as PERSON_RECORD,
+  type PersonalDataKind,
+  personalDataKey,
+  ROUTING_NUMBER_CONTEXT as ROUTING_CONTEXT,
+  personalDataContextWindow as readContextWindow,
+  personalDataRecordWindow as recordWindow,
+  SSN_FORMAT as SSN,
+} from '@bulwark/contracts';
 import { TOKEN_DIGIT, type TokenStream } from './token-stream.js';
 
-export type PersonalDataKind =
-  | 'government-id'
-  | 'passport'
-  | 'card-number'
-  | 'bank-account'
-  | 'date-of-birth'
-  | 'home-address'
-  | 'phone';
+// The kinds, validators, context phrases and shapes are the one catalogue in contracts, which the agent SDK's
+// redaction uses too: what the engine calls personal data is what the SDK masks. The scan stays here.
+export type { PersonalDataKind };
+export { abaRoutingValid, cardIssuerPlausible, ibanValid, luhnValid, personalDataKey };
 
 export interface PersonalDataMatch {
   kind: PersonalDataKind;
@@ -35,123 +54,6 @@ export interface PersonalDataMatch {
   /** What made the match: `checksum`, `format` or `context`. */
   basis: 'checksum' | 'format' | 'context';
 }
-
-/** Lower case, letters and digits only: `4111-1111 1111 1111` and `4111111111111111` agree. */
-export function personalDataKey(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
-
-/** Luhn checksum of a digit string. */
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return false;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return digits.length > 0 && sum % 10 === 0;
-}
-
-/** ISO 13616 IBAN check: move the first four characters to the end, letters to numbers, mod 97 = 1. */
-export function ibanValid(iban: string): boolean {
-  const s = iban.replace(/\s+/g, '').toUpperCase();
-  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(s)) return false;
-  const r = s.slice(4) + s.slice(0, 4);
-  let rem = 0;
-  for (const ch of r) {
-    const c = ch.charCodeAt(0);
-    const v = c >= 65 ? String(c - 55) : ch;
-    for (const dch of v) rem = (rem * 10 + (dch.charCodeAt(0) - 48)) % 97;
-  }
-  return rem === 1;
-}
-
-/** ABA routing number check (US): weights 3, 7, 1 over the nine digits, sum divisible by 10. */
-export function abaRoutingValid(digits: string): boolean {
-  if (!/^\d{9}$/.test(digits)) return false;
-  let sum = 0;
-  for (let i = 0; i < 9; i++) sum += (digits.charCodeAt(i) - 48) * [3, 7, 1][i % 3]!;
-  return sum % 10 === 0 && !/^0{9}$/.test(digits);
-}
-
-/**
- * Issuer prefixes and lengths of the card networks (Visa, Mastercard, Amex, Discover, Diners, JCB,
- * UnionPay, Maestro): a Luhn-valid digit run outside them (a gift or loyalty card, an order number that
- * happens to check) is not a payment card.
- */
-export function cardIssuerPlausible(digits: string): boolean {
-  const n = digits.length;
-  const p = (k: number) => Number(digits.slice(0, k));
-  if (digits[0] === '4') return n === 13 || n === 16 || n === 19;
-  if ((p(2) >= 51 && p(2) <= 55) || (p(4) >= 2221 && p(4) <= 2720)) return n === 16;
-  if (p(2) === 34 || p(2) === 37) return n === 15;
-  const long = n >= 16 && n <= 19;
-  if (p(4) === 6011 || (p(3) >= 644 && p(3) <= 649) || p(2) === 65 || p(2) === 62 || p(2) === 81) return long;
-  if (p(4) >= 3528 && p(4) <= 3589) return long;
-  if ((p(3) >= 300 && p(3) <= 305) || p(4) === 3095 || p(2) === 36 || p(2) === 38 || p(2) === 39)
-    return n >= 14 && n <= 19;
-  if ([5018, 5020, 5038, 5893, 6304, 6759, 6761, 6762, 6763].includes(p(4))) return n >= 13 && n <= 19;
-  return false;
-}
-
-// Context right before a value: the phrase, then at most a few separators and filler words.
-const GAP = String.raw`(?:[\s"'\x60*_]*(?:[:=#]|-|is|was|are|no\.?|nr\.?|num(?:ber)?|on|at|of|reads|:)?[\s"'\x60*_]*){1,3}`;
-const ctx = (phrase: string) => new RegExp(`(?:${phrase})${GAP}$`, 'i');
-
-/** Context phrases per kind, matched (case-insensitively) against the text just before a candidate value. */
-const CONTEXT: Readonly<Record<PersonalDataKind, RegExp>> = {
-  'government-id': ctx(
-    String.raw`\b(?:national|citizen(?:ship)?|identity|identification|personal|government|state|tax(?:payer)?|social\s+security|social\s+insurance|driver'?s?|driving)\s*(?:id|identification|card|licen[cs]e|number|no|code)(?:\s*(?:number|no|card|code))?|\bid\s*(?:number|no|card|code)|\b(?:ssn|sin|nin|tin|nino|nhs\s*number|aadhaar|cpf|dni|nie|nif|pesel|bsn)|\blicen[cs]e\s*(?:number|no)`,
-  ),
-  passport: ctx(String.raw`\bpassport(?:\s*(?:number|no|id|code|#))?`),
-  'card-number': ctx(
-    String.raw`\b(?:credit|debit|payment|bank|visa|master\s*card|amex|american\s+express|discover)?\s*card(?:\s*(?:number|no|details|#|ending(?:\s+in)?))?|\b(?:cc|pan)(?:\s*(?:number|no))?|\b(?:visa|mastercard|amex)`,
-  ),
-  // A qualifier that makes the account a person's bank account; a bare "account" is in `BARE_CONTEXT`.
-  'bank-account': ctx(
-    String.raw`\b(?:bank(?:ing)?|checking|chequing|savings?|current|deposit|personal|private|joint|salary|my|your|his|her|their|customer'?s?|client'?s?|holder'?s?|owner'?s?|member'?s?|beneficiary'?s?|employee'?s?)\s+(?:bank\s+)?(?:account|acct|a\/c)(?:\s*(?:number|no|#))?|\biban|\bsort\s*code|\bbsb|\bbank\s*(?:number|no)`,
-  ),
-  'date-of-birth': ctx(
-    String.raw`\b(?:date\s*of\s*birth|birth\s*date|birthdate|birthday|dob|d\.o\.b\.?|born(?:\s+(?:on|in))?)`,
-  ),
-  'home-address': ctx(
-    String.raw`\b(?:home|residential|residence|personal|private|postal|mailing|billing|shipping|delivery|street)\s*(?:address|addr)?|\bmy\s+address|\b(?:lives?|living|resides?|residing)\s+(?:at|in)|\baddress\s+of\s+residence`,
-  ),
-  // A personal device or an owner; a bare "phone"/"tel" (a shop's line as often as a person's) is in `BARE_CONTEXT`.
-  phone: ctx(
-    String.raw`\b(?:my|your|his|her|their|home|personal|private|customer'?s?|client'?s?|user'?s?|owner'?s?|holder'?s?|member'?s?|patient'?s?|guest'?s?|employee'?s?|emergency(?:\s+contact)?|next\s+of\s+kin|spouse'?s?|parent'?s?)\s+(?:(?:mobile|cell(?:ular)?|tele)?\s*phone|mobile|cell|telephone|tel|whats\s*app|number)(?:\s*(?:number|no|#))?|\b(?:mobile|cell(?:ular)?)(?:\s*phone)?(?:\s*(?:number|no|#))?|\bwhats\s*app(?:\s*(?:number|no|#))?|\b(?:call|text|reach|ring)\s+me`,
-  ),
-};
-
-/** The bare account and phone words: personal only inside a record whose fields name a person. */
-const BARE_CONTEXT = {
-  'bank-account': ctx(String.raw`\b(?:account|acct|a\/c)(?:\s*(?:number|no|#))?`),
-  phone: ctx(String.raw`\b(?:(?:tele)?phone|tel)(?:\s*(?:number|no|#))?`),
-} as const;
-
-/** Accounts and lines that belong to a service or a business, whatever qualifier precedes them. */
-const NOT_PERSONAL = {
-  'bank-account': ctx(
-    String.raw`\b(?:aws|amazon|gcp|google|azure|cloud|service|iam|tenant|project|org|organi[sz]ation|subscription|workspace|merchant|business|company|corporate|developer|partner|api|app|billing|vendor|supplier|ads?|advertiser|stripe|github|user|admin|root|trial|demo|test)\s+(?:\w+\s+)?(?:account|acct)(?:\s*(?:number|no|#|id))?`,
-  ),
-  phone: ctx(
-    String.raw`\b(?:business|office|work|company|corporate|support|service|sales|fax|toll[\s-]?free|hotline|reception|front\s+desk|switchboard|main|store|shop|restaurant|hotel|clinic|booking|reservations?)\s+(?:\w+\s+)?(?:(?:tele)?phone|tel|line|number|mobile|cell)(?:\s*(?:number|no|#))?`,
-  ),
-} as const;
-
-/** US routing numbers (nine digits, ABA checksum) after their own context word. */
-const ROUTING_CONTEXT = ctx(String.raw`\b(?:routing|aba|rtn)(?:\s*(?:transit)?\s*(?:number|no|#))?`);
-
-/** Field names of a person's record (`first_name:`, `'Date of Birth':`): the record is about a person. */
-const PERSON_RECORD =
-  /\b(?:(?:first|last|full|given|family|middle)\s*name|surname|date\s*of\s*birth|birth\s*date|dob|passport(?:\s*(?:number|no))?|account\s*holder(?:\s*name)?|card\s*holder(?:\s*name)?|cardholder|holder\s*name|customer\s*name|patient\s*name|ssn|social\s*security(?:\s*number)?|national\s*id(?:\s*number)?)['"\s]*[:=]/i;
-const RECORD_CHARS = 300;
 
 /** Field names are written `passport_number`, `dateOfBirth`, `ID-number`: read them as words. */
 function contextWindow(text: string, start: number): string {
@@ -166,27 +68,8 @@ let lastWindowText = '';
 let lastWindowStart = -1;
 let lastWindow = '';
 
-function readContextWindow(text: string, start: number): string {
-  let a = Math.max(0, start - 48);
-  // The context belongs to the same line (a key and its value, or one sentence).
-  const nl = text.lastIndexOf('\n', start - 1);
-  if (nl >= a) a = nl + 1;
-  return text
-    .slice(a, start)
-    .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .replace(/[_-]+/g, ' ');
-}
-
 function hasContext(text: string, start: number, kind: PersonalDataKind): boolean {
   return CONTEXT[kind].test(contextWindow(text, start));
-}
-
-/** The record around a value, field names read as words: up to `RECORD_CHARS` either side. */
-function recordWindow(text: string, start: number): string {
-  return text
-    .slice(Math.max(0, start - RECORD_CHARS), start + RECORD_CHARS)
-    .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .replace(/[_-]+/g, ' ');
 }
 
 /**
@@ -201,22 +84,6 @@ function personalContext(text: string, start: number, kind: 'bank-account' | 'ph
   return BARE_CONTEXT[kind].test(w) && PERSON_RECORD.test(recordWindow(text, start));
 }
 
-const STREET_SUFFIX = (
-  'street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|parkway|pkwy|' +
-  'highway|hwy|square|sq|close|crescent|alley|strasse|straße|str|weg|gasse|platz|rue|via|calle|avenida|laan|vej|gatan'
-)
-  .split('|')
-  .flatMap((w) => [w, w[0]!.toUpperCase() + w.slice(1)])
-  .join('|');
-// Names are capitalised; the suffix may be glued to the name ("Hauptstraße 5") or follow it.
-const ADDRESS = new RegExp(
-  String.raw`\b\d{1,5}[a-z]?\s+(?:[A-Z][\w'.-]*\s+){1,4}(?:${STREET_SUFFIX})\b\.?|\b(?:[A-Z][\w'.-]*\s+){0,3}[A-Z][\w'-]*(?:${STREET_SUFFIX})\.?\s+\d{1,5}[a-z]?\b|\b(?:[A-Z][\w'.-]*\s+){1,3}(?:${STREET_SUFFIX})\.?\s+\d{1,5}[a-z]?\b`,
-  'g',
-);
-const DATE =
-  /\b(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})\b/gi;
-/** Digit runs with single separators (cards, accounts, phones, ids). */
-const DIGIT_RUN = /(?<![\w-])\+?(?:\(\d{1,4}\)\s?)?\d(?:[ .-]?\d){5,22}(?![\w-])/g;
 /**
  * Alphanumeric codes with at least one digit (passports, ids, licences): what
  * `/(?<![\w-])(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|-(?=[A-Z0-9])){4,19}(?![\w-])/gi` matches, found in one
@@ -245,20 +112,6 @@ function forEachCode(s: string, from: number, to: number, visit: (start: number,
 }
 const isAlnum = (c: number) => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122);
 const isCodeRunChar = (c: number) => isAlnum(c) || c === 95 || c === 45;
-const IBAN_RUN = /(?<![\w])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?(?![\w])/g;
-const SSN = /^(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}$/;
-
-/** Cheap literal gate: texts without digits carry none of these kinds. */
-const HAS_DIGIT = /\d/;
-/**
- * Literal gates for the context-only kinds: every `CONTEXT` phrase of the kind contains one of these, and the
- * context window is a slice of the text (field names split into words, never joined), so a text without
- * any of them cannot label a date or an address and skips those scans.
- */
-const BIRTH_GATE = /birth|dob|d\.o\.b|born/i;
-const ADDRESS_GATE =
-  /home|personal|private|postal|mailing|billing|shipping|delivery|street|address|liv|resid/i;
-
 /**
  * Finds personal data in `text` (at most `limit` matches, first `maxChars` characters). `tokens`, when the
  * caller has them, is `tokenize(text)` (texts up to `maxChars`).
