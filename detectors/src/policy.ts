@@ -1,4 +1,4 @@
-import { DecisionSchema, SeveritySchema } from '@bulwark/contracts';
+import { DecisionSchema, formatZodIssues, SeveritySchema } from '@bulwark/contracts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PolicyError } from './errors.js';
@@ -182,7 +182,7 @@ export function parsePolicy(text: string): Policy {
   }
   const res = PolicySchema.safeParse(raw);
   if (!res.success) {
-    throw new PolicyError(res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+    throw new PolicyError(formatZodIssues(res.error));
   }
   for (const r of res.data.rules) {
     if (r.when.argument) {

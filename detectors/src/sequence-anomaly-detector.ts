@@ -1,4 +1,5 @@
 import type { PendingToolCall } from '@bulwark/contracts';
+import { formatZodIssues } from '@bulwark/contracts';
 import { z } from 'zod';
 import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
 import { DetectorsError } from './errors.js';
@@ -173,7 +174,7 @@ export class SequenceAnomalyDetector implements Detector {
     if (!res.success) {
       throw new DetectorsError(
         'detectors.invalid_sequence_model',
-        `sequence model is invalid: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        `sequence model is invalid: ${formatZodIssues(res.error).join('; ')}`,
       );
     }
     this.models.clear();

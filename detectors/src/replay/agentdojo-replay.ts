@@ -1,5 +1,5 @@
 import type { AgentEvent, VerdictRequest } from '@bulwark/contracts';
-import { promptEventId } from '@bulwark/contracts';
+import { formatZodIssues, promptEventId } from '@bulwark/contracts';
 import { z } from 'zod';
 
 /**
@@ -58,7 +58,7 @@ export function stripAnswerKey(
   if (!conv.success)
     return {
       ok: false,
-      message: conv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      message: formatZodIssues(conv.error).join('; '),
     };
   const lab = LabelsSchema.safeParse(raw);
   const labels = lab.success
