@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentEventSchema } from './agent-event.js';
 import * as sc from './semconv.js';
+import type { Attributes } from './span-attributes.js';
 import { spanToAgentEvents } from './span-decoder.js';
 import { agentEventToSpan, type CapturePolicy, chatToSpanAttributes } from './span-encoder.js';
 import { toolDefinitionHash } from './stable-hash.js';
@@ -122,7 +123,7 @@ describe('agentEventToSpan with a capture policy', () => {
       ],
     };
     expect(chatToSpanAttributes(chat, { capture: none })).toEqual({});
-    const attributes = {
+    const attributes: Attributes = {
       [sc.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
       ...chatToSpanAttributes(chat, { capture: masking }),
     };

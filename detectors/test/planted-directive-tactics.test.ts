@@ -192,7 +192,7 @@ function resultFor(req: VerdictRequest, content: string): AgentEvent {
     toolCallId: req.toolCall.toolCallId,
     toolName: req.toolCall.toolName,
     content,
-    timestampMillis: req.timestampMillis + 500,
+    timestampMillis: (req.timestampMillis ?? 0) + 500,
   });
 }
 

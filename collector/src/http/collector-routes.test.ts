@@ -27,7 +27,7 @@ function setup(ipDeny: string[] = []) {
     metrics: new CollectorMetrics(),
     ipFilter: new IpFilter([], ipDeny),
     maxConnections: 10,
-    handlers: Object.fromEntries(names.map((n) => [n, handler(n)])) as Parameters<
+    handlers: Object.fromEntries(names.map((n) => [n, handler(n)])) as unknown as Parameters<
       typeof collectorRoutes
     >[0]['handlers'],
   });

@@ -852,7 +852,7 @@ describe('tool tactics: second-round wording per tactic, with look-alikes', () =
 describe('tacticSignals: the structural cues added for holdout-2', () => {
   const base = {
     otherTools: [] as { name: string; foreign: boolean }[],
-    addressee: 0 as const,
+    addressee: 0 as 0 | 1 | 2,
     underAuthority: false,
     userInTheLoop: false,
     crossScope: false,
