@@ -25,6 +25,7 @@ import {
   cardIssuerPlausible,
   CALENDAR_DATE as DATE,
   DIGIT_RUN,
+  forEachCodeRun,
   HAS_DIGIT,
   IBAN_RUN,
   ibanValid,
@@ -84,34 +85,6 @@ function personalContext(text: string, start: number, kind: 'bank-account' | 'ph
   return BARE_CONTEXT[kind].test(w) && PERSON_RECORD.test(recordWindow(text, start));
 }
 
-/**
- * Alphanumeric codes with at least one digit (passports, ids, licences): what
- * `/(?<![\w-])(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|-(?=[A-Z0-9])){4,19}(?![\w-])/gi` matches, found in one
- * pass. Both look-arounds exclude `[\w-]`, so a match is a whole run of `[A-Za-z0-9_-]` (5–20 long) that
- * starts with a letter or digit, has a digit, no `_`, and no `-` that is not followed by a letter or digit.
- */
-function forEachCode(s: string, from: number, to: number, visit: (start: number, end: number) => void): void {
-  const n = to;
-  for (let i = from; i < n; ) {
-    if (!isCodeRunChar(s.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const start = i;
-    let ok = isAlnum(s.charCodeAt(i));
-    let digit = false;
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (!isCodeRunChar(c)) break;
-      if (c >= 48 && c <= 57) digit = true;
-      else if (c === 95 || (c === 45 && !isAlnum(s.charCodeAt(i + 1)))) ok = false;
-    }
-    const len = i - start;
-    if (ok && digit && len >= 5 && len <= 20) visit(start, i);
-  }
-}
-const isAlnum = (c: number) => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122);
-const isCodeRunChar = (c: number) => isAlnum(c) || c === 95 || c === 45;
 /**
  * Finds personal data in `text` (at most `limit` matches, first `maxChars` characters). `tokens`, when the
  * caller has them, is `tokenize(text)` (texts up to `maxChars`).
@@ -209,12 +182,12 @@ export function findPersonalData(
     else if (hasContext(s, start, 'government-id')) push('government-id', code, start, 'context');
   };
   const t = tokens !== undefined && tokens.text === s ? tokens : undefined;
-  if (t === undefined) forEachCode(s, 0, s.length, visit);
+  if (t === undefined) forEachCodeRun(s, visit);
   else {
     // A code run has a digit and no separator: it lies in one token, one with a digit.
     const { bounds, flags } = t;
     for (let k = 0; k < t.count; k++)
-      if ((flags[k]! & TOKEN_DIGIT) !== 0) forEachCode(s, bounds[2 * k]!, bounds[2 * k + 1]!, visit);
+      if ((flags[k]! & TOKEN_DIGIT) !== 0) forEachCodeRun(s, visit, bounds[2 * k]!, bounds[2 * k + 1]!);
   }
   // The window cache keeps no text past the call.
   lastWindowText = '';
