@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^@bulwark\/contracts$/, replacement: src('./contracts/src/index.ts') },
       { find: /^@bulwark\/detectors$/, replacement: src('./detectors/src/index.ts') },
+      { find: /^@bulwark\/detectors\/eval$/, replacement: src('./detectors/src/eval/index.ts') },
       { find: /^@bulwark\/stream$/, replacement: src('./stream/src/index.ts') },
       { find: /^@bulwark\/stream\/testing$/, replacement: src('./stream/src/testing/index.ts') },
       { find: /^@bulwark\/agent-sdk$/, replacement: src('./agent-sdk/src/index.ts') },

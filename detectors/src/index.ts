@@ -4,18 +4,15 @@ export type {
   EngineResult,
   IngestResult,
   Reevaluation,
-} from './detection-engine.js';
+} from './engine/detection-engine.js';
 export {
   aggregate,
   DEFAULT_ENGINE_LIMITS,
   DetectionEngine,
   LATE_EVIDENCE_DETECTOR_ID,
-} from './detection-engine.js';
-export type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
-export { EngineVerdictProvider } from './engine-verdict-provider.js';
-export { DetectorsError, PolicyError, ToolLockError } from './errors.js';
-export { ExfilFlowDetector } from './exfil-flow-detector.js';
-export { InjectionChainDetector } from './injection-chain-detector.js';
+} from './engine/detection-engine.js';
+export type { Detector, DetectorContext, DetectorOutcome } from './engine/detector.js';
+export { EngineVerdictProvider } from './engine/engine-verdict-provider.js';
 export type {
   Policy,
   PolicyInput,
@@ -23,7 +20,7 @@ export type {
   PolicyRule,
   PolicySections,
   ResolvedPolicy,
-} from './policy.js';
+} from './engine/policy.js';
 export {
   DEFAULT_POLICY,
   globMatch,
@@ -32,17 +29,30 @@ export {
   parsePolicy,
   resolvePolicy,
   sectionsFor,
-} from './policy.js';
-export { PolicyRuleDetector } from './policy-rule-detector.js';
-export type { AgentDojoEvalOptions, AgentDojoEvalResult } from './replay/agentdojo-evaluator.js';
-export { evaluateAgentDojo } from './replay/agentdojo-evaluator.js';
-export type { AgentDojoConversation, AgentDojoLabels, ReplayStep } from './replay/agentdojo-replay.js';
-export { AgentDojoConversationSchema, stripAnswerKey, toReplaySteps } from './replay/agentdojo-replay.js';
-export type { AgentDojoScore, RunOutcome } from './replay/agentdojo-score.js';
-export { isBlocking, percentile, scoreAgentDojo } from './replay/agentdojo-score.js';
-export { RiskyArgsDetector } from './risky-args-detector.js';
-export type { SequenceAnomalyOptions, SequenceModelJson } from './sequence-anomaly-detector.js';
-export { SequenceAnomalyDetector } from './sequence-anomaly-detector.js';
+} from './engine/policy.js';
+export type { ToolProfile, ToolProfileOverride } from './engine/tool-profile.js';
+export { applyProfileOverride, inferToolProfile, nameWords } from './engine/tool-profile.js';
+export { DetectorsError, PolicyError, ToolLockError } from './errors.js';
+// The AgentDojo replay and scoring are the `@bulwark/detectors/eval` subpath; these two are general.
+export { isBlocking, percentile } from './eval/agentdojo-score.js';
+export { RiskyArgsDetector } from './rules/args.risky/risky-args-detector.js';
+export { ExfilFlowDetector } from './rules/exfil.sensitive-flow/exfil-flow-detector.js';
+export { InjectionChainDetector } from './rules/injection.chain/injection-chain-detector.js';
+export { PolicyRuleDetector } from './rules/policy.rule/policy-rule-detector.js';
+export type {
+  SequenceAnomalyOptions,
+  SequenceModelJson,
+} from './rules/sequence.anomaly/sequence-anomaly-detector.js';
+export { SequenceAnomalyDetector } from './rules/sequence.anomaly/sequence-anomaly-detector.js';
+export type {
+  FlaggedCallPolicy,
+  ToolPoisoningOptions,
+} from './rules/tools.poisoning/tool-poisoning-detector.js';
+export { ToolPoisoningDetector } from './rules/tools.poisoning/tool-poisoning-detector.js';
+export type { ToolRugPullOptions } from './rules/tools.rug-pull/tool-rug-pull-detector.js';
+export { ToolRugPullDetector } from './rules/tools.rug-pull/tool-rug-pull-detector.js';
+export type { ToolShadowingOptions } from './rules/tools.shadowing/tool-shadowing-detector.js';
+export { ToolShadowingDetector } from './rules/tools.shadowing/tool-shadowing-detector.js';
 export type { ArgumentFlow, CallAnalysis } from './session/analyze-call.js';
 export { analyzeCall } from './session/analyze-call.js';
 export type {
@@ -73,8 +83,6 @@ export type { TextAnalysis, TrustClass } from './text/text-analysis.js';
 export { analyzeText } from './text/text-analysis.js';
 export type { ActionClass, UserIntent } from './text/user-intent.js';
 export { analyzeIntent } from './text/user-intent.js';
-export type { ToolProfile, ToolProfileOverride } from './tool-profile.js';
-export { applyProfileOverride, inferToolProfile, nameWords } from './tool-profile.js';
 export type { HiddenTextHit } from './tools/hidden-text.js';
 export { findHiddenText } from './tools/hidden-text.js';
 export { foldName, nameSkeleton } from './tools/name-skeleton.js';
@@ -90,10 +98,6 @@ export {
   ServerIdentitySchema,
   ToolLockSchema,
 } from './tools/tool-lock.js';
-export type { FlaggedCallPolicy, ToolPoisoningOptions } from './tools/tool-poisoning-detector.js';
-export { ToolPoisoningDetector } from './tools/tool-poisoning-detector.js';
-export type { ToolRugPullOptions } from './tools/tool-rug-pull-detector.js';
-export { ToolRugPullDetector } from './tools/tool-rug-pull-detector.js';
 export type {
   McpSurfaceItem,
   ToolScanOptions,
@@ -101,5 +105,3 @@ export type {
   ToolScanVerdict,
 } from './tools/tool-scanner.js';
 export { scanToolDefinitions } from './tools/tool-scanner.js';
-export type { ToolShadowingOptions } from './tools/tool-shadowing-detector.js';
-export { ToolShadowingDetector } from './tools/tool-shadowing-detector.js';

@@ -16,13 +16,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { evaluateAgentDojo } from '../src/replay/agentdojo-evaluator.js';
+import { evaluateAgentDojo } from '../src/eval/agentdojo-evaluator.js';
 import {
   type AgentDojoConversation,
   type AgentDojoLabels,
   stripAnswerKey,
-} from '../src/replay/agentdojo-replay.js';
-import { isBlocking, type RunOutcome } from '../src/replay/agentdojo-score.js';
+} from '../src/eval/agentdojo-replay.js';
+import { isBlocking, type RunOutcome } from '../src/eval/agentdojo-score.js';
 import {
   appendBenignNote,
   applyDirectiveVariant,
@@ -30,7 +30,7 @@ import {
   BENIGN_NOTES,
   type DirectiveVariant,
   HOLDOUT_DIRECTIVE_VARIANTS,
-} from '../src/replay/attack-variants.js';
+} from '../src/eval/attack-variants.js';
 
 interface Keyed {
   line: number;

@@ -3,15 +3,15 @@ import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { type AgentEvent, AgentEventSchema, type VerdictRequest } from '@bulwark/contracts';
 import { describe, expect, it } from 'vitest';
-import { DetectionEngine } from '../src/detection-engine.js';
-import { evaluateAgentDojo } from '../src/replay/agentdojo-evaluator.js';
-import { stripAnswerKey } from '../src/replay/agentdojo-replay.js';
+import { DetectionEngine } from '../src/engine/detection-engine.js';
+import { evaluateAgentDojo } from '../src/eval/agentdojo-evaluator.js';
+import { stripAnswerKey } from '../src/eval/agentdojo-replay.js';
 import {
   appendBenignNote,
   applyDirectiveVariant,
   BARE_DIRECTIVE_VARIANTS,
   BENIGN_NOTES,
-} from '../src/replay/attack-variants.js';
+} from '../src/eval/attack-variants.js';
 import { SessionScript } from './session-script.js';
 
 /**

@@ -3,13 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { AgentEvent, Finding } from '@bulwark/contracts';
-import {
-  type AgentDojoConversation,
-  AnalysisCache,
-  DetectionEngine,
-  stripAnswerKey,
-  toReplaySteps,
-} from '@bulwark/detectors';
+import { AnalysisCache, DetectionEngine } from '@bulwark/detectors';
+import { type AgentDojoConversation, stripAnswerKey, toReplaySteps } from '@bulwark/detectors/eval';
 import { describe, expect, it } from 'vitest';
 
 /**

@@ -8,7 +8,7 @@ import {
   type AgentDojoLabels,
   evaluateAgentDojo,
   stripAnswerKey,
-} from '@bulwark/detectors';
+} from '@bulwark/detectors/eval';
 
 const USAGE = `usage: bulwark eval agentdojo <path...> [--json]
 

@@ -1,7 +1,7 @@
 import type { PendingToolCall } from '@bulwark/contracts';
+import type { ToolProfile } from '../engine/tool-profile.js';
 import type { SecretMatch } from '../text/find-secrets.js';
 import { analyzeValue, type ValueAnalysis } from '../text/value-analysis.js';
-import type { ToolProfile } from '../tool-profile.js';
 import {
   type Confidentiality,
   type GraphNode,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DetectionEngine } from '../detection-engine.js';
+import { DetectionEngine } from '../engine/detection-engine.js';
 import { AnalysisCache } from './analysis-cache.js';
 import { fastHash53, fastHash128Hex } from './fast-hash.js';
 import { analyzeText } from './text-analysis.js';

@@ -1,11 +1,11 @@
 import type { AgentEventInput, ToolDefinition, VerdictRequestInput } from '@bulwark/contracts';
 import { AgentEventSchema, VerdictRequestSchema } from '@bulwark/contracts';
 import { describe, expect, it } from 'vitest';
-import { DetectionEngine } from '../detection-engine.js';
+import { DetectionEngine } from '../engine/detection-engine.js';
+import { ToolPoisoningDetector } from '../rules/tools.poisoning/tool-poisoning-detector.js';
+import { ToolRugPullDetector } from '../rules/tools.rug-pull/tool-rug-pull-detector.js';
+import { ToolShadowingDetector } from '../rules/tools.shadowing/tool-shadowing-detector.js';
 import { createToolLock } from './tool-lock.js';
-import { ToolPoisoningDetector } from './tool-poisoning-detector.js';
-import { ToolRugPullDetector } from './tool-rug-pull-detector.js';
-import { ToolShadowingDetector } from './tool-shadowing-detector.js';
 
 let n = 0;
 function listing(

@@ -6,7 +6,7 @@
  * own tools stays low. Nothing here names a specific tool, server or benchmark payload.
  */
 
-import { inferToolProfile } from '../tool-profile.js';
+import { inferToolProfile } from '../engine/tool-profile.js';
 
 /** The tactics a tool description can use against the model or against other tools. */
 export type ToolTactic =

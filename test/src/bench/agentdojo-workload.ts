@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { AgentEvent, VerdictRequest } from '@bulwark/contracts';
-import { stripAnswerKey, toReplaySteps } from '@bulwark/detectors';
+import { stripAnswerKey, toReplaySteps } from '@bulwark/detectors/eval';
 
 /** Where the shared AgentDojo runs live relative to the repository root. */
 export const AGENTDOJO_FILE = resolve(process.cwd(), '../shared/agentdojo/runs-dev.jsonl.gz');

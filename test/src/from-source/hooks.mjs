@@ -4,6 +4,7 @@ const ROOT = new URL('../../../', import.meta.url);
 const SOURCES = {
   '@bulwark/contracts': 'contracts/src/index.ts',
   '@bulwark/detectors': 'detectors/src/index.ts',
+  '@bulwark/detectors/eval': 'detectors/src/eval/index.ts',
   '@bulwark/stream': 'stream/src/index.ts',
   '@bulwark/stream/testing': 'stream/src/testing/index.ts',
   '@bulwark/agent-sdk': 'agent-sdk/src/index.ts',

@@ -7,11 +7,15 @@ import {
   type ToolDefinition,
   toolDefinitionHash,
 } from '@bulwark/contracts';
-import type { Detector, DetectorContext, DetectorOutcome } from '../detector.js';
-import { BoundedMap } from './bounded-map.js';
-import { ToolCallFlags } from './tool-call-flags.js';
-import { pinnedHash, type ToolLock } from './tool-lock.js';
-import { callSetting, type FlaggedCallPolicy, type FlaggedCallSetting } from './tool-poisoning-detector.js';
+import type { Detector, DetectorContext, DetectorOutcome } from '../../engine/detector.js';
+import { BoundedMap } from '../../tools/bounded-map.js';
+import { ToolCallFlags } from '../../tools/tool-call-flags.js';
+import { pinnedHash, type ToolLock } from '../../tools/tool-lock.js';
+import {
+  callSetting,
+  type FlaggedCallPolicy,
+  type FlaggedCallSetting,
+} from '../tools.poisoning/tool-poisoning-detector.js';
 
 /** Options of the rug-pull detector. */
 export interface ToolRugPullOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SessionScript } from '../test/session-script.js';
-import { DetectionEngine } from './detection-engine.js';
+import { SessionScript } from '../../../test/session-script.js';
+import { DetectionEngine } from '../../engine/detection-engine.js';
 
 const decide = (tool: string, args: Record<string, unknown>) => {
   const engine = new DetectionEngine();

@@ -1,6 +1,6 @@
 import type { AgentEvent } from '@bulwark/contracts';
 import { describe, expect, it } from 'vitest';
-import { SessionScript } from '../test/session-script.js';
+import { SessionScript } from '../../test/session-script.js';
 import { DetectionEngine, LATE_EVIDENCE_DETECTOR_ID } from './detection-engine.js';
 
 const IBAN = 'DE89370400440532013000';

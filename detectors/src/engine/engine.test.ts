@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SessionScript } from '../test/session-script.js';
+import { SessionScript } from '../../test/session-script.js';
 import { DetectionEngine } from './detection-engine.js';
 import { parsePolicy } from './policy.js';
 

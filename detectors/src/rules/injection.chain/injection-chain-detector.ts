@@ -5,12 +5,12 @@ import {
   type PendingToolCall,
   SEVERITY_RANK,
 } from '@bulwark/contracts';
-import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
-import { DEFAULT_POLICY } from './policy.js';
-import type { ArgumentFlow } from './session/analyze-call.js';
-import type { GraphNode } from './session/session-graph.js';
-import type { ActionClass } from './text/user-intent.js';
-import type { ToolProfile } from './tool-profile.js';
+import type { Detector, DetectorContext, DetectorOutcome } from '../../engine/detector.js';
+import { DEFAULT_POLICY } from '../../engine/policy.js';
+import type { ToolProfile } from '../../engine/tool-profile.js';
+import type { ArgumentFlow } from '../../session/analyze-call.js';
+import type { GraphNode } from '../../session/session-graph.js';
+import type { ActionClass } from '../../text/user-intent.js';
 
 /**
  * Signals that make a weak directive a planted one: addressed to whoever processes the text (a to-do marker,

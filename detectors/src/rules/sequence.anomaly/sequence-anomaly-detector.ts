@@ -1,9 +1,9 @@
 import type { PendingToolCall } from '@bulwark/contracts';
 import { formatZodIssues } from '@bulwark/contracts';
 import { z } from 'zod';
-import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
-import { DetectorsError } from './errors.js';
-import { DEFAULT_POLICY } from './policy.js';
+import type { Detector, DetectorContext, DetectorOutcome } from '../../engine/detector.js';
+import { DEFAULT_POLICY } from '../../engine/policy.js';
+import { DetectorsError } from '../../errors.js';
 
 const START = '^';
 

@@ -1,9 +1,9 @@
 import type { Evidence, PendingToolCall } from '@bulwark/contracts';
-import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
-import { DEFAULT_POLICY } from './policy.js';
-import type { ArgumentFlow } from './session/analyze-call.js';
-import type { SessionGraph } from './session/session-graph.js';
-import { findPersonalData, type PersonalDataKind } from './text/personal-data.js';
+import type { Detector, DetectorContext, DetectorOutcome } from '../../engine/detector.js';
+import { DEFAULT_POLICY } from '../../engine/policy.js';
+import type { ArgumentFlow } from '../../session/analyze-call.js';
+import type { SessionGraph } from '../../session/session-graph.js';
+import { findPersonalData, type PersonalDataKind } from '../../text/personal-data.js';
 
 /** Argument names that say where data goes. */
 const DESTINATION =

@@ -1,6 +1,6 @@
 import type { PendingToolCall } from '@bulwark/contracts';
-import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
-import { type Policy, resolvePolicy } from './policy.js';
+import type { Detector, DetectorContext, DetectorOutcome } from '../../engine/detector.js';
+import { type Policy, resolvePolicy } from '../../engine/policy.js';
 
 function valueAt(args: Record<string, unknown>, path: string): unknown {
   let cur: unknown = args;

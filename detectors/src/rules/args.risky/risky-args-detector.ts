@@ -1,6 +1,6 @@
 import type { Evidence, PendingToolCall, Severity } from '@bulwark/contracts';
-import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
-import { DEFAULT_POLICY } from './policy.js';
+import type { Detector, DetectorContext, DetectorOutcome } from '../../engine/detector.js';
+import { DEFAULT_POLICY } from '../../engine/policy.js';
 
 interface Check {
   kind: string;

@@ -14,9 +14,27 @@ import {
   type Verdict,
   type VerdictRequest,
 } from '@bulwark/contracts';
+import { RiskyArgsDetector } from '../rules/args.risky/risky-args-detector.js';
+import { ExfilFlowDetector } from '../rules/exfil.sensitive-flow/exfil-flow-detector.js';
+import { InjectionChainDetector } from '../rules/injection.chain/injection-chain-detector.js';
+import { PolicyRuleDetector } from '../rules/policy.rule/policy-rule-detector.js';
+import { SequenceAnomalyDetector } from '../rules/sequence.anomaly/sequence-anomaly-detector.js';
+import { ToolPoisoningDetector } from '../rules/tools.poisoning/tool-poisoning-detector.js';
+import { ToolRugPullDetector } from '../rules/tools.rug-pull/tool-rug-pull-detector.js';
+import { ToolShadowingDetector } from '../rules/tools.shadowing/tool-shadowing-detector.js';
+import { analyzeCall } from '../session/analyze-call.js';
+import {
+  DEFAULT_SESSION_LIMITS,
+  SessionGraph,
+  type SessionLimits,
+  type TextAnalyzer,
+} from '../session/session-graph.js';
+import { AnalysisCache, type AnalysisCacheStats } from '../text/analysis-cache.js';
+import { fastHash128Hex } from '../text/fast-hash.js';
+import { analyzeText } from '../text/text-analysis.js';
+import { analyzeValue, type ValueAnalysis } from '../text/value-analysis.js';
+import type { ToolLock } from '../tools/tool-lock.js';
 import type { Detector, DetectorContext, DetectorOutcome } from './detector.js';
-import { ExfilFlowDetector } from './exfil-flow-detector.js';
-import { InjectionChainDetector } from './injection-chain-detector.js';
 import {
   DEFAULT_POLICY,
   type Policy,
@@ -25,25 +43,7 @@ import {
   resolvePolicy,
   sectionsFor,
 } from './policy.js';
-import { PolicyRuleDetector } from './policy-rule-detector.js';
-import { RiskyArgsDetector } from './risky-args-detector.js';
-import { SequenceAnomalyDetector } from './sequence-anomaly-detector.js';
-import { analyzeCall } from './session/analyze-call.js';
-import {
-  DEFAULT_SESSION_LIMITS,
-  SessionGraph,
-  type SessionLimits,
-  type TextAnalyzer,
-} from './session/session-graph.js';
-import { AnalysisCache, type AnalysisCacheStats } from './text/analysis-cache.js';
-import { fastHash128Hex } from './text/fast-hash.js';
-import { analyzeText } from './text/text-analysis.js';
-import { analyzeValue, type ValueAnalysis } from './text/value-analysis.js';
 import { applyProfileOverride, inferToolProfile, type ToolProfile } from './tool-profile.js';
-import type { ToolLock } from './tools/tool-lock.js';
-import { ToolPoisoningDetector } from './tools/tool-poisoning-detector.js';
-import { ToolRugPullDetector } from './tools/tool-rug-pull-detector.js';
-import { ToolShadowingDetector } from './tools/tool-shadowing-detector.js';
 
 /** Engine-wide bounds. */
 export interface EngineLimits {

@@ -6,18 +6,18 @@ import {
   type ToolDefinition,
   toolDefinitionHash,
 } from '@bulwark/contracts';
-import type { Detector, DetectorContext, DetectorOutcome } from '../detector.js';
-import { BoundedMap } from './bounded-map.js';
-import { ToolCallFlags } from './tool-call-flags.js';
-import { atLeast, type ToolFinding, type ToolFindingCategory } from './tool-finding.js';
+import type { Detector, DetectorContext, DetectorOutcome } from '../../engine/detector.js';
+import { BoundedMap } from '../../tools/bounded-map.js';
+import { ToolCallFlags } from '../../tools/tool-call-flags.js';
+import { atLeast, type ToolFinding, type ToolFindingCategory } from '../../tools/tool-finding.js';
+import { scanToolDefinitions } from '../../tools/tool-scanner.js';
 import {
   callSetting,
   eventTools,
   type FlaggedCallPolicy,
   type FlaggedCallSetting,
   findingOutcome,
-} from './tool-poisoning-detector.js';
-import { scanToolDefinitions } from './tool-scanner.js';
+} from '../tools.poisoning/tool-poisoning-detector.js';
 
 /** Options of the shadowing detector. */
 export interface ToolShadowingOptions {

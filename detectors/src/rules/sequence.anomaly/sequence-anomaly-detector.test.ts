@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DetectorContext } from './detector.js';
-import { DEFAULT_POLICY } from './policy.js';
+import type { DetectorContext } from '../../engine/detector.js';
+import { DEFAULT_POLICY } from '../../engine/policy.js';
+import { SessionGraph } from '../../session/session-graph.js';
 import { SequenceAnomalyDetector } from './sequence-anomaly-detector.js';
-import { SessionGraph } from './session/session-graph.js';
 
 function ctx(sessionId: string, graph: SessionGraph): DetectorContext {
   return {

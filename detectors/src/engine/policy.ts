@@ -1,7 +1,7 @@
 import { DecisionSchema, formatZodIssues, SeveritySchema } from '@bulwark/contracts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { PolicyError } from './errors.js';
+import { PolicyError } from '../errors.js';
 
 const Decision = DecisionSchema;
 

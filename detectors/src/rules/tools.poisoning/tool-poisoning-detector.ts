@@ -6,11 +6,11 @@ import {
   type ToolDefinition,
   toolDefinitionHash,
 } from '@bulwark/contracts';
-import type { Detector, DetectorContext, DetectorOutcome } from '../detector.js';
-import { BoundedMap } from './bounded-map.js';
-import { ToolCallFlags } from './tool-call-flags.js';
-import { atLeast, type ToolFinding, type ToolFindingCategory } from './tool-finding.js';
-import { scanToolDefinitions } from './tool-scanner.js';
+import type { Detector, DetectorContext, DetectorOutcome } from '../../engine/detector.js';
+import { BoundedMap } from '../../tools/bounded-map.js';
+import { ToolCallFlags } from '../../tools/tool-call-flags.js';
+import { atLeast, type ToolFinding, type ToolFindingCategory } from '../../tools/tool-finding.js';
+import { scanToolDefinitions } from '../../tools/tool-scanner.js';
 
 /** What a call of a poisoned (or shadowing) tool gets. */
 export type FlaggedCallPolicy = 'block' | 'require_approval' | 'alert' | 'allow';

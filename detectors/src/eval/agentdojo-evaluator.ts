@@ -1,6 +1,6 @@
 import type { Finding } from '@bulwark/contracts';
 import { SEVERITY_RANK } from '@bulwark/contracts';
-import { DetectionEngine, type DetectionEngineOptions } from '../detection-engine.js';
+import { DetectionEngine, type DetectionEngineOptions } from '../engine/detection-engine.js';
 import { type AgentDojoConversation, type AgentDojoLabels, toReplaySteps } from './agentdojo-replay.js';
 import { type AgentDojoScore, percentile, type RunOutcome, scoreAgentDojo } from './agentdojo-score.js';
 

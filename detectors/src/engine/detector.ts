@@ -1,7 +1,7 @@
 import type { AgentEvent, Decision, Evidence, PendingToolCall, Severity } from '@bulwark/contracts';
+import type { CallAnalysis } from '../session/analyze-call.js';
+import type { GraphNode, SessionGraph } from '../session/session-graph.js';
 import type { PolicySections, ResolvedPolicy } from './policy.js';
-import type { CallAnalysis } from './session/analyze-call.js';
-import type { GraphNode, SessionGraph } from './session/session-graph.js';
 
 /** What one detector says about one event or call, before the engine turns it into a `Finding`. */
 export interface DetectorOutcome {
