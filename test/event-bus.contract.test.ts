@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InProcessEventBus, KafkaEventBus } from '@bulwark/stream';
-import { describeEventBusContract, tcpReachable } from '@bulwark/stream/testing';
+import { describeEventBusContract } from '@bulwark/stream/testing';
 import { afterAll, describe, it } from 'vitest';
 import { kafkaHostPort } from './src/services.js';
+import { tcpReachable } from './src/tcp-reachable.js';
 
 describeEventBusContract('InProcessEventBus', {
   durable: false,

@@ -5,9 +5,10 @@ import type { Logger } from 'pino';
 import { PeerClient } from './affinity/peer-client.js';
 import { SessionRouter } from './affinity/session-router.js';
 import { ApprovalDesk } from './approval-desk.js';
-import { Authenticator } from './authenticator.js';
+import type { Authenticator } from './authenticator.js';
 import type { CollectorMetrics } from './collector-metrics.js';
 import type { CollectorConfig } from './config.js';
+import { configAuthenticator } from './config-authenticator.js';
 import { createCollectorHookBackend } from './hooks/collector-hook-backend.js';
 import { HookRoute } from './hooks/hook-route.js';
 import { analystEntry } from './http/analyst-entry.js';
@@ -46,15 +47,7 @@ export interface CollectorServicesDeps {
 
 /** The agents' authenticator: API keys, or JWTs verified against the JWKS. */
 export function agentAuthenticator(config: CollectorConfig): Authenticator {
-  return new Authenticator({
-    apiKeys: config.apiKeys,
-    tenantId: config.tenantId,
-    jwks: config.jwks as ConstructorParameters<typeof Authenticator>[0]['jwks'],
-    jwksFile: config.jwksFile,
-    jwtIssuer: config.jwtIssuer,
-    jwtAudience: config.jwtAudience,
-    jwtTenantClaim: config.jwtTenantClaim,
-  });
+  return configAuthenticator(config, config.apiKeys);
 }
 
 function buildCore(deps: CollectorServicesDeps) {

@@ -1,6 +1,7 @@
-import { Authenticator, type AuthResult } from '../authenticator.js';
+import type { Authenticator, AuthResult } from '../authenticator.js';
 import type { CollectorMetrics } from '../collector-metrics.js';
 import type { CollectorConfig } from '../config.js';
+import { configAuthenticator } from '../config-authenticator.js';
 import type { AnalystRoutes } from './analyst-routes.js';
 import type { CollectorReply } from './collector-reply.js';
 import { type CollectorRequest, pathOf, queryOf } from './collector-request.js';
@@ -24,15 +25,9 @@ export interface AnalystEntryDeps {
  */
 export function analystEntry(deps: AnalystEntryDeps): (req: CollectorRequest) => Promise<CollectorReply> {
   const { config, metrics, auth, analyst } = deps;
-  const analystAuth = new Authenticator({
-    apiKeys: config.analystKeys,
-    tenantId: config.tenantId,
-    jwks: config.jwks as ConstructorParameters<typeof Authenticator>[0]['jwks'],
-    jwksFile: config.jwksFile,
-    jwtIssuer: config.jwtIssuer,
-    jwtAudience: config.jwtAudience,
-    jwtTenantClaim: config.jwtTenantClaim,
-    requiredClaim: { name: config.jwtAnalystClaim, value: 'analyst' },
+  const analystAuth = configAuthenticator(config, config.analystKeys, {
+    name: config.jwtAnalystClaim,
+    value: 'analyst',
   });
   const hint = `use an analyst key (BULWARK_ANALYST_KEYS) or a token whose "${config.jwtAnalystClaim}" claim is "analyst"`;
 

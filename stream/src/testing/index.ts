@@ -11,5 +11,4 @@ export type { MemoryEventStoreOptions } from './memory-event-store.js';
 export { MemoryEventStore } from './memory-event-store.js';
 export type { SqlDriverHarness } from './sql-driver-contract.js';
 export { describeSqlDriverContract } from './sql-driver-contract.js';
-export { tcpReachable } from './tcp-reachable.js';
 export { waitFor } from './wait-for.js';

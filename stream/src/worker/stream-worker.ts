@@ -362,17 +362,21 @@ export class StreamWorker {
     });
   }
 
-  /** Alerts are published before they are recorded: a crash in between re-raises (same id), never loses. */
+  /** Publishes alerts, then records them: a crash in between re-raises (same id), never loses. */
+  private async emitAlerts(alerts: readonly Alert[]): Promise<void> {
+    await this.publish(
+      'alerts',
+      alerts.map((a) => ({ key: sessionKey(a.tenantId, a.sessionId), value: a })),
+    );
+    if (this.flushBus) await this.bus.forceFlush();
+    await this.accept('alerts', () => this.store.insertAlerts(alerts));
+    await this.durable();
+  }
+
   private async raiseIncidents(findings: readonly Finding[]): Promise<void> {
     if (findings.length === 0) return;
     await this.incidents.process(findings, async (alerts) => {
-      await this.publish(
-        'alerts',
-        alerts.map((a) => ({ key: sessionKey(a.tenantId, a.sessionId), value: a })),
-      );
-      if (this.flushBus) await this.bus.forceFlush();
-      await this.accept('alerts', () => this.store.insertAlerts(alerts));
-      await this.durable();
+      await this.emitAlerts(alerts);
     });
   }
 
@@ -424,13 +428,7 @@ export class StreamWorker {
     const due = [...touched].filter((w) => !w.raised && w.calls.size >= cfg.minCalls);
     if (due.length === 0) return;
     const alerts = due.map((w) => this.failClosedAlert(w, cfg.windowMillis));
-    await this.publish(
-      'alerts',
-      alerts.map((a) => ({ key: sessionKey(a.tenantId, a.sessionId), value: a })),
-    );
-    if (this.flushBus) await this.bus.forceFlush();
-    await this.accept('alerts', () => this.store.insertAlerts(alerts));
-    await this.durable();
+    await this.emitAlerts(alerts);
     for (const w of due) w.raised = true;
     this.metrics?.inc('alerts_raised_total', {}, alerts.length);
   }

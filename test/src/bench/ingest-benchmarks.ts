@@ -1,5 +1,4 @@
 import { fork } from 'node:child_process';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { decodeOtlpTraces } from '@bulwark/collector';
@@ -11,8 +10,10 @@ import {
   spanToAgentEvents,
   stampReceivedTimes,
 } from '@bulwark/contracts';
+
 import { Kafka, logLevel } from 'kafkajs';
 import { forkStackProcess, type StackChild } from '../demo/stack-child.js';
+import { tcpReachable } from '../tcp-reachable.js';
 import type { BenchRow } from './bench-table.js';
 import type { ChdbInsertRequest, ChdbInsertResult } from './chdb-insert-baseline.js';
 
@@ -185,20 +186,6 @@ async function chdbInsertMicrosPerSpan(
   await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
   if (result.error) throw new Error(`chdb baseline failed: ${result.error}`);
   return { ...result, cpuMicros: result.cpuMicros / (batches * batchSpans) };
-}
-
-/** True when something accepts TCP connections on 127.0.0.1:port. */
-export function portOpen(port: number, timeoutMillis = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMillis, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 /** Sum of a Prometheus counter's samples (optionally skipping label sets matching `skip`). */
@@ -475,7 +462,10 @@ async function ingestFloors(log: (s: string) => void): Promise<IngestFloors> {
 async function benchKafka(log: (s: string) => void): Promise<BenchRow[]> {
   const name = 'ingest_spans_per_s.kafka';
   const unit = 'spans/s (Kafka + ClickHouse server)';
-  const [kafkaUp, clickhouseUp] = await Promise.all([portOpen(9092), portOpen(8123)]);
+  const [kafkaUp, clickhouseUp] = await Promise.all([
+    tcpReachable('127.0.0.1', 9092, 500),
+    tcpReachable('127.0.0.1', 8123, 500),
+  ]);
   if (!kafkaUp || !clickhouseUp) {
     const missing = [
       !kafkaUp ? 'Kafka on 127.0.0.1:9092' : '',

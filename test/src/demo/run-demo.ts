@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBulwarkTracerProvider } from '@bulwark/agent-sdk/setup';
 import { readServeLock } from '@bulwark/cli';
 import { QUERIES } from '@bulwark/stream';
+import { tcpReachable } from '../tcp-reachable.js';
 import { type BulwarkStack, startBulwarkStack } from './bulwark-stack.js';
 import { type DemoServerDirs, REPO_ROOT } from './mcp-servers.js';
 import type { RecordedVerdict } from './recording-verdict-provider.js';
@@ -42,20 +42,6 @@ function printVerdict(v: RecordedVerdict): void {
   out(
     `    verdict  ${v.agent.padEnd(14)} ${v.request.toolCall.toolName.padEnd(15)} ${decision} ${(r?.detectorId ?? '-').padEnd(21)} ${v.roundTripMillis.toFixed(1).padStart(5)} ms${r ? `  "${firstLine(r.message)}"` : ''}`,
   );
-}
-
-/** True when something accepts TCP connections on 127.0.0.1:port within `timeoutMillis`. */
-function listening(port: number, timeoutMillis = 300): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMillis, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 /** Counts what the worker stored for the demo's sessions, waiting until it stops growing. */
@@ -231,7 +217,7 @@ async function main(): Promise<number> {
     const compose = ['docker-compose.yml', 'compose.yaml', 'docker-compose.yaml']
       .flatMap((f) => [path.join(REPO_ROOT, f), path.join(REPO_ROOT, 'dashboards', f)])
       .find((f) => existsSync(f));
-    const grafanaUp = await listening(3000);
+    const grafanaUp = await tcpReachable('127.0.0.1', 3000, 300);
     const grafanaDir = path.join(REPO_ROOT, 'dashboards', 'grafana');
     const dashboards = existsSync(grafanaDir) ? readdirSync(grafanaDir).length : 0;
     out(
