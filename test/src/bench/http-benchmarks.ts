@@ -71,6 +71,8 @@ interface LoadResult {
   /** Per-response latency in ms (2xx only), measured by autocannon from write to full response. */
   latencies: number[];
   rps: number;
+  /** Verdict responses received (any status). */
+  total: number;
   non2xx: number;
   errors: number;
   /** The OTLP load, when there was one: requests/s answered 2xx, and how many were not. */
@@ -132,6 +134,7 @@ async function load(
   return {
     latencies,
     rps: res.requests.total / res.duration,
+    total: res.requests.total,
     non2xx: res.non2xx,
     errors: res.errors + res.timeouts,
     ...(ing
@@ -256,11 +259,15 @@ async function benchThroughput(log: (s: string) => void): Promise<BenchRow[]> {
     const rows: BenchRow[] = [];
     for (const ingest of [false, true]) {
       const label = ingest ? ' while ingesting' : '';
+      const cpu0 = await collector.cpuMicros();
       const c = await load(collector.url, bodies, { seconds: SECONDS, connections: CONNECTIONS, ingest });
+      const cpuPerVerdict = ((await collector.cpuMicros()) - cpu0) / Math.max(1, c.total);
+      const e0 = await empty.cpuMicros();
       const e = await load(empty.url, bodies, { seconds: SECONDS, connections: CONNECTIONS, ingest });
+      const emptyCpuPerVerdict = ((await empty.cpuMicros()) - e0) / Math.max(1, e.total);
       const lat = p(c.latencies);
       log(
-        `  collector${label}: ${c.rps.toFixed(0)} req/s at max load (p99 ${lat.p99.toFixed(2)} ms); empty handler ${e.rps.toFixed(0)} req/s`,
+        `  collector${label}: ${c.rps.toFixed(0)} req/s at max load (p99 ${lat.p99.toFixed(2)} ms, ${cpuPerVerdict.toFixed(0)} server CPU µs per verdict${ingest ? ' incl. ingest' : ''}); empty handler ${e.rps.toFixed(0)} req/s (${emptyCpuPerVerdict.toFixed(0)} CPU µs per request)`,
       );
       rows.push({
         name: ingest ? 'verdict_http_rps_ingesting' : 'verdict_http_rps',
@@ -271,7 +278,8 @@ async function benchThroughput(log: (s: string) => void): Promise<BenchRow[]> {
         goal: '≥ 5,000',
         met: c.rps >= 5_000 && c.non2xx === 0 && c.errors === 0,
         note:
-          `max throughput, ${CONNECTIONS} connections, ${SECONDS} s; p50/p99 at that load ${lat.p50.toFixed(2)} / ${lat.p99.toFixed(2)} ms; non-2xx ${c.non2xx}, errors ${c.errors}` +
+          `max throughput, ${CONNECTIONS} connections, ${SECONDS} s; p50/p99 at that load ${lat.p50.toFixed(2)} / ${lat.p99.toFixed(2)} ms; non-2xx ${c.non2xx}, errors ${c.errors}; ` +
+          `server CPU ${cpuPerVerdict.toFixed(0)} µs per verdict${ingest ? ' (ingest included)' : ''} (process.cpuUsage of the server process over the load / verdicts answered; empty handler ${emptyCpuPerVerdict.toFixed(0)} µs per request)` +
           (ingest
             ? `; + OTLP ingest offered ${INGEST_RATE * INGEST_BATCH_SPANS} spans/s, accepted ${((c.ingest?.rps ?? 0) * INGEST_BATCH_SPANS).toFixed(0)} spans/s, refused/failed ${c.ingest?.non2xx ?? 0} requests`
             : ''),
