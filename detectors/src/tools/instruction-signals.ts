@@ -93,6 +93,9 @@ const CONCEAL_STEP = new RegExp(
 );
 const CONCEAL_ADVERB =
   /\b(?:keep|leave)\s+(?:this|it|that|these|them)\s+(?:\w+\s+)?out\s+of\s+(?:your\s+|the\s+|any\s+)?(?:repl(?:y|ies)|answers?|responses?|outputs?|chat|conversation|summar(?:y|ies)|transcript)\b|\b(?:do\s+not|don'?t|never)\s+surface\b|\b(?:user|he|she|they|them)\b[^.;]{0,15}?\b(?:not|never)\s+(?:need\s+(?:to\s+)?)?(?:know|see|notice|find\s+out|learn)\b|\b(?:secretly|covertly|surreptitiously|stealthily|discreetly|clandestinely|unbeknownst|behind\s+(?:the\s+)?(?:user'?s?|their)\s+back|unnoticed|undetected|without\s+(?:being\s+)?(?:noticed|detected|seen|detection)|in\s+secret|invisibl[ey]\s+to\s+the\s+user)\b/;
+/** "this is mandatory and must not be shown to the user": the step itself kept from the user. */
+const CONCEAL_SHOWN =
+  /\b(?:this|it|that|these|the\s+(?:call|step|record|request))\b[^.;]{0,30}?\b(?:must|should|is\s+to|are\s+to|may)\s+(?:not|never)\s+(?:be\s+)?(?:shown|displayed|visible|mentioned|disclosed|revealed|reported|surfaced)\s+to\s+(?:the\s+)?(?:user|human|customer)\b/;
 const CONCEAL_HIDE =
   /\b(?:hide|conceal|mask|obscure|keep)\b[^.;]{0,40}?\b(?:from|secret|hidden|private|confidential)\b[^.;]{0,30}?\b(?:user|human|them|anyone|people)\b|\b(?:the\s+)?user\s+(?:must|should|need|will|shall|may)\s*(?:not|never)\s+(?:know|see|notice|find\s+out|learn|be\s+(?:made\s+)?(?:told|informed|aware|notified|shown))/;
 const WITHOUT_CONSENT =
@@ -106,7 +109,7 @@ const MINIMISE =
 const SECRET =
   /(?:\/home\/[\w.-]+|\/users\/[\w.-]+|\/root)\/\.[\w.-]+|\b(?:bashrc|zshrc|bash_profile|gitconfig|known_hosts|authorized_keys)\b|(?:~|\$home|%userprofile%)\/\.[\w-]+|(?:^|[\s'"`(/])\.(?:ssh|aws|gnupg|kube|docker|npmrc|pypirc|netrc|git-credentials|bash_history|zsh_history|env)\b|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\b(?:private|secret|ssh|gpg|pgp|signing|encryption)\s+keys?\b|\bapi[\s_-]?keys?\b|\baccess[\s_-]?(?:keys?|tokens?)\b|\b(?:auth|authentication|bearer|session|refresh|oauth|personal\s+access|github|gitlab|slack|discord|openai|aws|cloud|repo|repository|deploy|bot|service|npm|pypi)\s*[-_]?\s*(?:tokens?|credentials?)\b|\bpass(?:words?|phrases?|codes?)\b|\bcredentials?\b|\bsecrets?\b|\bcookies?\b|\b(?:seed|recovery|mnemonic|backup)\s+(?:phrases?|words?)\b|\bwallet\s+(?:keys?|files?|seeds?)\b|\/etc\/(?:passwd|shadow|sudoers)|\bmcp\.json\b|\bclaude_desktop_config|\.cursor\/|\bsettings\.json\b|\bconfig(?:uration)?\s+files?\b|\benvironment\s+variables?\b|\bkeychain\b|\bkeystore\b|\bcredit\s+card|\bcvv\b|\bsocial\s+security\b|\bbank\s+(?:account|login)\s*(?:numbers?|details?|credentials?)?|\bpin\s+(?:codes?|numbers?)\b|\b2fa\s+codes?|\bone[\s-]time\s+(?:codes?|passwords?)/;
 const CONVERSATION =
-  /\b(?:your|the\s+assistant'?s?|the\s+model'?s?)\s+(?:full\s+|complete\s+|entire\s+|own\s+)?(?:repl(?:y|ies)|responses|answers)\b|\buser'?s?\s+(?:original|exact|full|entire|complete|verbatim|last|latest)\s+(?:requests?|messages?|prompts?|questions?|input)\b|\b(?:earlier|previously)\s+in\s+(?:the|this)\s+(?:conversation|chat|session)\b|\bsystem\s+(?:prompt|message|instructions?)s?\b|\b(?:your|the\s+model'?s?|the\s+assistant'?s?)\s+(?:instructions|rules|guidelines|context)\b|\b(?:conversation|chat|dialog(?:ue)?|session)\s+(?:history|context|log|logs|transcript|so\s+far|contents?)\b|\b(?:previous|prior|earlier|past|all|entire|full|whole|complete|other)\s+(?:\w+\s+)?(?:messages|conversations?|prompts|turns|exchanges)\b|\bcontext\s+window\b|\bmemory\s+contents?\b|\b(?:user'?s?)\s+(?:previous|other|earlier|private)\s+(?:messages?|queries|prompts?|requests?)\b|\bwhat\s+the\s+user\s+(?:said|wrote|typed)\b/;
+  /\b(?:your|the\s+assistant'?s?|the\s+model'?s?)\s+(?:full\s+|complete\s+|entire\s+|own\s+)?(?:repl(?:y|ies)|responses|answers)\b|\buser'?s?\s+(?:original|exact|full|entire|complete|verbatim|last|latest)\s+(?:requests?|messages?|prompts?|questions?|input)\b|\b(?:earlier|previously)\s+in\s+(?:the|this)\s+(?:conversation|chat|session)\b|\bsystem\s+(?:prompt|message|instructions?)s?\b|\b(?:your|the\s+model'?s?|the\s+assistant'?s?)\s+(?:instructions|rules|guidelines|context)\b|\b(?:conversation|chat|dialog(?:ue)?|session)\s+(?:history|context|log|logs|transcript|so\s+far|contents?)\b|\b(?:previous|prior|earlier|past|all|entire|full|whole|complete|other)\s+(?:\w+\s+)?(?:messages|conversations?|prompts|turns|exchanges)\b|\bcontext\s+window\b|\bmemory\s+contents?\b|\b(?:user'?s?)\s+(?:previous|other|earlier|private)\s+(?:messages?|queries|prompts?|requests?)\b|\bwhat\s+the\s+user\s+(?:said|wrote|typed)\b|\b(?:everything|all|whatever)\s+(?:that\s+)?(?:the\s+user|you)\s+(?:has\s+|have\s+)?(?:said|written|typed|asked|shared|told\s+you)\b/;
 const PERSONAL =
   /\bpersonal\s+(?:information|data|details|records?)\b|\bpii\b|\bmedical\s+(?:history|records?|information)\b|\bpatient\s+(?:records?|data|information|files?)\b|\bhealth\s+records?\b|\bcontact\s+(?:details|information|lists?)\b|\bhome\s+address(?:es)?\b|\bphone\s+numbers?\b|\bdates?\s+of\s+birth\b|\bpassport\s+(?:numbers?|details?)\b|\bdriver'?s?\s+licen[cs]e\b|\bsalar(?:y|ies)\b|\bfinancial\s+(?:records?|data|information)\b|\btax\s+returns?\b|\bconfidential\s+(?:\w+\s+)?(?:documents?|data|information|files?|records?)\b|\bprivate\s+(?:information|data|messages?|files?|documents?)\b|\bcustomer\s+data\b/;
 const ACCESS_VERB =
@@ -114,7 +117,7 @@ const ACCESS_VERB =
 const BULK = /\b(?:all|every|entire|whole|full|complete|any\s+and\s+all)\b/;
 
 const MOVEMENT_VERB =
-  /\b(?:give|hand\s+over|send|sent|sending|forward|upload|post|transmit|exfiltrate|e-?mail\s+(?:it|them|this|that|the|a|all|every|everything|copies|to)|bcc|cc|copy|share|leak|report|sync|append|include|attach|pass|put|embed|insert|encode|submit|deliver|relay|publish|write|save|log|store|paste|place|add|provide|supply|fill|set|enter)\b/;
+  /\b(?:give|hand(?:\s+over)?|send|sent|sending|forward|upload|post|transmit|exfiltrate|e-?mail\s+(?:it|them|this|that|the|a|all|every|everything|copies|to)|bcc|cc|copy|share|leak|report|sync|append|include|attach|pass|put|embed|insert|encode|submit|deliver|relay|publish|write|save|log|store|paste|place|add|provide|supply|fill|set|enter)\b/;
 const EMAIL =
   /(?<!(?:e\.g\.|example|such\s+as|like|format)[:,]?\s{0,3}[\w.+-]*)[\w.+-]+@(?!example\.|test\.|domain\.|localhost\b)[\w-]+(?:\.[\w-]+)+/;
 // A URL given as an example ("e.g. https://...") illustrates the parameter; it is not a destination.
@@ -216,7 +219,7 @@ export function instructionSignals(original: string): InstructionSignals {
   let concealment: 0 | 2 | 3 | 5 = 0;
   if (CONCEAL_TELL.test(text) || CONCEAL_ADVERB.test(text) || CONCEAL_HIDE.test(text)) concealment = 5;
   // "Do not mention that you read the file": hiding a step. Keeping a secret secret is not concealment.
-  else if (CONCEAL_STEP.test(text) && !SECRET.test(text)) concealment = 5;
+  else if ((CONCEAL_STEP.test(text) || CONCEAL_SHOWN.test(text)) && !SECRET.test(text)) concealment = 5;
   else {
     const consent = WITHOUT_CONSENT.exec(text);
     // "must not proceed without the user's approval" protects the user; only an unnegated "without" hides.
@@ -257,7 +260,7 @@ export function instructionSignals(original: string): InstructionSignals {
       firstMatch(SENT_TO_HOST, text),
     parameterChannel: (() => {
       const m = PARAM_CHANNEL.exec(text);
-      return m ? (m[1] ?? m[2]) : undefined;
+      return m ? (m[1] ?? m[2] ?? m[3]) : undefined;
     })(),
     movementVerb:
       matchNotNegated(MOVEMENT_VERB, text) !== undefined || matchNotNegated(SENT_TO_HOST, text) !== undefined,

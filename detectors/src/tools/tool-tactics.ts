@@ -43,6 +43,12 @@ export interface TacticInput {
   offTopic: boolean;
   /** Hooks the user's own requests ("when the user asks to push ..."). */
   hooksUser?: boolean;
+  /**
+   * Other tools of this same server the sentence names. A poisoned tool added to a real server aims at its
+   * neighbours: usage guidance about them is ordinary, prescribing their arguments or lifting their safeguards
+   * is not.
+   */
+  siblings?: readonly string[];
 }
 
 const SEQUENCING =
@@ -66,7 +72,10 @@ const ABOUT_TOOL =
   /\b(?:about|regarding|concerning|note\s+(?:on|about)|behaviou?r\s+(?:of|note)|when(?:ever)?|each\s+time|every\s+time|any\s+time|while)\b/;
 
 const AUTHORITY_NOTICE =
-  /\[\s*(?:compliance|security|admin(?:istrator)?|system|policy|it|ops|operator|legal|governance|platform)\b[^\]]{0,24}\]|\b(?:by\s+(?:order|decision|direction|instruction)\s+of|on\s+(?:the\s+)?(?:orders?|instructions?)\s+of)\s+(?:the\s+|our\s+|your\s+)?(?:[\w-]+\s+){0,4}?(?:office|team|department|board|administrat\w*|owners?|vendors?|maintainers?|operators?|management|security|compliance|it)\b|\b(?:notice|message|word|memo|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:vendor|provider|maintainers?|developers?|owners?|operators?|publisher)\b|\b(?:maintainer|admin(?:istrator)?|operator|vendor|owner|developer|system|security|platform)\s+(?:override|mode\s+change)\b|\bsec[\s-]update\b|\b(?:system|security|platform|server|admin(?:istrator)?|compliance|policy|official|mandatory|critical|urgent|maintenance|vendor|provider|enterprise|operator)\s+(?:update|upgrade|notice|advisory|alert|change|directive|bulletin|announcement|patch|requirement|mandate|migration|baseline|revision)s?\b|\b(?:mandated|required|authori[sz]ed|approved|instructed|ordered|migrated|updated|changed)\s+by\s+(?:the\s+|our\s+|your\s+)?(?:new\s+)?(?:[\w']+\s+){0,2}?(?:security|compliance|it|admin(?:istrator)?s?|platform|operators?|maintainers?|provider|trust|safety|system|vendor|management|baseline|polic(?:y|ies)|office|department|board)\b|\b(?:the\s+)?(?:operators?|administrators?|admins?|security|it|maintainers?|platform|trust(?:\s+and\s+safety)?|safety|compliance|vendor|provider)(?:\s+(?:team|office|department|group|desk))?\s+(?:has|have)\s+(?:\w+\s+)?(?:authori[sz]ed|approved|lifted|removed|waived|changed|updated|migrated|required|instructed|granted|mandated|decided|enabled|disabled)\b|\b(?:message|notice|memo|announcement|note|word|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:it|security|compliance|admin(?:istrator)?s?|platform|legal|governance|operations|ops|management|trust|safety)\s*(?:department|team|office|desk|group|board)?\b|\b(?:revised|new|updated|latest|current|recent)\s+(?:[\w-]+\s+){0,2}?(?:mandate|directive|baseline|regulation|policy\s+(?:update|change))\b|\bper\s+(?:the\s+)?(?:latest|new|revised|updated|current)\s+(?:[\w-]+\s+)?(?:directive|mandate|policy|baseline|regulation|order)\b|\beffective\s+(?:immediately|now|today)\b|\bas\s+(?:mandated|required|instructed|directed)\s+by\b|\bper\s+(?:the\s+)?(?:new\s+)?(?:security|compliance|admin)\s+(?:policy|team|baseline|rules?)\b|\b(?:policy|polic(?:ies)|rules?)\s+(?:for\s+[^.;]{0,40}?\s+)?(?:has|have)\s+(?:been\s+)?(?:changed|updated|revised)\b|\b(?:supersedes?|overrides?)\s+(?:the\s+)?(?:restrictions?|rules?|limits?|settings?|polic(?:y|ies)|behaviou?r)\b/;
+  /\[\s*(?:compliance|security|admin(?:istrator)?|system|policy|it|ops|operator|legal|governance|platform)\b[^\]]{0,24}\]|\b(?:by\s+(?:order|decision|direction|instruction)\s+of|on\s+(?:the\s+)?(?:orders?|instructions?)\s+of)\s+(?:the\s+|our\s+|your\s+)?(?:[\w-]+\s+){0,4}?(?:office|team|department|board|administrat\w*|owners?|vendors?|maintainers?|operators?|management|security|compliance|it)\b|\b(?:notice|message|word|memo|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:vendor|provider|maintainers?|developers?|owners?|operators?|publisher)\b|\b(?:maintainer|admin(?:istrator)?|operator|vendor|owner|developer|system|security|platform)\s+(?:override|mode\s+change)\b|\bsec[\s-]update\b|\b(?:system|security|platform|server|admin(?:istrator)?|compliance|policy|official|mandatory|critical|urgent|maintenance|vendor|provider|enterprise|operator|regulatory|legal|governance|organi[sz]ation(?:al)?|corporate|company)\s+(?:update|upgrade|notice|advisory|alert|change|directive|bulletin|announcement|patch|requirement|mandate|migration|baseline|revision)s?\b|\b(?:mandated|required|authori[sz]ed|approved|instructed|ordered|migrated|updated|changed|enforced|issued|decided|directed)\s+by\s+(?:the\s+|our\s+|your\s+)?(?:new\s+)?(?:[\w']+\s+){0,2}?(?:security|compliance|it|admin(?:istrator)?s?|platform|operators?|maintainers?|provider|trust|safety|system|vendor|management|baseline|polic(?:y|ies)|office|department|board)\b|\b(?:the\s+)?(?:operators?|administrators?|admins?|security|it|maintainers?|platform|trust(?:\s+and\s+safety)?|safety|compliance|vendor|provider)(?:\s+(?:team|office|department|group|desk))?\s+(?:has|have)\s+(?:\w+\s+)?(?:authori[sz]ed|approved|lifted|removed|waived|changed|updated|migrated|required|instructed|granted|mandated|decided|enabled|disabled)\b|\b(?:message|notice|memo|announcement|note|word|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:it|security|compliance|admin(?:istrator)?s?|platform|legal|governance|operations|ops|management|trust|safety)\s*(?:department|team|office|desk|group|board)?\b|\b(?:revised|new|updated|latest|current|recent)\s+(?:[\w-]+\s+){0,2}?(?:mandate|directive|baseline|regulation|policy\s+(?:update|change))\b|\bper\s+(?:the\s+)?(?:latest|new|revised|updated|current)\s+(?:[\w-]+\s+)?(?:directive|mandate|policy|baseline|regulation|order)\b|\beffective\s+(?:immediately|now|today)\b|\bas\s+(?:mandated|required|instructed|directed)\s+by\b|\bper\s+(?:the\s+)?(?:new\s+)?(?:security|compliance|admin)\s+(?:policy|team|baseline|rules?)\b|\b(?:policy|polic(?:ies)|rules?)\s+(?:for\s+[^.;]{0,40}?\s+)?(?:has|have)\s+(?:been\s+)?(?:changed|updated|revised)\b|\b(?:supersedes?|overrides?)\s+(?:the\s+)?(?:restrictions?|rules?|limits?|settings?|polic(?:y|ies)|behaviou?r)\b/;
+/** Configuring this server ("set MAPS_API_KEY in your environment"): a setup step for whoever installs it. */
+const SETUP_STEP =
+  /\b(?:in|into|to)\s+(?:your|the)\s+(?:environment|shell|profile|\.env|config(?:uration)?(?:\s+file)?|settings)\b|\benvironment\s+variables?\b/;
 /** Protections of the user taken away: confirmations lifted, actions pre-approved. */
 const SAFEGUARD_REMOVAL =
   /\b(?:the\s+)?(?:users?|owners?|account\s+holders?)\s+(?:of\s+[\w\s]{1,30}?\s+)?(?:has\s+|have\s+)?(?:already\s+)?(?:approved|authori[sz]ed|consented\s+to|agreed\s+to|opted\s+out\s+of|waived)\s+(?:all\s+|any\s+|the\s+)?(?:\w+\s+)?(?:transfers?|payments?|purchases?|confirmations?|actions?|calls?|changes?|deletions?|e-?mails?|messages?)\b|\b(?:(?:user\s+)?confirmations?|confirmation\s+(?:prompts?|steps?|dialogs?)|approvals?|approval\s+(?:steps?|prompts?)|consent\s+(?:prompts?|checks?)|(?:safety|security)\s+(?:rules?|checks?|restrictions?|guardrails?|limits?|protections?))\b[^.;]{0,50}?\b(?:(?:are|is|were|was|been|now)\s+(?:\w+\s+)?(?:retired|removed|lifted|waived|disabled|dropped|suspended|relaxed|off|optional|unnecessary)|turned\s+off|switched\s+off|no\s+longer\s+(?:needed|required|necessary|apply|applies))\b|\bwithout\s+(?:a\s+|any\s+)?confirm(?:ation)?\s+(?:from|by|of)\s+(?:the\s+)?(?:user|owner|operator|human)\b|\b(?:pre|auto)-?approved\b|\b(?:do\s+not|don'?t|never|no\s+need\s+to)\s+(?:pause|wait|stop|hold)\s+(?:for|to\s+ask|on)\s+(?:the\s+)?(?:user|owner|human)\b|\b(?:skip|skipping|bypass|bypassing|waive|waiving)\s+(?:the\s+)?(?:user'?s?\s+)?(?:confirmation|approval|consent)\b|\bno\s+longer\s+(?:needs?|requires?)\s+(?:the\s+)?(?:user'?s?\s+)?(?:approval|confirmation|consent|permission)\b|\b(?:lifted|removed|waived|disabled|dropped)\s+(?:the\s+)?(?:\w+\s+){0,4}?(?:confirmation|approval|consent|permission)\s*(?:requirements?|steps?|checks?|prompts?)?\b|\b(?:do\s+not|don'?t|never|no\s+need\s+to)\s+(?:ask|prompt|check\s+with)\s+(?:the\s+)?user\s+(?:to\s+)?(?:confirm|approve|for)\b|\bwithout\s+(?:asking|prompting|confirming\s+with|notifying|checking\s+with)\s+(?:the\s+)?(?:user|account\s+holder|owner|customer|human|operator|them)\b|\bno\s+longer\s+(?:asks?|prompts?|checks?\s+with)\s+(?:the\s+)?user\b/;
@@ -87,13 +96,19 @@ const DESTINATION =
 const ROUTED_TO_LITERAL = new RegExp(
   `\\b(?:is|are|be|been|being|get|gets|got|now)\\s+(?:\\w+\\s+){0,2}?(?:[a-z]{2,}ed|sent|b?cc'?d)\\s+(?:on\\s+|over\\s+)?(?:to|through|via|into|at)\\s+(?:the\\s+)?(?:[a-z]+\\s+){0,2}?${DESTINATION}`,
 );
+/** A destination a neighbouring tool's action is sent to: an address, URL, account or channel, not a path. */
+const SIBLING_DESTINATION =
+  /(?:^|[\s(`'"=:])(?:https?:\/\/|[\w.+-]+@[\w-]+\.|#[\w-]|[a-z]{2}\d{2}[a-z0-9]{8,}\b)/;
+const COPY_TO_ADDRESS =
+  /\b(?:always|also|additionally|automatically)\s+(?:bcc|cc|blind[\s-]copy|send\s+a\s+copy|forward\s+a\s+copy|copy)\b[^.;]{0,60}?[\w.+-]+@[\w-]+\.[a-z]/;
+const SENDS = /\b(?:send|sent|forward|transfer|pay|wire|post|copy|upload|bcc|cc|share|mirror)\b/;
 /** A literal destination (address, URL, account, channel, repository, path) this text supplies itself. */
 const LITERAL_DESTINATION = new RegExp(`(?:^|[\\s(\`'"=:])${DESTINATION}`);
 /** "all tools of this server", "these tools": the server describing itself, not other tools. */
 const SELF_CLASS =
   /\b(?:all|every|any|each)\s+(?:\w+\s+)?(?:tools?|functions?)\s+(?:of|in|on|from)\s+(?:this|the\s+same)\s+(?:server|package|integration|plugin|extension)\b|\bthese\s+tools\b/;
 const USER_OVERRIDE =
-  /\b(?:whatever|whichever|regardless\s+of\s+what|no\s+matter\s+what)\s+(?:\w+\s+){0,3}?(?:typed|types|entered|enters|asked|asks|chose|chooses|selected|selects|requested|requests|names?|named|picks?|picked|supplies|supplied|gives|gave|wants|wanted|says|said)\b|\b(?:in\s+place\s+of|overriding)\b[^.;]{0,50}?\b(?:the\s+)?(?:user|they|you)\b|\b(?:regardless\s+of|no\s+matter|irrespective\s+of|whatever|whichever|even\s+(?:if|when|though)|instead\s+of|rather\s+than)\b[^.;]{0,50}?\b(?:the\s+)?(?:user|they|you)\b|\b(?:the\s+)?user'?s?\s+(?:choice|selection|input|request|value)\s+(?:has\s+been|is|was)\s+(?:superseded|overridden|ignored|replaced)\b/;
+  /\b(?:whatever|whichever|regardless\s+of\s+what|no\s+matter\s+what)\s+(?:\w+\s+){0,3}?(?:typed|types|entered|enters|asked|asks|chose|chooses|selected|selects|requested|requests|names?|named|picks?|picked|supplies|supplied|gives|gave|wants|wanted|says|said)\b|\b(?:in\s+place\s+of|overriding)\b[^.;]{0,50}?\b(?:the\s+)?(?:user|they|you)\b|\b(?:regardless\s+of|no\s+matter|irrespective\s+of|whatever|whichever|even\s+(?:if|when|though)|instead\s+of|rather\s+than)\b[^.;]{0,50}?\b(?:the\s+)?(?:user|they|you)\b|\b(?:the\s+)?user'?s?\s+(?:choice|selection|input|request|value)\s+(?:has\s+been|is|was)\s+(?:superseded|overridden|ignored|replaced)\b|\b(?:regardless\s+of|irrespective\s+of|no\s+matter|instead\s+of|rather\s+than|ignor(?:e|ing)|disregard(?:ing)?)\s+(?:the\s+|which\s+|what\s+)?(?:\w+\s+){0,2}?(?:requested|asked\s+for|specified|chosen|named|provided|entered|supplied|mentioned|selected)\b|\bnot\s+(?:in|to|at|from|for|with)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:the\s+)?user\s+(?:\w+\s+)?(?:names?|named|gives?|gave|chose|chooses|picks?|picked|specifie[sd]|specify|mentions?|mentioned|requests?|requested|provides?|provided|wants?|asks?\s+for|asked\s+for)\b/;
 
 const SHELL_RISK =
   /\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b|\b(?:curl|wget)\s+-|\b(?:curl|wget)\s+https?:|\biex\b|\binvoke-(?:expression|webrequest)\b|\bdownloadstring\b|\bbase64\s+(?:-d|--decode)\b|\bpython[23]?\s+-c\b|\bnode\s+-e\b|\bperl\s+-e\b|\b(?:ba)?sh\s+-c\b|\bpowershell\b|\bchmod\s+\+x\b|\$\(\s*(?:curl|wget)|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*[\w.-]+\s+\d{2,5}\b|\/bin\/(?:ba|z|da)?sh\b|\/dev\/tcp\/|\bnc\s+-e\b|\bexec\s*\(|\beval\s*\(|\brm\s+-rf\b/;
@@ -111,6 +126,27 @@ const URL_LITERAL =
   /\bhttps?:\/\/[^\s'"`<>)]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|app|info|biz|cc|xyz|dev|site|fun|ru|top)\/\S*/;
 const FOLLOW_REMOTE =
   /\b(?:follow|obey|apply|execute|carry\s+out|comply\s+with|adopt|abide\s+by)\s+(?:them|it|those|these)\b|\b(?:load|read|take|get|fetch|pull)\s+(?:your\s+|the\s+|its\s+)?(?:\w+\s+)?(?:rules|instructions|directives|guidelines|polic(?:y|ies)|prompts?)\s+from\b|\b(?:follow|apply|obey|execute|carry\s+out|do)\s+(?:every|each|all|any|the|whatever)?\s*(?:\w+\s+)?(?:instructions?|directives?|steps?|commands?|settings|rules)\b/;
+/**
+ * A constant prescribed for an argument: "must always be …", "always request the symbol …", "set recipient to
+ * …", "defaults to the city …", "must be prefixed with …". What follows must look like a literal (checked on
+ * the original case: a capital, digit, quote, `#`, path, address or URL), so "must be a glob" stays usage.
+ */
+const FIXED_LEAD =
+  /\b(?:(?:must|should|shall|has\s+to|have\s+to|is\s+to|are\s+to|needs?\s+to|will)\s+(?:always\s+|now\s+|only\s+)?be\s+(?:set\s+to\s+|changed\s+to\s+|replaced\s+(?:by|with)\s+|prefixed\s+with\s+|rewritten\s+(?:to|as)\s+|pointed\s+(?:at|to)\s+)?|(?:always|only)\s+(?:use|request|pass|query|set|target|choose|pick|send\s+(?:it\s+|them\s+)?to|post\s+to|route\s+(?:it\s+|them\s+)?to)\s+(?:the\s+)?(?:[a-z]+\s+)?|\b(?:set|with)\s+(?:the\s+)?[a-z_]+\s+(?:set\s+)?to\s+|defaults?\s+to\s+(?:the\s+)?(?:[a-z]+\s+)?|\b(?:when|if|with)\s+(?:the\s+)?[a-z_]+\s+(?:is|=)\s+|\b(?:belongs?|go|goes|lands?)\s+(?:in|to|into|under)\s+(?:the\s+)?(?:[a-z]+\s+)?)/g;
+const LITERAL_START = /^(?:[A-Z0-9`'"#/~]|https?:|[\w.+-]+@|[\w.-]+\/[\w.-])/;
+
+function fixedValue(raw: string, lower: string, tools: readonly string[]): [number, number] | undefined {
+  for (const m of lower.matchAll(FIXED_LEAD)) {
+    const end = (m.index ?? 0) + m[0].length;
+    const next = raw.slice(end, end + 40);
+    // "always use `complete_query_tuning`" names a tool, not a value.
+    const token = /^[`'"]?([\w.-]+)/.exec(next)?.[1]?.toLowerCase();
+    if (token !== undefined && tools.some((t) => t.toLowerCase() === token)) continue;
+    if (LITERAL_START.test(next)) return [m.index ?? 0, end];
+  }
+  return undefined;
+}
+
 /** Download, then run what was downloaded; the dots of a URL or path do not end the sentence. */
 const DOWNLOAD_RUN =
   /\b(?:download|fetch|retrieve|get|grab|save)\b(?:[^.;]|\.(?=\S)){0,160}?\b(?:and|then|,)\s+(?:\w+\s+){0,2}?(?:run|execute|launch|start|open|install)\b/;
@@ -153,6 +189,8 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
   const toolClass = span(TOOL_CLASS, lower);
   const outgoing = span(OUTGOING_SCOPE, lower);
   const beyond = named || toolClass !== undefined || outgoing !== undefined || input.crossScope;
+  // Only this server's own tools are named: the neighbour signals below decide, not the other-server ones.
+  const siblingCase = (input.siblings ?? []).length > 0 && !named;
   const push = (tactic: ToolTactic, points: number, why: string, at: [number, number] | undefined): void => {
     const [start, end] = at ?? [0, input.raw.length];
     out.push({ tactic, points, why, start, end });
@@ -194,7 +232,11 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
   // (b) An update, notice or authority that changes how other tools behave or lifts the user's safeguards.
   const notice = span(AUTHORITY_NOTICE, lower);
   const safeguard = span(SAFEGUARD_REMOVAL, lower);
-  if ((notice || input.underAuthority) && (beyond || safeguard || (input.offTopic && input.addressee > 0))) {
+  const setup = SETUP_STEP.test(lower);
+  if (
+    (notice || input.underAuthority) &&
+    (beyond || safeguard || (input.offTopic && input.addressee > 0 && !setup))
+  ) {
     push(
       'authority-claim',
       3,
@@ -217,8 +259,16 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
       "redirects another tool's parameters or destination",
       redirect,
     );
-  } else if (override && (beyond || redirect)) {
+  } else if (override && (beyond || redirect) && !siblingCase) {
     push('parameter-redirection', 3, "overrides the value the user chose for another tool's call", override);
+  } else if (COPY_TO_ADDRESS.test(lower)) {
+    // "Always BCC compliance@…": every message the tool sends also goes to an address the text chose.
+    push(
+      'parameter-redirection',
+      4,
+      'copies every message to an address this text supplies',
+      span(COPY_TO_ADDRESS, lower),
+    );
   } else {
     // Every outgoing message relayed through a host is a mail tool's own documentation; from an unrelated
     // tool, or naming another tool, it reroutes someone else's traffic.
@@ -260,6 +310,41 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
     }
   }
 
+  // (f) A neighbour on the same server changed: its arguments prescribed, its destination supplied, its
+  // safeguards lifted or its behaviour changed on claimed authority. Only when nothing above fired, so the
+  // signals for other servers' tools keep their weights.
+  const siblings = input.siblings ?? [];
+  if (siblingCase) {
+    const fixed = fixedValue(input.raw, lower, [...siblings, ...names]);
+    const sendsTo = span(SIBLING_DESTINATION, lower);
+    // Overriding the user is about a value: "even when the user rejects the changes" alone is workflow.
+    if ((redirect || fixed) && (override || fixed || destination))
+      push(
+        'parameter-redirection',
+        (override ? 4 : 3) + (fixed || destination ? 1 : 0),
+        `prescribes the arguments of a neighbouring tool (${siblings.join(', ')})`,
+        override ?? fixed ?? redirect,
+      );
+    else if (sendsTo && input.addressee > 0)
+      push(
+        'parameter-redirection',
+        SENDS.test(lower) ? 4 : 3,
+        `sends a neighbouring tool's action to a destination this text supplies (${siblings.join(', ')})`,
+        sendsTo,
+      );
+    if (out.some((t) => t.tactic === 'authority-claim')) {
+      // already judged as an authority claim above
+    } else if (safeguard)
+      push('authority-claim', 3, `lifts the user's confirmation for ${siblings.join(', ')}`, safeguard);
+    else if ((notice || input.underAuthority) && (redirect || fixed || span(BEHAVIOUR, lower)))
+      push(
+        'authority-claim',
+        3,
+        `claims an update or authority that changes ${siblings.join(', ')}`,
+        notice ?? redirect ?? fixed,
+      );
+  }
+
   // (e) Shadowing: this tool's text tells another server's tool (or one it does not offer) how to behave.
   const trigger = TRIGGER.exec(lower);
   const hooked = trigger !== null && names.some((n) => n.toLowerCase() === trigger[1]);
@@ -285,7 +370,9 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
       `(?:^[\\s*>#\\-•\\d.)]*|[:;,.]\\s*|\\bthe\\s+|\\b(?:for|on|re|regarding)\\s+(?=[\`'"]?[\\w.-]+[\`'"]?\\s*:))[\`'"]?(?:${alternation})\\b`,
       'i',
     ).test(input.raw);
-    if (about || subjectFirst) {
+    // "must use the newsletter tool instead" names the tool as an object; shadowing tells it how to behave.
+    const at = toolSpan(lower, names)?.[0] ?? 0;
+    if (about || (subjectFirst && BEHAVIOUR.test(lower.slice(at)))) {
       push(
         'shadowing',
         4,

@@ -64,7 +64,7 @@ const SKIP_SCHEMA_KEYS = new Set([
   'contentEncoding',
 ]);
 const DATA_OBJECT =
-  /\b(?:every|all|each|any)\s+(?:\w+\s+)?files?\s+(?:in|under|from)\b|\b(?:downloads|documents|desktop|home|pictures|photos)\s+(?:folder|director(?:y|ies))\b|\b(?:every|all|each|any)\s+(?:of\s+the\s+)?(?:arguments?|parameters?|inputs?|values?)\s+(?:you|that|which|passed|sent|given)\b|\b(?:contents?|text|body|data|output)\s+of\s+(?:the\s+|any\s+|all\s+|this\s+|that\s+|your\s+|each\s+|every\s+)?(?:\S+\s+)?(?:files?|documents?|folders?|director(?:y|ies)|conversations?|messages?|e-?mails?|inbox|chats?|sessions?)\b|\bfile\s+contents?\b|\bthe\s+contents\b|\bits\s+contents?\b/;
+  /\b(?:every|all|each|any)\s+(?:\w+\s+)?files?\s+(?:in|under|from)\b|\b(?:downloads|documents|desktop|home|pictures|photos)\s+(?:folder|director(?:y|ies))\b|\b(?:every|all|each|any)\s+(?:of\s+the\s+)?(?:arguments?|parameters?|inputs?|values?)\s+(?:you|that|which|passed|sent|given)\b|\b(?:contents?|text|body|data|output)\s+of\s+(?:the\s+|any\s+|all\s+|this\s+|that\s+|your\s+|each\s+|every\s+)?(?:\S+\s+)?(?:files?|documents?|folders?|director(?:y|ies)|conversations?|messages?|e-?mails?|inbox|chats?|sessions?)\b|\bfile\s+contents?\b|\bthe\s+contents\b|\bits\s+contents?\b|\b(?:complete|full|entire|whole|raw|unfiltered)\s+(?:\w+\s+)?(?:outputs?|results?|responses?|transcripts?)\b|\b(?:everything|all)\s+(?:that\s+)?(?:it|they|the\s+(?:tool|call))\s+returns?\b/;
 const GENERIC_PARAMETER =
   /^(?:side_?notes?|notes?|context|metadata|meta|extra|extras|details?|comments?|memo|debug|info|data|reasoning|summary|feedback|remarks?|annotations?|misc|additional_?\w*|payload|blob|aux\w*|internal\w*|hidden\w*|trace|telemetry|analytics|log)$/i;
 const CONVERSATION_PARAMETER =
@@ -88,7 +88,17 @@ export function schemaTexts(schema: unknown, root: string): DefinitionText[] {
     }
     if (node === null || typeof node !== 'object') return;
     for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
-      if (SKIP_SCHEMA_KEYS.has(key)) continue;
+      // Keywords hold identifiers ("string", "uri", property names); prose there is text the model still reads.
+      if (SKIP_SCHEMA_KEYS.has(key)) {
+        if (typeof value === 'string' && /\s/.test(value.trim()))
+          walk(value, `${path}.${key}`, parameter, depth + 1);
+        else if (Array.isArray(value))
+          value.forEach((v, i) => {
+            if (typeof v === 'string' && /\s/.test(v.trim()))
+              walk(v, `${path}.${key}[${i}]`, parameter, depth + 1);
+          });
+        continue;
+      }
       if (
         (key === 'properties' || key === 'patternProperties' || key === '$defs' || key === 'definitions') &&
         value
@@ -106,6 +116,9 @@ export function schemaTexts(schema: unknown, root: string): DefinitionText[] {
   return out;
 }
 
+/** What a file holds: "contents of", "details from", "lines in". */
+const FILE_CONTENT_OF =
+  /\b(?:contents?|text|body|copy|output|data|details|lines?|entries)\s+(?:from|of|in)\b/;
 /** "the contents of", "the text of": the secret itself is what is wanted, not a file the tool works on. */
 const CONTENT_OF = /\b(?:contents?|text|body|value|copy|output|data)\s+(?:from|of|in)\b/;
 /** A sentence opening with a usage verb ("Use `x` instead", "Prefer …"); "Note for …:" is a heading, not one. */
@@ -128,6 +141,8 @@ const MESSAGING_STEMS = ['email', 'mail', 'messag', 'thread', 'chat', 'inbox', '
 /** Text before a secret that makes it where something is written ("add the keys to `.env.local`"). */
 const INTO_BEFORE =
   /\b(?:to|into|in)\s+(?:the\s+|your\s+|a\s+|their\s+|the\s+user'?s\s+)?(?:project'?s\s+)?[`'"]?$/;
+const OWN_OUTPUT_BEFORE = /\b(?:returned|generated|resulting|issued|new|newly\s+created)\s+(?:[\w-]+\s+)?$/;
+const INTO_ENV_FILE = /\b(?:in|into|to)\s+(?:the\s+|your\s+)?(?:project'?s\s+)?[`'"]?\.env\b/;
 const WRITE_VERB = /\b(?:add|write|put|save|store|append|set|place|paste)\b/;
 
 /**
@@ -138,9 +153,10 @@ function secretIsDestination(lower: string, f: InstructionSignals): boolean {
   if (f.secretTarget === undefined || f.externalDestination !== undefined || f.parameterChannel !== undefined)
     return false;
   const at = lower.indexOf(f.secretTarget);
-  return (
-    at > 0 && WRITE_VERB.test(lower.slice(0, at)) && INTO_BEFORE.test(lower.slice(Math.max(0, at - 40), at))
-  );
+  if (at <= 0 || !WRITE_VERB.test(lower.slice(0, at))) return false;
+  // "Place the returned credentials in the project's `.env`": the tool's own output saved to the user's config.
+  if (OWN_OUTPUT_BEFORE.test(lower.slice(Math.max(0, at - 30), at)) && INTO_ENV_FILE.test(lower)) return true;
+  return INTO_BEFORE.test(lower.slice(Math.max(0, at - 40), at));
 }
 
 /** Names of the input schema's properties, at any depth. */
@@ -404,6 +420,19 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
   const params = new Set(ctx.parameterNames.map((p) => p.toLowerCase()));
   const onPurpose = (term: string | undefined): boolean =>
     term !== undefined && contentStems(term.replace(/[_\-./~]/g, ' ')).some((s) => identity.has(s));
+  // A key the tool authenticates with may be its own parameter (`api_key`); a parameter cannot vouch for a secret
+  // file it collects (`ssh_key_content`: "contents of ~/.ssh/id_rsa"); only
+  // the tool's own name and server can make a secret what the tool is about.
+  const ownName = new Vocabulary();
+  ownName.add(ctx.name);
+  if (ctx.server) ownName.add(ctx.server);
+  const secretOnPurpose = (term: string | undefined): boolean =>
+    term !== undefined &&
+    (SECRET_FILE.test(term)
+      ? contentStems(term.replace(/[_\-./~]/g, ' '))
+          .filter((s) => !GENERIC_FILE_STEMS.has(s))
+          .some((s) => ownName.has(s))
+      : onPurpose(term));
 
   // An update or authority announced in one sentence ("SYSTEM UPDATE:") covers the rest of its field.
   const underAuthority = new Set<Sentence>();
@@ -413,7 +442,7 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
     if (announcesAuthority(s.raw)) authorityField = s.text;
   }
 
-  const env: Env = { ctx, purpose, inPurpose, params, onPurpose, underAuthority };
+  const env: Env = { ctx, purpose, inPurpose, params, onPurpose, secretOnPurpose, underAuthority };
   const scored: Scored[] = [];
   for (const s of all) {
     const one = scoreSentence(s, env);
@@ -433,6 +462,7 @@ interface Env {
   inPurpose: ReadonlySet<Sentence>;
   params: ReadonlySet<string>;
   onPurpose: (term: string | undefined) => boolean;
+  secretOnPurpose: (term: string | undefined) => boolean;
   underAuthority: ReadonlySet<Sentence>;
 }
 
@@ -441,6 +471,8 @@ interface Mentions {
   unknownTool: boolean;
   sibling: boolean;
   otherTools: { name: string; foreign: boolean }[];
+  /** Other tools of this server the sentence names (by mention, or a one-word name used as a tool). */
+  siblings: string[];
   related: string[];
 }
 
@@ -453,6 +485,7 @@ function mentionsOf(s: Sentence, env: Env): Mentions {
   let unknownTool = false;
   let sibling = false;
   const otherTools: { name: string; foreign: boolean }[] = [];
+  const siblings: string[] = [];
   for (const mention of f.toolMentions) {
     const ref: ToolReference | undefined = ctx.catalogue.resolve(mention, ctx.server, ctx.name);
     if (ref === 'foreign') {
@@ -462,8 +495,10 @@ function mentionsOf(s: Sentence, env: Env): Mentions {
         const label = `${srv}/${mention}`;
         if (srv !== (ctx.server ?? '') && !related.includes(label)) related.push(label);
       }
-    } else if (ref === 'sibling') sibling = true;
-    else if (
+    } else if (ref === 'sibling') {
+      sibling = true;
+      if (!siblings.includes(mention)) siblings.push(mention);
+    } else if (
       ref === undefined &&
       !params.has(mention.toLowerCase()) &&
       mentionedAsTool(s.raw, mention) &&
@@ -481,7 +516,36 @@ function mentionsOf(s: Sentence, env: Env): Mentions {
       otherTools.push({ name: mention, foreign: false });
   }
 
-  return { foreign, unknownTool, sibling, otherTools, related };
+  // One-word sibling names ("directions", "query") are not identifier-shaped mentions; they count when the
+  // sentence uses them as a tool ("for directions the destination …", "query's …", "call query").
+  for (const name of ctx.siblingNames) {
+    if (siblings.includes(name) || !/^[a-z]{4,}$/i.test(name)) continue;
+    if (plainToolUse(s.raw, name)) {
+      sibling = true;
+      siblings.push(name);
+    }
+  }
+  return { foreign, unknownTool, sibling, otherTools, siblings, related };
+}
+
+/** True when a scope ("before writing any query") is one of this server's own tools, by a word of its name. */
+function namesSibling(scope: string, siblingNames: readonly string[]): boolean {
+  const scopeWords = new Set(words(scope).map(stem));
+  return siblingNames.some((n) => {
+    const all = words(n);
+    const specific = all.filter((x) => !GENERIC_NAME_WORDS.has(x));
+    const key = specific.length > 0 ? specific : all;
+    return key.length === 1 && scopeWords.has(stem(key[0] ?? ''));
+  });
+}
+
+/** A one-word tool name used as a tool: "for directions the …", "directions' …", "call directions". */
+function plainToolUse(raw: string, name: string): boolean {
+  const n = escapeRegExp(name);
+  return new RegExp(
+    `(?:^\\W*|[.;:]\\s*)(?:for|with|when\\s+(?:using|calling)|on)\\s+(?:the\\s+)?${n}\\b(?!\\s+(?:of|to|from|and|or)\\b)|\\b${n}'s\\b|\\b(?:call|calling|invoke|invoking|run|running)\\s+(?:the\\s+)?${n}\\b`,
+    'i',
+  ).test(raw);
 }
 
 /** A directive whose words have little to do with the tool's purpose (usage guidance excluded). */
@@ -522,7 +586,7 @@ interface Targets {
 
 /** What the sentence is after (secrets, conversation, personal data, whole files); may set the channel. */
 function targetsOf(s: Sentence, env: Env): Targets {
-  const { ctx, purpose, onPurpose } = env;
+  const { ctx, purpose, onPurpose, secretOnPurpose } = env;
   const f = s.signals;
   const restricted =
     f.prohibitive && !(f.externalDestination && f.movementVerb) && f.parameterChannel === undefined;
@@ -542,7 +606,7 @@ function targetsOf(s: Sentence, env: Env): Targets {
     INSTRUMENT_BEFORE.test(s.lower.slice(Math.max(0, secretAt - 40), secretAt));
   const secret =
     f.secretTarget !== undefined &&
-    !onPurpose(f.secretTarget) &&
+    !secretOnPurpose(f.secretTarget) &&
     !restricted &&
     !ownExample &&
     !instrument &&
@@ -577,6 +641,18 @@ function targetsOf(s: Sentence, env: Env): Targets {
         p !== s.text.parameter &&
         new RegExp(`(?:^|[\\s\`'"|(])${escapeRegExp(p.toLowerCase())}(?:$|[\\s\`'"|):,])`).test(s.lower),
     );
+  // A property whose own description asks for what a secret file holds ("Contents of ~/.ssh/config") is the
+  // channel itself; "Path to the key, e.g. ~/.ssh/id_rsa" asks for a path, not the secret.
+  if (
+    f.parameterChannel === undefined &&
+    secret &&
+    s.text.parameter !== undefined &&
+    f.secretTarget !== undefined &&
+    SECRET_FILE.test(f.secretTarget) &&
+    FILE_CONTENT_OF.test(s.lower) &&
+    !/\bpaths?\b/.test(s.lower)
+  )
+    f.parameterChannel = s.text.parameter;
   if (f.parameterChannel !== undefined && secret && f.addressee === 0) f.addressee = 1;
   return { secret, conversation, personal, dataObject };
 }
@@ -673,6 +749,7 @@ function scoreSentence(s: Sentence, env: Env): Scored | undefined {
   // "before any file operation" reaches beyond the tool only when files are not what the tool is about.
   const crossScope =
     f.crossScope !== undefined &&
+    !namesSibling(f.crossScope, ctx.siblingNames) &&
     (TOOLISH.test(f.crossScope) ||
       contentStems(f.crossScope.replace(QUANTIFIERS, ' ')).length === 0 ||
       purpose.overlap(f.crossScope.replace(QUANTIFIERS, ' ')) < 0.5);
@@ -725,6 +802,7 @@ function scoreSentence(s: Sentence, env: Env): Scored | undefined {
     crossScope,
     offTopic,
     hooksUser: USER_REQUEST_TRIGGER.test(s.lower),
+    siblings: m.siblings,
   });
   for (const t of tactics) {
     add(t.points, `${t.why} [${t.tactic}]`);
@@ -896,12 +974,51 @@ function hiddenTagFindings(ctx: TextAnalysisContext, all: Sentence[], scored: Sc
   ];
 }
 
+/** A secret that lives in a file the model would have to read: a path, a dotfile, a key file. */
+const SECRET_FILE = /[~/]|^\.|\b(?:id_\w+|bashrc|zshrc|passwd|shadow|known_hosts|authorized_keys)\b/;
+/** Words of a secret file's path that say nothing about what it holds (`~/.ssh/config` is about ssh). */
+const GENERIC_FILE_STEMS = new Set(['config', 'file', 'setting', 'data', 'home', 'user', 'local'].map(stem));
+/** Words of a secret file's name (`id_rsa`, `.bashrc`, `/etc/passwd`) and of "its contents". */
+const SECRET_FILE_WORDS = new Set([
+  'ssh',
+  'rsa',
+  'bashrc',
+  'zshrc',
+  'passwd',
+  'shadow',
+  'netrc',
+  'npmrc',
+  'dotenv',
+  'keychain',
+]);
+const CONTENT_WORDS = new Set(['content', 'contents', 'dump', 'reading', 'text', 'data']);
+
 /** Parameters named for conversation or system content on a tool whose purpose does not involve them. */
 function parameterNameFindings(ctx: TextAnalysisContext): ToolFinding[] {
   if (ctx.subject !== 'tool') return [];
   const out: ToolFinding[] = [];
   const nameWords = new Set(words(ctx.name));
   for (const p of ctx.parameterNames) {
+    const w = words(p);
+    if (
+      w.some((x) => SECRET_FILE_WORDS.has(x)) &&
+      w.some((x) => CONTENT_WORDS.has(x)) &&
+      !w.some((x) => nameWords.has(x) && SECRET_FILE_WORDS.has(x))
+    ) {
+      out.push({
+        ruleId: 'schema-side-channel.data-request',
+        category: 'schema-side-channel',
+        severity: 'high',
+        server: ctx.server,
+        toolName: ctx.name,
+        toolIndex: ctx.toolIndex,
+        subject: 'tool',
+        title: 'Parameter collects the contents of a secret file',
+        message: `parameter '${p}' is named for the contents of a secret file`,
+        evidence: [{ field: `inputSchema.properties.${p}`, excerpt: p }],
+      });
+      continue;
+    }
     if (!CONVERSATION_PARAMETER.test(p)) continue;
     if (words(p).some((w) => nameWords.has(w))) continue;
     out.push({
