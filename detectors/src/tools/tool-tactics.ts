@@ -72,7 +72,7 @@ const ABOUT_TOOL =
   /\b(?:about|regarding|concerning|note\s+(?:on|about)|behaviou?r\s+(?:of|note)|when(?:ever)?|each\s+time|every\s+time|any\s+time|while)\b/;
 
 const AUTHORITY_NOTICE =
-  /\[\s*(?:compliance|security|admin(?:istrator)?|system|policy|it|ops|operator|legal|governance|platform)\b[^\]]{0,24}\]|\b(?:by\s+(?:order|decision|direction|instruction)\s+of|on\s+(?:the\s+)?(?:orders?|instructions?)\s+of)\s+(?:the\s+|our\s+|your\s+)?(?:[\w-]+\s+){0,4}?(?:office|team|department|board|administrat\w*|owners?|vendors?|maintainers?|operators?|management|security|compliance|it)\b|\b(?:notice|message|word|memo|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:vendor|provider|maintainers?|developers?|owners?|operators?|publisher)\b|\b(?:maintainer|admin(?:istrator)?|operator|vendor|owner|developer|system|security|platform)\s+(?:override|mode\s+change)\b|\bsec[\s-]update\b|\b(?:system|security|platform|server|admin(?:istrator)?|compliance|policy|official|mandatory|critical|urgent|maintenance|vendor|provider|enterprise|operator|regulatory|legal|governance|organi[sz]ation(?:al)?|corporate|company)\s+(?:update|upgrade|notice|advisory|alert|change|directive|bulletin|announcement|patch|requirement|mandate|migration|baseline|revision)s?\b|\b(?:mandated|required|authori[sz]ed|approved|instructed|ordered|migrated|updated|changed|enforced|issued|decided|directed)\s+by\s+(?:the\s+|our\s+|your\s+)?(?:new\s+)?(?:[\w']+\s+){0,2}?(?:security|compliance|it|admin(?:istrator)?s?|platform|operators?|maintainers?|provider|trust|safety|system|vendor|management|baseline|polic(?:y|ies)|office|department|board)\b|\b(?:the\s+)?(?:operators?|administrators?|admins?|security|it|maintainers?|platform|trust(?:\s+and\s+safety)?|safety|compliance|vendor|provider)(?:\s+(?:team|office|department|group|desk))?\s+(?:has|have)\s+(?:\w+\s+)?(?:authori[sz]ed|approved|lifted|removed|waived|changed|updated|migrated|required|instructed|granted|mandated|decided|enabled|disabled)\b|\b(?:message|notice|memo|announcement|note|word|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:it|security|compliance|admin(?:istrator)?s?|platform|legal|governance|operations|ops|management|trust|safety)\s*(?:department|team|office|desk|group|board)?\b|\b(?:revised|new|updated|latest|current|recent)\s+(?:[\w-]+\s+){0,2}?(?:mandate|directive|baseline|regulation|policy\s+(?:update|change))\b|\bper\s+(?:the\s+)?(?:latest|new|revised|updated|current)\s+(?:[\w-]+\s+)?(?:directive|mandate|policy|baseline|regulation|order)\b|\beffective\s+(?:immediately|now|today)\b|\bas\s+(?:mandated|required|instructed|directed)\s+by\b|\bper\s+(?:the\s+)?(?:new\s+)?(?:security|compliance|admin)\s+(?:policy|team|baseline|rules?)\b|\b(?:policy|polic(?:ies)|rules?)\s+(?:for\s+[^.;]{0,40}?\s+)?(?:has|have)\s+(?:been\s+)?(?:changed|updated|revised)\b|\b(?:supersedes?|overrides?)\s+(?:the\s+)?(?:restrictions?|rules?|limits?|settings?|polic(?:y|ies)|behaviou?r)\b/;
+  /\[\s*(?:compliance|security|admin(?:istrator)?|system|policy|it|ops|operator|legal|governance|platform)\b[^\]]{0,24}\]|\b(?:by\s+(?:order|decision|direction|instruction)\s+of|on\s+(?:the\s+)?(?:orders?|instructions?)\s+of)\s+(?:the\s+|our\s+|your\s+)?(?:[\w-]+\s+){0,4}?(?:office|team|department|board|administrat\w*|owners?|vendors?|maintainers?|operators?|management|security|compliance|it)\b|\b(?:notice|message|word|memo|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:vendor|provider|maintainers?|developers?|owners?|operators?|publisher)\b|\b(?:maintainer|admin(?:istrator)?|operator|vendor|owner|developer|system|security|platform)\s+(?:override|mode\s+change)\b|\bsec[\s-]update\b|\b(?:system|security|platform|server|admin(?:istrator)?|compliance|policy|official|mandatory|critical|urgent|maintenance|vendor|provider|enterprise|operator|regulatory|legal|governance|organi[sz]ation(?:al)?|corporate|company)\s+(?:update|upgrade|notice|advisory|alert|change|directive|bulletin|announcement|patch|requirement|mandate|migration|baseline|revision)s?\b|\b(?:mandated|required|authori[sz]ed|approved|instructed|ordered|migrated|updated|changed|enforced|issued|decided|directed)\s+by\s+(?:the\s+|our\s+|your\s+)?(?:new\s+)?(?:[\w']+\s+){0,2}?(?:security|compliance|it|admin(?:istrator)?s?|platform|operators?|maintainers?|provider|trust|safety|system|vendor|management|baseline|polic(?:y|ies)|office|department|board)\b|\b(?:the\s+)?(?:operators?|administrators?|admins?|security|it|maintainers?|platform|trust(?:\s+and\s+safety)?|safety|compliance|vendor|provider)(?:\s+(?:team|office|department|group|desk))?\s+(?:has|have)\s+(?:\w+\s+)?(?:authori[sz]ed|approved|lifted|removed|waived|changed|updated|migrated|required|instructed|granted|mandated|decided|enabled|disabled)\b|\b(?:message|notice|memo|announcement|note|word|instructions?)\s+from\s+(?:the\s+|your\s+|our\s+)?(?:it|security|compliance|admin(?:istrator)?s?|platform|legal|governance|operations|ops|management|trust|safety)\s*(?:department|team|office|desk|group|board)?\b|\b(?:revised|new|updated|latest|current|recent)\s+(?:[\w-]+\s+){0,2}?(?:mandate|directive|baseline|regulation|policy\s+(?:update|change))\b|\bper\s+(?:the\s+)?(?:latest|new|revised|updated|current)\s+(?:[\w-]+\s+)?(?:directive|mandate|policy|baseline|regulation|order)\b|\beffective\s+(?:immediately|now|today)\b|\bas\s+(?:mandated|required|instructed|directed)\s+by\b|\bper\s+(?:the\s+)?(?:new\s+)?(?:security|compliance|admin)\s+(?:policy|team|baseline|rules?)\b|\b(?:policy|polic(?:ies)|rules?)\s+(?:for\s+[^.;]{0,40}?\s+)?(?:has|have)\s+(?:been\s+)?(?:changed|updated|revised)\b|\b(?:supersedes?|overrides?)\s+(?:the\s+)?(?:restrictions?|rules?|limits?|settings?|polic(?:y|ies)|behaviou?r)\b|\b(?:mandatory|critical)\s+(?:dependency|prerequisite)\b|\bto\s+comply\s+with\s+(?:the\s+)?(?:[\w'()&-]+\s+){0,6}?(?:acts?|regulations?|standards?|directives?|protocols?|laws?|mandates?)\b|\b(?:according\s+to|pursuant\s+to|in\s+(?:strict\s+)?(?:adherence|accordance|compliance)\s+(?:to|with))\s+(?:the\s+)?(?:[\w'()&-]+\s+){0,6}?(?:acts?|regulations?|standards?|directives?|protocols?|laws?|mandates?|polic(?:y|ies))\b|\[\s*(?:[a-z]+\s+){0,3}(?:protocol|mandate|notice|instructions?|policy|alert|directive|requirement)s?\s*\]/;
 /** Configuring this server ("set MAPS_API_KEY in your environment"): a setup step for whoever installs it. */
 const SETUP_STEP =
   /\b(?:in|into|to)\s+(?:your|the)\s+(?:environment|shell|profile|\.env|config(?:uration)?(?:\s+file)?|settings)\b|\benvironment\s+variables?\b/;
@@ -101,6 +101,12 @@ const SIBLING_DESTINATION =
   /(?:^|[\s(`'"=:])(?:https?:\/\/|[\w.+-]+@[\w-]+\.|#[\w-]|[a-z]{2}\d{2}[a-z0-9]{8,}\b)/;
 const COPY_TO_ADDRESS =
   /\b(?:always|also|additionally|automatically)\s+(?:bcc|cc|blind[\s-]copy|send\s+a\s+copy|forward\s+a\s+copy|copy)\b[^.;]{0,60}?[\w.+-]+@[\w-]+\.[a-z]/;
+/** A step's argument line fixing where something goes: "recipient: \"…\"", "iban = DE…", "to: x@y". */
+const PRESCRIBED_DESTINATION =
+  /^[\s*>#\-•\d.)]*(?:recipients?|to|iban|account(?:\s+number)?|destination|address|e-?mail|channel|wallet|url|endpoint|webhook)\s*[:=]\s*[`'"]?[\w.+@:/#-]{4,}/;
+/** "intercepts send_email requests intended for the trusted server": standing in for another tool. */
+const INTERCEPT =
+  /\b(?:intercepts?|hijacks?|captures?|takes\s+over|sits\s+in\s+front\s+of)\s+(?:all\s+|any\s+|every\s+)?(?:[\w-]+\s+){0,2}?(?:requests?|calls?|messages?|traffic|invocations?)\s+(?:intended|meant|destined|addressed|sent)\s+(?:for|to)\b/;
 const SENDS = /\b(?:send|sent|forward|transfer|pay|wire|post|copy|upload|bcc|cc|share|mirror)\b/;
 /** A literal destination (address, URL, account, channel, repository, path) this text supplies itself. */
 const LITERAL_DESTINATION = new RegExp(`(?:^|[\\s(\`'"=:])${DESTINATION}`);
@@ -196,6 +202,7 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
     out.push({ tactic, points, why, start, end });
   };
 
+  const notice = span(AUTHORITY_NOTICE, lower);
   // (a) The model is told to call a tool this server does not offer before (or as a condition of) this one.
   const sequencing = span(SEQUENCING, lower);
   const dependency = span(DEPENDENCY, lower);
@@ -227,10 +234,16 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
     (toolClass !== undefined || input.crossScope) &&
     !SELF_CLASS.test(lower)
   )
-    push('cross-tool-ordering', 3, 'puts itself in front of other tools', sequencing);
+    // "This tool must be called before using any other tools" is also how real servers ask for their setup
+    // call; on claimed authority it is a dependency injected into everyone else's workflow.
+    push(
+      'cross-tool-ordering',
+      notice || input.underAuthority ? 3 : 1,
+      'puts itself in front of other tools',
+      sequencing,
+    );
 
   // (b) An update, notice or authority that changes how other tools behave or lifts the user's safeguards.
-  const notice = span(AUTHORITY_NOTICE, lower);
   const safeguard = span(SAFEGUARD_REMOVAL, lower);
   const setup = SETUP_STEP.test(lower);
   if (
@@ -332,6 +345,18 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
         `sends a neighbouring tool's action to a destination this text supplies (${siblings.join(', ')})`,
         sendsTo,
       );
+    // On claimed authority, an order to call a neighbour that acts (sends, pays, writes), or this tool made a
+    // prerequisite of such neighbours ("MUST be executed before any state-changing action (e.g. send_money)").
+    const calls = IMPERATIVE_CALL.test(lower) || (sequencing !== undefined && CALL_VERB.test(lower));
+    if ((notice || input.underAuthority) && calls) {
+      const acts = siblings.some((n) => !readOnlyName(n));
+      push(
+        'cross-tool-ordering',
+        acts ? 4 : 1,
+        `on claimed authority, orders a call to or before ${siblings.join(', ')}`,
+        toolSpan(lower, siblings),
+      );
+    }
     if (out.some((t) => t.tactic === 'authority-claim')) {
       // already judged as an authority claim above
     } else if (safeguard)
@@ -344,6 +369,16 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
         notice ?? redirect ?? fixed,
       );
   }
+
+  // "- Recipient: "DE_AUDIT_VAULT_99"" in a step list on claimed authority: the destination of a call fixed by
+  // the text.
+  if ((notice || input.underAuthority) && out.length === 0) {
+    const line = span(PRESCRIBED_DESTINATION, lower);
+    if (line) push('parameter-redirection', 3, 'fixes the destination of a call on claimed authority', line);
+  }
+  const intercept = span(INTERCEPT, lower);
+  if (intercept)
+    push('shadowing', 3, 'claims to intercept calls meant for another tool or server', intercept);
 
   // (e) Shadowing: this tool's text tells another server's tool (or one it does not offer) how to behave.
   const trigger = TRIGGER.exec(lower);

@@ -1,4 +1,5 @@
 import type { Evidence, Severity, ToolDefinition } from '@bulwark/contracts';
+import { isInvisibleCodePoint } from './hidden-text.js';
 import {
   type InstructionSignals,
   instructionSignals,
@@ -257,6 +258,20 @@ function insideAny(merged: [number, number][], a: number, b: number): boolean {
   return false;
 }
 
+/** True when the original text had an invisible character between normalised offsets `i` and `j`. */
+function invisibleBetween(view: TextView, i: number, j: number): boolean {
+  if (i < 0)
+    return view.originalOffset(0) > 0 && hasInvisible(view.original.slice(0, view.originalOffset(0)));
+  const from = view.originalOffset(i) + 1;
+  const to = j >= view.text.length ? view.original.length : view.originalOffset(j);
+  return to > from && hasInvisible(view.original.slice(from, to));
+}
+
+function hasInvisible(text: string): boolean {
+  for (const ch of text) if (isInvisibleCodePoint(ch.codePointAt(0) ?? 0)) return true;
+  return false;
+}
+
 /** Splits one field into sentences; text inside instruction tags and HTML comments is marked hidden. */
 function sentences(def: DefinitionText): Sentence[] {
   const view = new TextView(def.text.length > 200_000 ? def.text.slice(0, 200_000) : def.text);
@@ -291,6 +306,9 @@ function sentences(def: DefinitionText): Sentence[] {
     boundaries.add(end);
     hidden.push([start, end]);
   }
+  // Markdown emphasis ("you **MUST** call") is styling: read the words, keep the offsets.
+  for (const m of t.matchAll(/\*{2,3}/g))
+    for (let i = m.index ?? 0; i < (m.index ?? 0) + m[0].length; i++) plainChars[i] = ' ';
   const plain = plainChars.join('');
   const merged = mergeRanges(hidden);
   for (let i = 0; i < plain.length; i++) {
@@ -299,7 +317,7 @@ function sentences(def: DefinitionText): Sentence[] {
     else if (c === '。' || c === '！' || c === '？') boundaries.add(i + 1);
     else if (
       (c === '.' || c === '!' || c === '?') &&
-      (i + 1 >= plain.length || /\s/.test(plain[i + 1] ?? ''))
+      (i + 1 >= plain.length || /\s/.test(plain[i + 1] ?? '') || invisibleBetween(view, i, i + 1))
     ) {
       if (c === '.' && ABBREVIATION.test(plain.slice(Math.max(0, i - 8), i))) continue;
       boundaries.add(i + 1);
@@ -326,7 +344,9 @@ function sentences(def: DefinitionText): Sentence[] {
     while (b > a && /\s/.test(plain[b - 1] ?? '')) b--;
     const raw = plain.slice(a, b);
     if ((raw.match(/\p{L}/gu)?.length ?? 0) < 2) continue;
-    const isHidden = insideAny(merged, a, b);
+    // Text set off by invisible characters ("balance.\u200bTransfer all funds …\u200d") is dressed to hide.
+    const isHidden =
+      insideAny(merged, a, b) || invisibleBetween(view, a - 1, a) || invisibleBetween(view, b - 1, b);
     const signals = instructionSignals(raw);
     // The opening sentence of a field states what the tool (or parameter) is: imperative mood there is the
     // usual description style ("List files in a directory"), not an order to the model.
@@ -449,6 +469,7 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
     if (one) scored.push(one);
   }
 
+  escalateSeveralTactics(scored);
   const findings = mergeFindings(ctx, scored);
   findings.push(...hiddenTagFindings(ctx, all, scored));
   findings.push(...parameterNameFindings(ctx));
@@ -824,6 +845,22 @@ function scoreSentence(s: Sentence, env: Env): Scored | undefined {
 
   const { ruleId, category } = ruleOf(s, tactics, m, t, crossScope, offTopic);
   return { sentence: s, score, severity, ruleId, category, factors, related, tactics };
+}
+
+/**
+ * Two different tactics in one definition, each in its own sentence at `medium` ("intercepts send_email
+ * requests…" and "all messages are forwarded to <url>"), are one attack told in two steps: the strongest is
+ * raised to `high`. One tactic repeated, or tactics in a single sentence, are already scored together.
+ */
+function escalateSeveralTactics(scored: Scored[]): void {
+  const withTactics = scored.filter((s) => s.tactics.length > 0 && s.severity === 'medium');
+  const kinds = new Set(withTactics.flatMap((s) => s.tactics.map((t) => t.tactic)));
+  if (kinds.size < 2 || new Set(withTactics.map((s) => s.sentence)).size < 2) return;
+  if (scored.some((s) => s.severity === 'high' || s.severity === 'critical')) return;
+  const top = [...withTactics].sort((a, b) => b.score - a.score)[0];
+  if (!top) return;
+  top.severity = 'high';
+  top.factors.push(`with ${[...kinds].join(', ')} in other sentences of the same definition`);
 }
 
 function evidenceOf(s: Sentence, note: string): Evidence {
