@@ -360,7 +360,7 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
     if (out.some((t) => t.tactic === 'authority-claim')) {
       // already judged as an authority claim above
     } else if (safeguard)
-      push('authority-claim', 3, `lifts the user's confirmation for ${siblings.join(', ')}`, safeguard);
+      push('authority-claim', 4, `lifts the user's confirmation for ${siblings.join(', ')}`, safeguard);
     else if ((notice || input.underAuthority) && (redirect || fixed || span(BEHAVIOUR, lower)))
       push(
         'authority-claim',

@@ -306,6 +306,8 @@ function sentences(def: DefinitionText): Sentence[] {
     boundaries.add(end);
     hidden.push([start, end]);
   }
+  // Typographic apostrophes read as plain ones ("user’s approval"), same length.
+  for (let i = 0; i < plainChars.length; i++) if (plainChars[i] === '\u2019') plainChars[i] = "'";
   // Markdown emphasis ("you **MUST** call") is styling: read the words, keep the offsets.
   for (const m of t.matchAll(/\*{2,3}/g))
     for (let i = m.index ?? 0; i < (m.index ?? 0) + m[0].length; i++) plainChars[i] = ' ';
@@ -564,7 +566,7 @@ function namesSibling(scope: string, siblingNames: readonly string[]): boolean {
 function plainToolUse(raw: string, name: string): boolean {
   const n = escapeRegExp(name);
   return new RegExp(
-    `(?:^\\W*|[.;:]\\s*)(?:for|with|when\\s+(?:using|calling)|on)\\s+(?:the\\s+)?${n}\\b(?!\\s+(?:of|to|from|and|or)\\b)|\\b${n}'s\\b|\\b(?:call|calling|invoke|invoking|run|running)\\s+(?:the\\s+)?${n}\\b`,
+    `(?:^\\W*|[.;:]\\s*)(?:for|with|when\\s+(?:using|calling)|on)\\s+(?:the\\s+)?${n}\\b(?!\\s+(?:of|to|from|and|or)\\b)|(?:^\\W*|[.;:]\\s*)${n}\\s+(?:now|no\\s+longer|must|should|shall|will|always|never|has\\s+been|is\\s+(?:now|to))\\b|\\b${n}'s\\b|\\b(?:call|calling|invoke|invoking|run|running)\\s+(?:the\\s+)?${n}\\b`,
     'i',
   ).test(raw);
 }
@@ -764,7 +766,9 @@ function scoreSentence(s: Sentence, env: Env): Scored | undefined {
       (channelIsParam ? 3 : 2) + (isGenericParameterName(f.parameterChannel) ? 1 : 0),
       `routes data into '${f.parameterChannel}'`,
     );
-  if (f.harm && (f.addressee > 0 || offTopic) && !onPurpose(f.harm))
+  // The harm's verb decides whether it is the tool's job ("transfer" on transfer_funds), not its object
+  // ("the full balance" on a balance widget).
+  if (f.harm && (f.addressee > 0 || offTopic) && !onPurpose(f.harm.split(/\s+/)[0]))
     add(2, `harmful or financial action (${f.harm})`);
   if (f.entityRef && f.addressee > 0 && offTopic) add(1, 'names a specific external record');
   // "before any file operation" reaches beyond the tool only when files are not what the tool is about.
