@@ -46,6 +46,23 @@ describe('TenantWorkQueue', () => {
     expect(q.admit('c').ok).toBe(true);
   });
 
+  it('keepPlace ends the turn with the work but keeps the place counted until release', async () => {
+    const q = new TenantWorkQueue({ maxPerTenant: 2, maxTotal: 10, queueTimeoutMillis: 1_000 });
+    const first = q.admit('a');
+    const second = q.admit('a');
+    if (!first.ok || !second.ok) throw new Error('admit');
+    expect(await first.ticket.run(() => 'first', { keepPlace: true })).toEqual({ ok: true, value: 'first' });
+    expect(q.size).toBe(2);
+    expect(q.admit('a')).toMatchObject({ ok: false, reason: 'tenant_busy' });
+    // The lane is free: the tenant's next job runs while the first still holds its place.
+    expect(await second.ticket.run(() => 'second')).toEqual({ ok: true, value: 'second' });
+    expect(q.size).toBe(1);
+    first.ticket.release();
+    expect(q.size).toBe(0);
+    const third = q.admit('a');
+    expect(third.ok && (await third.ticket.run(() => 'third'))).toEqual({ ok: true, value: 'third' });
+  });
+
   it('expires a job that waited past the queue timeout, and the lane keeps working', async () => {
     const q = new TenantWorkQueue({ maxPerTenant: 5, maxTotal: 5, queueTimeoutMillis: 20 });
     const first = q.admit('a');

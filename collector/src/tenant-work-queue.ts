@@ -17,8 +17,16 @@ export interface Refusal {
 
 /** A place in the queue, taken before the (I/O-bound) body is read and the (CPU-bound) work runs. */
 export interface WorkTicket {
-  /** Waits for this tenant's turn, runs `work`, then frees the place. Runs at most once. */
-  run<T>(work: () => Promise<T> | T): Promise<{ ok: true; value: T } | ({ ok: false } & Refusal)>;
+  /**
+   * Waits for this tenant's turn, runs `work`, then frees the place. Runs at most once. With
+   * `{ keepPlace: true }` the turn ends with `work` (the tenant's next job may start) but the place stays
+   * taken until `release()`: for work that goes on waiting on I/O after its CPU part, still counted against
+   * the tenant's and the collector's bounds.
+   */
+  run<T>(
+    work: () => Promise<T> | T,
+    options?: { keepPlace?: boolean },
+  ): Promise<{ ok: true; value: T } | ({ ok: false } & Refusal)>;
   /** Frees the place without running (the body could not be read). Idempotent. */
   release(): void;
 }
@@ -89,7 +97,7 @@ export class TenantWorkQueue {
     };
     const ticket: WorkTicket = {
       release,
-      run: async <T>(work: () => Promise<T> | T) => {
+      run: async <T>(work: () => Promise<T> | T, options: { keepPlace?: boolean } = {}) => {
         if (used || released) throw new Error('WorkTicket.run called twice or after release');
         used = true;
         const turn = await this.turn(lane);
@@ -106,7 +114,7 @@ export class TenantWorkQueue {
           return { ok: true as const, value: await work() };
         } finally {
           lane.running = false;
-          release();
+          if (!options.keepPlace) release();
           this.next(lane, tenantId);
         }
       },

@@ -134,6 +134,17 @@ export class VerdictService {
    * Throws only if the engine itself throws while deciding (the caller answers 500).
    */
   async decide(request: VerdictRequest): Promise<DecideOutcome> {
+    return (await this.decideThenRecord(request)).recorded;
+  }
+
+  /**
+   * {@link decide} in two parts: resolves once the engine has decided and the records are handed to the bus
+   * (the first publish is issued before this resolves, so records keep the order of the calls); `recorded`
+   * resolves once the bus accepted them (on a bus with a write-ahead log or Kafka: durable), with the same
+   * outcome `decide` gives. A caller holding a per-tenant turn can end the turn before waiting on `recorded`,
+   * so the tenant's next verdict is decided while this one's records are written. Throws as `decide` does.
+   */
+  async decideThenRecord(request: VerdictRequest): Promise<{ recorded: Promise<DecideOutcome> }> {
     const tenantId = request.tenantId ?? 'default';
     const key = sessionKey(tenantId, request.sessionId);
     const slicer = new Slicer(this.sliceMillis);
@@ -190,9 +201,20 @@ export class VerdictService {
         'verdicts',
         late.map((v) => ({ key: sessionKey(v.tenantId, v.sessionId), value: v })),
       );
-    // The evidence the verdict was decided on is part of the record: a client that sends its events only in
-    // verdict requests (no spans) must still find them in hunt, report and dashboards. Spans of the same
-    // events (the SDK sends both) share their ids and are stored once.
+    return { recorded: this.record(carried, findings, { key: vkey, value: verdict }) };
+  }
+
+  /**
+   * The evidence the verdict was decided on is part of the record: a client that sends its events only in
+   * verdict requests (no spans) must still find them in hunt, report and dashboards. Spans of the same
+   * events (the SDK sends both) share their ids and are stored once. Events, then findings, then the
+   * verdict, each only once the bus accepted the one before.
+   */
+  private async record(
+    carried: BusRecord<AgentEvent>[],
+    findings: Finding[],
+    verdict: BusRecord<Verdict>,
+  ): Promise<DecideOutcome> {
     if (carried.length > 0) {
       const res = await this.publishChecked('events', carried);
       if (!res.ok) return { ok: false, refused: res };
@@ -202,9 +224,9 @@ export class VerdictService {
       const res = await this.publishChecked('findings', records);
       if (!res.ok) return { ok: false, refused: res };
     }
-    const res = await this.publishChecked('verdicts', [{ key: vkey, value: verdict }]);
+    const res = await this.publishChecked('verdicts', [verdict]);
     if (!res.ok) return { ok: false, refused: res };
-    return { ok: true, verdict };
+    return { ok: true, verdict: verdict.value };
   }
 
   private readonly drainSlice = (): void => {

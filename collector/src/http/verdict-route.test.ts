@@ -1,6 +1,7 @@
+import type { EventBus } from '@bulwark/contracts';
 import { DetectionEngine } from '@bulwark/detectors';
 import { InProcessEventBus } from '@bulwark/stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SessionRouter } from '../affinity/session-router.js';
 import { CollectorMetrics } from '../collector-metrics.js';
 import { agentAuthenticator } from '../collector-services.js';
@@ -17,13 +18,13 @@ afterEach(async () => {
   for (const bus of buses.splice(0)) await bus.shutdown();
 });
 
-function setup(overrides: Record<string, unknown> = {}) {
+function setup(overrides: Record<string, unknown> = {}, wrapBus: (bus: EventBus) => EventBus = (b) => b) {
   const config = resolveCollectorConfig({ apiKeys: [KEY], ...overrides }, {});
   const logger = createServiceLogger('silent');
   const metrics = new CollectorMetrics();
   const bus = new InProcessEventBus({ logger });
   buses.push(bus);
-  const verdicts = new VerdictService(new DetectionEngine(), bus, metrics, logger, {
+  const verdicts = new VerdictService(new DetectionEngine(), wrapBus(bus), metrics, logger, {
     sliceMillis: config.ingestSliceMillis,
     maxPendingEvents: config.maxPendingEvents,
   });
@@ -96,5 +97,37 @@ describe('verdictRoute without a socket', () => {
       post({ ...request, toolCall: { ...request.toolCall, arguments: { x: 'y'.repeat(5000) } } }),
     );
     expect([big.status, JSON.parse(String(big.body)).error.code]).toEqual([413, 'body_too_large']);
+  });
+
+  it("decides a tenant's next verdict while the previous one waits for the bus, and counts both until answered", async () => {
+    // A bus that acknowledges only when told (as a WAL's fsync or Kafka's ack does, later).
+    const gate: (() => void)[] = [];
+    let held = true;
+    const topics: string[] = [];
+    const { handle } = setup({ maxQueuedVerdictsPerTenant: 2 }, (bus) => ({
+      ...bus,
+      publish: (topic, records) => {
+        topics.push(topic);
+        const res = bus.publish(topic, records);
+        return held ? new Promise((resolve) => gate.push(() => resolve(res))) : res;
+      },
+    }));
+    const ask = (id: string) =>
+      handle(post({ ...request, toolCall: { ...request.toolCall, toolCallId: id } }));
+    const first = ask('c-1');
+    const second = ask('c-2');
+    // Both decided and their verdicts handed to the bus before it acknowledged either.
+    await vi.waitFor(() => expect(topics).toEqual(['verdicts', 'verdicts']));
+    const third = await ask('c-3');
+    expect([third.status, JSON.parse(String(third.body)).error.code]).toEqual([429, 'tenant_busy']);
+    held = false;
+    for (const open of gate.splice(0)) open();
+    const answers = await Promise.all([first, second]);
+    expect(answers.map((r) => [r.status, JSON.parse(String(r.body)).toolCallId])).toEqual([
+      [200, 'c-1'],
+      [200, 'c-2'],
+    ]);
+    // The places are free again.
+    expect((await ask('c-4')).status).toBe(200);
   });
 });

@@ -13,9 +13,9 @@ import type { Authenticator, Principal } from '../authenticator.js';
 import type { CollectorMetrics } from '../collector-metrics.js';
 import type { CollectorConfig } from '../config.js';
 import { parseEventsInSlices } from '../parse-events-in-slices.js';
-import type { TenantWorkQueue } from '../tenant-work-queue.js';
+import type { Refusal, TenantWorkQueue, WorkTicket } from '../tenant-work-queue.js';
 import { checkVerdictLimits } from '../verdict-limits.js';
-import type { VerdictService } from '../verdict-service.js';
+import type { DecideOutcome, VerdictService } from '../verdict-service.js';
 import { type CollectorReply, Reply } from './collector-reply.js';
 import type { CollectorRequest } from './collector-request.js';
 import { authHeaders, parseJson, readJsonBody } from './request-body.js';
@@ -34,9 +34,10 @@ export interface VerdictRouteDeps {
   peers?: PeerClient;
 }
 
-type VerdictStep =
-  | { kind: 'done'; reply: CollectorReply }
-  | { kind: 'forward'; owner: string; request: VerdictRequest };
+type Done = { kind: 'done'; reply: CollectorReply };
+/** Decided; the reply once the bus accepted the records, awaited after the tenant's turn. */
+type Recording = { kind: 'recording'; reply: Promise<CollectorReply> };
+type VerdictStep = Done | Recording | { kind: 'forward'; owner: string; request: VerdictRequest };
 
 type ParsedVerdict =
   | { success: true; data: VerdictRequest }
@@ -67,23 +68,34 @@ function invalidRequest(issues: { path: PropertyKey[]; message: string }[]): Col
   return Reply.error(400, 'invalid_request', `VerdictRequest is invalid: ${text}`, { issues: listed });
 }
 
+/**
+ * Decides (in the caller's turn) and hands the records to the bus; the step's reply settles once the bus
+ * accepted them, so the turn can end before the wait (a bus with a WAL or Kafka acknowledges after a write).
+ */
 async function decideLocally(
   deps: VerdictRouteDeps,
   request: VerdictRequest,
   started: number,
-): Promise<CollectorReply> {
-  const { metrics, log, verdicts } = deps;
-  let out: Awaited<ReturnType<VerdictService['decide']>>;
+): Promise<Done | Recording> {
+  const { log, verdicts } = deps;
+  let decided: Awaited<ReturnType<VerdictService['decideThenRecord']>>;
   try {
-    out = await verdicts.decide(request);
+    decided = await verdicts.decideThenRecord(request);
   } catch (err) {
     log.error({ err, sessionId: request.sessionId }, 'engine failed to decide');
-    return Reply.error(
+    const reply = Reply.error(
       500,
       'engine_error',
       'the detection engine failed on this request; the SDK should apply its fallback',
     );
+    return { kind: 'done', reply };
   }
+  return { kind: 'recording', reply: decided.recorded.then((out) => answer(deps, out, started)) };
+}
+
+/** The answer to a decided verdict: 200, or 429/503 when the bus refused its records. */
+function answer(deps: VerdictRouteDeps, out: DecideOutcome, started: number): CollectorReply {
+  const { metrics } = deps;
   if (!out.ok) {
     // Not recorded, so not answered: the caller retries (or falls back) rather than act on an unaudited verdict.
     return shed(metrics, 'verdicts', out.refused.reason === 'backpressure' ? 429 : 503, {
@@ -139,7 +151,7 @@ async function turn(
     if (!router.isDown(owner)) return { kind: 'forward', owner, request };
     metrics.peerForwards.inc({ kind: 'verdict', outcome: 'skipped_down' });
   }
-  return { kind: 'done', reply: await decideLocally(deps, request, started) };
+  return decideLocally(deps, request, started);
 }
 
 /** The owner's answer as it came; undefined when the owner failed (marked down, answered locally). */
@@ -202,16 +214,38 @@ export function verdictRoute(deps: VerdictRouteDeps): (req: CollectorRequest) =>
     if (!admitted.ok)
       return shed(metrics, 'verdicts', admitted.reason === 'tenant_busy' ? 429 : 503, admitted);
     const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
-    const step = await admitted.ticket.run(() => turn(deps, authed.principal, body.raw, forwarded, started));
+    const step = await inTurn(admitted.ticket, () =>
+      turn(deps, authed.principal, body.raw, forwarded, started),
+    );
     if (!step.ok) return shed(metrics, 'verdicts', 503, step);
-    if (step.value.kind === 'done') return step.value.reply;
+    if (step.value.kind !== 'forward') return step.value.reply;
     // Forwarding waits on the network: outside the tenant's turn, so it holds no one up.
     const { owner, request } = step.value;
     const answered = await forward(deps, req, owner, body.raw, started);
     if (answered) return answered;
     const again = queue.admit(lane);
     if (!again.ok) return shed(metrics, 'verdicts', again.reason === 'tenant_busy' ? 429 : 503, again);
-    const local = await again.ticket.run(() => decideLocally(deps, request, started));
-    return local.ok ? local.value : shed(metrics, 'verdicts', 503, local);
+    const local = await inTurn(again.ticket, () => decideLocally(deps, request, started));
+    return local.ok ? local.value.reply : shed(metrics, 'verdicts', 503, local);
   };
+}
+
+/**
+ * Runs `work` in the tenant's turn; a decided verdict's wait for the bus (a WAL's fsync, Kafka's ack) comes
+ * after the turn, so the tenant's next verdict is decided meanwhile (its records are published after this
+ * one's, and share the write). The place stays taken until the reply is ready: the tenant's and the
+ * collector's bounds count the request until it is answered, as before.
+ */
+async function inTurn<S extends VerdictStep>(
+  ticket: WorkTicket,
+  work: () => Promise<S>,
+): Promise<{ ok: true; value: Exclude<S, Recording> | Done } | ({ ok: false } & Refusal)> {
+  try {
+    const step = await ticket.run(work, { keepPlace: true });
+    if (!step.ok) return step;
+    if (step.value.kind !== 'recording') return { ok: true, value: step.value as Exclude<S, Recording> };
+    return { ok: true, value: { kind: 'done', reply: await step.value.reply } };
+  } finally {
+    ticket.release();
+  }
 }
