@@ -7,7 +7,7 @@
  * The grouping keys are read from the raw run for scoring only; the monitor sees what `stripAnswerKey` lets
  * through, as in `eval agentdojo`. The data stays in ../shared and is never committed.
  *
- * Run: `npx tsx detectors/test/agentdojo-breakdown.ts [path] [--json] [--misses] [--variants] [--holdout]`
+ * Run: `npx tsx detectors/test/agentdojo-breakdown.ts [path] [--json] [--misses] [--variants] [--holdout] [--other-attacks]`
  * (`--misses` lists the missed harm runs and blocked benign runs by line number, for local diagnosis;
  * `--variants` adds the recorded "important instructions" runs rewritten as bare planted directives, and the
  * benign runs with to-do style notes for their human reader appended, see `replay/attack-variants.ts`;
@@ -30,6 +30,7 @@ import {
   BENIGN_NOTES,
   type DirectiveVariant,
   HOLDOUT_DIRECTIVE_VARIANTS,
+  OTHER_ATTACK_VARIANTS,
 } from '../src/eval/attack-variants.js';
 
 interface Keyed {
@@ -45,6 +46,7 @@ const json = args.includes('--json');
 const misses = args.includes('--misses');
 const variants = args.includes('--variants');
 const holdout = args.includes('--holdout');
+const other = args.includes('--other-attacks');
 
 function load(): Keyed[] {
   const raw = readFileSync(path);
@@ -191,11 +193,10 @@ function benignNoteRows(): Row[] {
   });
 }
 
-if (variants || holdout) {
-  const extra = [
-    ...variantRows(holdout ? HOLDOUT_DIRECTIVE_VARIANTS : BARE_DIRECTIVE_VARIANTS),
-    ...benignNoteRows(),
-  ];
+if (variants || holdout || other) {
+  const extra = other
+    ? variantRows(OTHER_ATTACK_VARIANTS)
+    : [...variantRows(holdout ? HOLDOUT_DIRECTIVE_VARIANTS : BARE_DIRECTIVE_VARIANTS), ...benignNoteRows()];
   if (json) console.log(JSON.stringify(extra));
   else
     for (const r of extra)
