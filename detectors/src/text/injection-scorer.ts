@@ -413,19 +413,24 @@ export function scoreInjection(text: string, maxChars = 100_000, lowered?: strin
   const signals: InjectionSignal[] = [];
   const families = new Map<string, number>();
   const anchors = NON_ASCII.test(s) ? undefined : familyAnchors(s, lower);
-  FAMILY_PATTERNS.forEach(([family, weight, re], f) => {
-    if (!GATES[family]?.test(s) || signals.length > 64) return;
+  for (let f = 0; f < FAMILY_PATTERNS.length; f++) {
+    const [family, weight, re] = FAMILY_PATTERNS[f]!;
+    if (signals.length > 64) continue;
     const at = anchors?.[f];
     if (at === undefined) {
+      if (!GATES[family]?.test(s)) continue;
       re.lastIndex = 0;
       for (const m of s.matchAll(re)) {
         signals.push({ family, start: m.index, end: m.index + m[0].length });
         families.set(family, weight);
         if (signals.length > 64) break;
       }
-      return;
+      continue;
     }
+    // The anchored matches first, the family's gate only when there are some: a family counts when its gate
+    // and its pattern both match, and the gate (a scan of the whole text) is the dearer of the two.
     const sticky = STICKY_PATTERNS[f]!;
+    const before = signals.length;
     let from = 0;
     for (const p of at) {
       if (p < from) continue;
@@ -433,11 +438,13 @@ export function scoreInjection(text: string, maxChars = 100_000, lowered?: strin
       const m = sticky.exec(s);
       if (m === null) continue;
       signals.push({ family, start: p, end: p + m[0].length });
-      families.set(family, weight);
       from = p + m[0].length;
       if (signals.length > 64) break;
     }
-  });
+    if (signals.length === before) continue;
+    if (GATES[family]?.test(s)) families.set(family, weight);
+    else signals.length = before;
+  }
   if (inv.zeroWidth || inv.bidi || inv.tags) families.set('invisible', 1.5);
   const { count: imperative, targeted, principal, actions } = scanImperatives(s, lower, signals);
   let score = 0;
