@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { FORWARDED_HEADER, type PeerClient } from '../affinity/peer-client.js';
 import type { SessionRouter } from '../affinity/session-router.js';
 import type { Authenticator, Principal } from '../authenticator.js';
+import { isCheckedVerdictHead } from '../check-verdict-head.js';
 import type { CollectorMetrics } from '../collector-metrics.js';
 import type { CollectorConfig } from '../config.js';
 import { parseEventsInSlices } from '../parse-events-in-slices.js';
@@ -53,7 +54,10 @@ async function parseVerdictRequest(value: unknown, sliceMillis: number): Promise
     const whole = VerdictRequestSchema.safeParse(value);
     return whole.success ? whole : { success: false, issues: whole.error.issues };
   }
-  const head = VerdictRequestSchema.safeParse({ ...value, events: [] });
+  // The head as parsed (zod would return it unchanged), or zod's copy and issues.
+  const head = isCheckedVerdictHead(value as Record<string, unknown>)
+    ? { success: true as const, data: value as VerdictRequest }
+    : VerdictRequestSchema.safeParse({ ...value, events: [] });
   const issues: { path: PropertyKey[]; message: string }[] = head.success ? [] : [...head.error.issues];
   const parsed = await parseEventsInSlices(events, sliceMillis);
   issues.push(...parsed.issues);
