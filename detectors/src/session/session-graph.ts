@@ -6,6 +6,24 @@ import { echoPattern, isRepeatedPrompt, maskPromptEchoes } from '../text/prompt-
 import { analyzeText, type TextAnalysis, type TrustClass } from '../text/text-analysis.js';
 import type { UserIntent } from '../text/user-intent.js';
 
+/**
+ * Echo patterns by prompt text, shared by every session: most runs of one agent send the same prompt, and
+ * compiling its pattern was ~4 % of warm ingest. Bounded; a pattern holds no session data (matching resets
+ * `lastIndex`).
+ */
+const ECHO_PATTERNS = new Map<string, RegExp | undefined>();
+const MAX_ECHO_PATTERNS = 512;
+
+function cachedEchoPattern(prompt: string): RegExp | undefined {
+  if (ECHO_PATTERNS.has(prompt)) return ECHO_PATTERNS.get(prompt);
+  const re = echoPattern(prompt);
+  if (prompt.length > 8_192) return re;
+  if (ECHO_PATTERNS.size >= MAX_ECHO_PATTERNS)
+    ECHO_PATTERNS.delete(ECHO_PATTERNS.keys().next().value as string);
+  ECHO_PATTERNS.set(prompt, re);
+  return re;
+}
+
 export type Integrity = 'trusted' | 'untrusted';
 /** `personal`: personal data (ids, passport, card and account numbers, birth dates, home addresses, phones). */
 export type Confidentiality = 'public' | 'internal' | 'personal' | 'secret';
@@ -186,7 +204,7 @@ export class SessionGraph {
           return this.addTextNode('prompt', event, analysis, 'trusted', 'internal');
         if (event.role === 'user' && this.userPrompts.length < 8) {
           this.userPrompts.push(event.content.slice(0, 4_000));
-          const echo = echoPattern(event.content);
+          const echo = cachedEchoPattern(event.content);
           if (echo) this.echoPatterns.push(echo);
         }
         const norm = analysis.normalized ?? '';
