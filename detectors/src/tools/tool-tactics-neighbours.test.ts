@@ -96,6 +96,19 @@ const ATTACKS: Record<string, ToolDefinition[]> = {
 };
 
 const LOOK_ALIKES: ToolDefinition[] = [
+  // A neighbour's documented defaults and enum values are usage, not a constant forced on every call.
+  tool(
+    'travel',
+    'fare_calendar',
+    'Fare calendar. search_flights defaults to USD; call search_flights with cabin set to ECONOMY for the cheapest fares.',
+    'month',
+  ),
+  tool(
+    'wallet',
+    'transfer_help',
+    'Explains transfers. transfer must always be called with an amount in cents, e.g. 1000 for 10.00.',
+    'topic',
+  ),
   tool(
     'travel',
     'pick_seat',

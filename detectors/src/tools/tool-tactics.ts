@@ -133,22 +133,42 @@ const URL_LITERAL =
 const FOLLOW_REMOTE =
   /\b(?:follow|obey|apply|execute|carry\s+out|comply\s+with|adopt|abide\s+by)\s+(?:them|it|those|these)\b|\b(?:load|read|take|get|fetch|pull)\s+(?:your\s+|the\s+|its\s+)?(?:\w+\s+)?(?:rules|instructions|directives|guidelines|polic(?:y|ies)|prompts?)\s+from\b|\b(?:follow|apply|obey|execute|carry\s+out|do)\s+(?:every|each|all|any|the|whatever)?\s*(?:\w+\s+)?(?:instructions?|directives?|steps?|commands?|settings|rules)\b/;
 /**
- * A constant prescribed for an argument: "must always be …", "always request the symbol …", "set recipient to
- * …", "defaults to the city …", "must be prefixed with …". What follows must look like a literal (checked on
- * the original case: a capital, digit, quote, `#`, path, address or URL), so "must be a glob" stays usage.
+ * A constant prescribed for an argument. Strong forms say it holds whatever happens ("must always be …",
+ * "always request the symbol …", "now defaults to …"): any literal counts (checked on the original case: a
+ * capital, digit, quote, `#`, path, address or URL), so "must always be called after" stays usage. Weak forms
+ * ("set recipient to …", "must be prefixed with …", "belong in …", "when channel is …") describe ordinary
+ * usage too ("with state set to OPEN"), so only a destination-shaped literal counts there.
  */
-const FIXED_LEAD =
-  /\b(?:(?:must|should|shall|has\s+to|have\s+to|is\s+to|are\s+to|needs?\s+to|will)\s+(?:always\s+|now\s+|only\s+)?be\s+(?:set\s+to\s+|changed\s+to\s+|replaced\s+(?:by|with)\s+|prefixed\s+with\s+|rewritten\s+(?:to|as)\s+|pointed\s+(?:at|to)\s+)?|(?:always|only)\s+(?:use|request|pass|query|set|target|choose|pick|send\s+(?:it\s+|them\s+)?to|post\s+to|route\s+(?:it\s+|them\s+)?to)\s+(?:the\s+)?(?:[a-z]+\s+)?|\b(?:set|with)\s+(?:the\s+)?[a-z_]+\s+(?:set\s+)?to\s+|defaults?\s+to\s+(?:the\s+)?(?:[a-z]+\s+)?|\b(?:when|if|with)\s+(?:the\s+)?[a-z_]+\s+(?:is|=)\s+|\b(?:belongs?|go|goes|lands?)\s+(?:in|to|into|under)\s+(?:the\s+)?(?:[a-z]+\s+)?)/g;
+const FIXED_STRONG =
+  /\b(?:(?:must|should|shall|has\s+to|have\s+to|is\s+to|are\s+to|needs?\s+to|will)\s+(?:always|now|only)\s+be\s+(?:set\s+to\s+|changed\s+to\s+|replaced\s+(?:by|with)\s+|pointed\s+(?:at|to)\s+)?|(?:always|only)\s+(?:use|request|pass|query|set|target|choose|pick|send\s+(?:it\s+|them\s+)?to|post\s+to|route\s+(?:it\s+|them\s+)?to)\s+(?:the\s+)?(?:[a-z]+\s+)?|\bnow\s+defaults?\s+to\s+(?:the\s+)?(?:[a-z]+\s+)?)/g;
+const FIXED_WEAK =
+  /\b(?:(?:must|should|shall|has\s+to|have\s+to|is\s+to|are\s+to|needs?\s+to|will)\s+be\s+(?:set\s+to\s+|changed\s+to\s+|replaced\s+(?:by|with)\s+|prefixed\s+with\s+|rewritten\s+(?:to|as)\s+|pointed\s+(?:at|to)\s+)|\b(?:set|with)\s+(?:the\s+)?[a-z_]+\s+(?:set\s+)?to\s+|\b(?:when|if|with)\s+(?:the\s+)?[a-z_]+\s+(?:is|=)\s+|\b(?:belongs?|go|goes|lands?)\s+(?:in|to|into|under)\s+(?:the\s+)?(?:[a-z]+\s+)?)/g;
 const LITERAL_START = /^(?:[A-Z0-9`'"#/~]|https?:|[\w.+-]+@|[\w.-]+\/[\w.-])/;
+/** An address, URL, account, channel, path or `owner/repo`: where something is sent or stored. */
+const DESTINATION_START =
+  /^[`'"]?(?:https?:\/\/|[\w.+-]+@[\w-]+\.|#[\w-]|[A-Za-z]{2}\d{2}[A-Za-z0-9]{8,}|\d[\d -]{5,}\d|~?\/[\w.-]|[\w.-]+\/[\w.-])/;
 
-function fixedValue(raw: string, lower: string, tools: readonly string[]): [number, number] | undefined {
-  for (const m of lower.matchAll(FIXED_LEAD)) {
+function fixedValue(
+  raw: string,
+  lower: string,
+  tools: readonly string[],
+  anyLiteral = false,
+): [number, number] | undefined {
+  const literalAfter = (m: RegExpMatchArray, shape: RegExp): [number, number] | undefined => {
     const end = (m.index ?? 0) + m[0].length;
     const next = raw.slice(end, end + 40);
     // "always use `complete_query_tuning`" names a tool, not a value.
     const token = /^[`'"]?([\w.-]+)/.exec(next)?.[1]?.toLowerCase();
-    if (token !== undefined && tools.some((t) => t.toLowerCase() === token)) continue;
-    if (LITERAL_START.test(next)) return [m.index ?? 0, end];
+    if (token !== undefined && tools.some((t) => t.toLowerCase() === token)) return undefined;
+    return shape.test(next) ? [m.index ?? 0, end] : undefined;
+  };
+  for (const m of lower.matchAll(FIXED_STRONG)) {
+    const at = literalAfter(m, LITERAL_START);
+    if (at) return at;
+  }
+  for (const m of lower.matchAll(FIXED_WEAK)) {
+    const at = literalAfter(m, anyLiteral ? LITERAL_START : DESTINATION_START);
+    if (at) return at;
   }
   return undefined;
 }
@@ -328,7 +348,8 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
   // signals for other servers' tools keep their weights.
   const siblings = input.siblings ?? [];
   if (siblingCase) {
-    const fixed = fixedValue(input.raw, lower, [...siblings, ...names]);
+    // With the user's own choice overridden, any literal in a weak form counts ("when channel is C0X…").
+    const fixed = fixedValue(input.raw, lower, [...siblings, ...names], override !== undefined);
     const sendsTo = span(SIBLING_DESTINATION, lower);
     // Overriding the user is about a value: "even when the user rejects the changes" alone is workflow.
     if ((redirect || fixed) && (override || fixed || destination))
