@@ -97,13 +97,18 @@ function collect(
   idleMillis: number | undefined,
   totalMillis: number | undefined,
 ): Promise<BodyResult> {
+  // A body that has fully arrived already (usually: it came with the headers) waits on no client, so it
+  // needs no deadline: no timers to arm and clear for it.
+  const arrived = req.complete;
+  const idleBound = arrived ? undefined : idleMillis;
+  const totalBound = arrived ? undefined : totalMillis;
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
     let idle: NodeJS.Timeout | undefined;
     const total =
-      totalMillis === undefined
+      totalBound === undefined
         ? undefined
         : setTimeout(() => {
             chunks.length = 0;
@@ -114,9 +119,9 @@ function collect(
               status: 408,
               message: `the body took longer than requestTimeoutMillis=${totalMillis}: send it at once`,
             });
-          }, totalMillis);
+          }, totalBound);
     const armIdle = () => {
-      if (idleMillis === undefined) return;
+      if (idleBound === undefined) return;
       clearTimeout(idle);
       idle = setTimeout(() => {
         chunks.length = 0;
@@ -126,7 +131,7 @@ function collect(
           status: 408,
           message: `no body data for bodyIdleTimeoutMillis=${idleMillis}: send the body without pauses`,
         });
-      }, idleMillis);
+      }, idleBound);
     };
     const finish = (r: BodyResult) => {
       if (settled) return;
