@@ -5,6 +5,7 @@ import { StoreError } from '../errors.js';
 import { errorMessage } from '../logger.js';
 import { type SqlDriver, SqlEventStore, type SqlEventStoreOptions, storeError } from './sql-event-store.js';
 import type { Row } from './store-rows.js';
+import { type TsvColumnKind, tabSeparatedBatches, tsvColumnKind } from './tab-separated-rows.js';
 
 export interface ChdbEventStoreOptions extends SqlEventStoreOptions {
   /** Data directory. Default `.bulwark-data` in the working directory. One directory per process (chdb). */
@@ -42,14 +43,56 @@ class ChdbDriver implements SqlDriver {
     }
   }
 
+  /** Column kinds per table (from `system.columns`), read at the first insert into the table. */
+  private readonly columnKinds = new Map<string, Map<string, TsvColumnKind | undefined>>();
+
+  /**
+   * Rows go as `TabSeparated` with their column names (cheaper to write and to parse than `JSONEachRow`:
+   * 14.5 against 16.2 CPU µs a row with the insert, measured on the bench's rows); a batch with a value
+   * `TabSeparated` cannot carry so that it reads back the same goes as `JSONEachRow`, as before.
+   */
   async insert(table: string, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
-    const body = Buffer.from(`${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const batches = IDENT.test(table)
+      ? tabSeparatedBatches(rows, await this.kindsOf(table, rows[0]!))
+      : undefined;
     try {
-      await this.session.insert({ table, values: body, format: 'JSONEachRow' });
+      if (!batches) {
+        const body = Buffer.from(`${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+        await this.session.insert({ table, values: body, format: 'JSONEachRow' });
+        return;
+      }
+      for (const b of batches) {
+        await this.session.insert({
+          table,
+          values: Buffer.from(b.text),
+          format: 'TabSeparated',
+          columns: b.columns,
+        });
+      }
     } catch (err) {
       throw storeError(`chdb insert into ${table}`, err, isRetriableChdb(err));
     }
+  }
+
+  /** The kind of each of `table`'s columns, re-read when `sample` names one not seen yet (a migration added it). */
+  private async kindsOf(table: string, sample: Row): Promise<(column: string) => TsvColumnKind | undefined> {
+    let kinds = this.columnKinds.get(table);
+    if (!kinds || Object.keys(sample).some((c) => !kinds!.has(c))) {
+      const columns = await this.select(
+        `SELECT name, type, default_kind, default_expression FROM system.columns WHERE database = currentDatabase() AND table = '${table}'`,
+        {},
+      );
+      kinds = new Map(
+        columns.map((c) => [
+          String(c.name),
+          tsvColumnKind(String(c.type), String(c.default_kind), String(c.default_expression)),
+        ]),
+      );
+      this.columnKinds.set(table, kinds);
+    }
+    const known = kinds;
+    return (column) => known.get(column);
   }
 
   async select(sql: string, params: Record<string, unknown>): Promise<Row[]> {

@@ -28,7 +28,7 @@ export interface SqlDriver {
   version(): Promise<string>;
   /** DDL and other statements without a result. */
   command(sql: string): Promise<void>;
-  /** Inserts rows as `JSONEachRow`. */
+  /** Inserts rows (each key a column, values as `JSONEachRow` would carry them; the driver picks the wire format). */
   insert(table: string, rows: readonly Row[]): Promise<void>;
   /** Runs a SELECT; `params` are bound by the engine (empty when the SQL was inlined). */
   select(sql: string, params: Record<string, unknown>): Promise<Row[]>;
