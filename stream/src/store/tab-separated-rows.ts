@@ -120,6 +120,12 @@ export function tabSeparatedBatches(
   rows: readonly Row[],
   kindOf: (column: string) => TsvColumnKind | undefined,
 ): TsvBatch[] | undefined {
+  if (rows.length === 0) return [];
+  // Usually every row has the first row's keys: one pass, no per-row key lists.
+  const columns = Object.keys(rows[0]!);
+  const one = batchText(rows, columns, kindOf, true);
+  if (one !== SHAPES_DIFFER)
+    return one === undefined ? undefined : [{ columns, text: one, rows: rows.length }];
   const shapes: string[][] = [];
   const shapeOf: number[] = [];
   for (const row of rows) {
@@ -131,16 +137,16 @@ export function tabSeparatedBatches(
     }
     shapeOf.push(i);
   }
-  const union = shapes.length > 1 ? fillableUnion(shapes, kindOf) : shapes[0];
+  const union = fillableUnion(shapes, kindOf);
   if (union) {
-    const text = batchText(rows, union, kindOf);
-    return text === undefined ? undefined : [{ columns: union, text, rows: rows.length }];
+    const text = batchText(rows, union, kindOf, false);
+    return typeof text === 'string' ? [{ columns: union, text, rows: rows.length }] : undefined;
   }
   const out: TsvBatch[] = [];
   for (let i = 0; i < shapes.length; i++) {
     const own = rows.filter((_, r) => shapeOf[r] === i);
-    const text = batchText(own, shapes[i]!, kindOf);
-    if (text === undefined) return undefined;
+    const text = batchText(own, shapes[i]!, kindOf, false);
+    if (typeof text !== 'string') return undefined;
     out.push({ columns: shapes[i]!, text, rows: own.length });
   }
   return out;
@@ -165,35 +171,52 @@ function fillableUnion(
   return union;
 }
 
+/** What `batchText` answers, in exact mode, for a row whose keys are not exactly `columns`. */
+const SHAPES_DIFFER = Symbol('shapes differ');
+
+/**
+ * The `TabSeparated` text of `rows` under `columns`, or undefined when a value cannot be written. `exact`:
+ * every row must have exactly these keys (else `SHAPES_DIFFER`); otherwise a left-out column takes its
+ * constant default (the caller made sure there is one).
+ */
 function batchText(
   rows: readonly Row[],
   columns: readonly string[],
   kindOf: (column: string) => TsvColumnKind | undefined,
-): string | undefined {
+  exact: boolean,
+): string | undefined | typeof SHAPES_DIFFER {
   const kinds: TsvColumnKind[] = [];
   for (const c of columns) {
     const kind = kindOf(c);
     if (!kind) return undefined;
     kinds.push(kind);
   }
-  const lines: string[] = [];
+  const n = columns.length;
+  // One string for the batch: appending is cheaper than a string per line joined afterwards.
+  let text = '';
   for (const row of rows) {
-    const line = tsvLine(row, columns, kinds);
-    if (line === undefined) return undefined;
-    lines.push(line);
+    if (exact && ownKeyCount(row) !== n) return SHAPES_DIFFER;
+    for (let i = 0; i < n; i++) {
+      const column = columns[i]!;
+      const kind = kinds[i]!;
+      const v = row[column];
+      let value: string | undefined;
+      if (v !== undefined) value = field(v, kind);
+      else if (Object.hasOwn(row, column)) return undefined;
+      else if (exact) return SHAPES_DIFFER;
+      // A key left out keeps the column's default (as in JSONEachRow); only constant defaults get here.
+      else value = kind.fill;
+      if (value === undefined) return undefined;
+      text += i === 0 ? value : `\t${value}`;
+    }
+    text += '\n';
   }
-  return `${lines.join('\n')}\n`;
+  return text;
 }
 
-function tsvLine(row: Row, columns: readonly string[], kinds: readonly TsvColumnKind[]): string | undefined {
-  let line = '';
-  for (let i = 0; i < columns.length; i++) {
-    const column = columns[i]!;
-    const kind = kinds[i]!;
-    // A key left out keeps the column's default (as in JSONEachRow); only constant defaults get here.
-    const text = Object.hasOwn(row, column) ? field(row[column], kind) : kind.fill;
-    if (text === undefined) return undefined;
-    line = i === 0 ? text : `${line}\t${text}`;
-  }
-  return line;
+/** Enumerable keys of a row (a plain object: all its own), counted without building their list. */
+function ownKeyCount(row: Row): number {
+  let n = 0;
+  for (const _ in row) n++;
+  return n;
 }
