@@ -7,6 +7,8 @@
 
 /** Signals found in one sentence (lower-cased, normalised text). */
 export interface InstructionSignals {
+  /** The text says it steals ("exfiltrates", "harvests credentials"), outside a detection context. */
+  theft: string | undefined;
   /** The verb the directive asks for ("please CANCEL ...", "you must USE ..."), when there is one. */
   directiveVerb: string | undefined;
   /** The sentence forbids rather than orders ("do not paste passwords"): restrictive, not an attack by itself. */
@@ -79,7 +81,7 @@ const ACTION_VERBS = new Set(
 );
 
 const OVERRIDE =
-  /\b(?:ignore|disregard|forget|override|overrule|bypass|skip|abandon|drop)\s+(?:all\s+|any\s+|the\s+|your\s+|these\s+|those\s+|previous\s+|prior\s+|earlier\s+|above\s+|preceding\s+|other\s+|existing\s+|original\s+|initial\s+|system\s+|safety\s+|security\s+|user'?s?\s+|developer'?s?\s+){0,4}(?:instructions?|prompts?|rules?|guidelines?|directives?|polic(?:y|ies)|guardrails?|restrictions?|constraints?|programming|safety\s+(?:checks?|measures?)|system\s+messages?)\b|\b(?:you\s+are\s+now\s+(?:a|an|the|in|acting|operating|my|free|unrestricted|jailbroken)|from\s+now\s+on,?\s+you\b|new\s+(?:system\s+)?instructions?\s*:|(?:takes?|has)\s+(?:precedence|priority)\s+over\s+(?:all|any|the|other|previous|user|system)|supersedes?\s+(?:all|any|the|other|previous)|developer\s+mode|jailbreak)/;
+  /\b(?:ignore|disregard|forget|override|overrule|bypass|skip|abandon|drop)\s+(?:all\s+|any\s+|the\s+|your\s+|these\s+|those\s+|previous\s+|prior\s+|earlier\s+|above\s+|preceding\s+|other\s+|existing\s+|original\s+|initial\s+|system\s+|safety\s+|security\s+|user'?s?\s+|developer'?s?\s+){0,4}(?:instructions?|prompts?|rules?|guidelines?|directives?|polic(?:y|ies)|guardrails?|restrictions?|constraints?|programming|safety\s+(?:checks?|measures?)|system\s+messages?)\b|\b(?:you\s+are\s+now\s+(?:a|an|the|in|acting|operating|my|free|unrestricted|jailbroken)|from\s+now\s+on,?\s+you\b|new\s+(?:system\s+)?instructions?\s*:|(?:takes?|has)\s+(?:precedence|priority)\s+over\s+(?:all|any|the|other|previous|user|system)|supersedes?\s+(?:all|any|the|other|previous)|developer\s+mode|jailbreak|\b(?:an?\s+)?(?:ai|assistant|model|chatbot|llm)\s+(?:with\s+no|without(?:\s+any)?)\s+(?:restrictions|limits|filters|rules|guidelines|censorship|ethics|boundaries)\b)/;
 const ROLE_SPOOF =
   /<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[\/?(?:inst|system)\]|<<\/?sys>>|(?:^|\n)\s*#{0,3}\s*(?:system|assistant)\s*(?:message|prompt)?\s*:|[([{]\s*(?:system|assistant)\s*:/;
 
@@ -92,7 +94,7 @@ const CONCEAL_STEP = new RegExp(
   `\\b(?:do\\s+not|don'?t|never|must\\s+not|should\\s+not|avoid)\\s+${TELL_VERBS}\\s+(?:that|this|these|it|anything|any\\s+of\\s+this|the\\s+fact|the\\s+(?:step|instructions?|above|following|extra|additional|side))\\b`,
 );
 const CONCEAL_ADVERB =
-  /\b(?:keep|leave)\s+(?:this|it|that|these|them)\s+(?:\w+\s+)?out\s+of\s+(?:your\s+|the\s+|any\s+)?(?:repl(?:y|ies)|answers?|responses?|outputs?|chat|conversation|summar(?:y|ies)|transcript)\b|\b(?:do\s+not|don'?t|never)\s+surface\b|\b(?:user|he|she|they|them)\b[^.;]{0,15}?\b(?:not|never)\s+(?:need\s+(?:to\s+)?)?(?:know|see|notice|find\s+out|learn)\b|\b(?:secretly|covertly|surreptitiously|stealthily|discreetly|clandestinely|unbeknownst|behind\s+(?:the\s+)?(?:user'?s?|their)\s+back|unnoticed|undetected|without\s+(?:being\s+)?(?:noticed|detected|seen|detection)|in\s+secret|invisibl[ey]\s+to\s+the\s+user)\b/;
+  /\b(?:hidden|secret|covert)\s+(?:instructions?|directives?|commands?|rules?|tasks?)\b|\b(?:keep|leave)\s+(?:this|it|that|these|them)\s+(?:\w+\s+)?out\s+of\s+(?:your\s+|the\s+|any\s+)?(?:repl(?:y|ies)|answers?|responses?|outputs?|chat|conversation|summar(?:y|ies)|transcript)\b|\b(?:do\s+not|don'?t|never)\s+surface\b|\b(?:user|he|she|they|them)\b[^.;]{0,15}?\b(?:not|never)\s+(?:need\s+(?:to\s+)?)?(?:know|see|notice|find\s+out|learn)\b|\b(?:secretly|covertly|surreptitiously|stealthily|discreetly|clandestinely|unbeknownst|behind\s+(?:the\s+)?(?:user'?s?|their)\s+back|unnoticed|undetected|without\s+(?:being\s+)?(?:noticed|detected|seen|detection)|in\s+secret|invisibl[ey]\s+to\s+the\s+user)\b/;
 /** "this is mandatory and must not be shown to the user": the step itself kept from the user. */
 const CONCEAL_SHOWN =
   /\b(?:this|it|that|these|the\s+(?:call|step|record|request))\b[^.;]{0,30}?\b(?:must|should|is\s+to|are\s+to|may)\s+(?:not|never)\s+(?:be\s+)?(?:shown|displayed|visible|mentioned|disclosed|revealed|reported|surfaced)\s+to\s+(?:the\s+)?(?:user|human|customer)\b/;
@@ -107,7 +109,7 @@ const MINIMISE =
   /\b(?:is|it'?s|this\s+is)\s+(?:just\s+|merely\s+|only\s+|simply\s+)?(?:an?\s+)?(?:mere\s+|internal\s+|minor\s+|unimportant\s+|irrelevant\s+)?(?:implementation|internal|technical|background)\s+(?:detail|step|matter)|\b(?:silently|quietly)\s+(?:\w+\s+)?(?:send|forward|copy|add|include|upload|read|collect|call|run|execute|change|modify|replace|redirect|bcc|cc|transfer|log|record|save|attach|append|grant|give|create|delete|remove|approve|install|enable|disable|buy|order|pay|share|post|publish)/;
 
 const SECRET =
-  /(?:\/home\/[\w.-]+|\/users\/[\w.-]+|\/root)\/\.[\w.-]+|\b(?:bashrc|zshrc|bash_profile|gitconfig|known_hosts|authorized_keys)\b|(?:~|\$home|%userprofile%)\/\.[\w-]+|(?:^|[\s'"`(/])\.(?:ssh|aws|gnupg|kube|docker|npmrc|pypirc|netrc|git-credentials|bash_history|zsh_history|env)\b|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\b(?:private|secret|ssh|gpg|pgp|signing|encryption)\s+keys?\b|\bapi[\s_-]?keys?\b|\baccess[\s_-]?(?:keys?|tokens?)\b|\b(?:auth|authentication|bearer|session|refresh|oauth|personal\s+access|github|gitlab|slack|discord|openai|aws|cloud|repo|repository|deploy|bot|service|npm|pypi)\s*[-_]?\s*(?:tokens?|credentials?)\b|\bpass(?:words?|phrases?|codes?)\b|\bcredentials?\b|\bsecrets?\b|\bcookies?\b|\b(?:seed|recovery|mnemonic|backup)\s+(?:phrases?|words?)\b|\bwallet\s+(?:keys?|files?|seeds?)\b|\/etc\/(?:passwd|shadow|sudoers)|\bmcp\.json\b|\bclaude_desktop_config|\.cursor\/|\bsettings\.json\b|\bconfig(?:uration)?\s+files?\b|\benvironment\s+variables?\b|\bkeychain\b|\bkeystore\b|\bcredit\s+card|\bcvv\b|\bsocial\s+security\b|\bbank\s+(?:account|login)\s*(?:numbers?|details?|credentials?)?|\bpin\s+(?:codes?|numbers?)\b|\b2fa\s+codes?|\bone[\s-]time\s+(?:codes?|passwords?)/;
+  /(?:\/home\/[\w.-]+|\/users\/[\w.-]+|\/root)\/\.[\w.-]+|\b(?:bashrc|zshrc|bash_profile|gitconfig|known_hosts|authorized_keys)\b|(?:~|\$home|%userprofile%)\/\.[\w-]+|(?:^|[\s'"`(/])\.(?:ssh|aws|gnupg|kube|docker|npmrc|pypirc|netrc|git-credentials|bash_history|zsh_history|env)\b|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\b(?:private|secret|ssh|gpg|pgp|signing|encryption)\s+keys?\b|\bapi[\s_-]?keys?\b|\baccess[\s_-]?(?:keys?|tokens?)\b|\b(?:auth|authentication|bearer|session|refresh|oauth|personal\s+access|github|gitlab|slack|discord|openai|aws|cloud|repo|repository|deploy|bot|service|npm|pypi)\s*[-_]?\s*(?:tokens?|credentials?)\b|\b(?:the\s+)?user'?s\s+(?:own\s+)?(?:api\s+|access\s+|auth\s+)?(?:tokens|keys|credentials|passwords)\b|\bpass(?:words?|phrases?|codes?)\b|\bcredentials?\b|\bsecrets?\b|\bcookies?\b|\b(?:seed|recovery|mnemonic|backup)\s+(?:phrases?|words?)\b|\bwallet\s+(?:keys?|files?|seeds?)\b|\/etc\/(?:passwd|shadow|sudoers)|\bmcp\.json\b|\bclaude_desktop_config|\.cursor\/|\bsettings\.json\b|\bconfig(?:uration)?\s+files?\b|\benvironment\s+variables?\b|\bkeychain\b|\bkeystore\b|\bcredit\s+card|\bcvv\b|\bsocial\s+security\b|\bbank\s+(?:account|login)\s*(?:numbers?|details?|credentials?)?|\bpin\s+(?:codes?|numbers?)\b|\b2fa\s+codes?|\bone[\s-]time\s+(?:codes?|passwords?)/;
 const CONVERSATION =
   /\b(?:your|the\s+assistant'?s?|the\s+model'?s?)\s+(?:full\s+|complete\s+|entire\s+|own\s+)?(?:repl(?:y|ies)|responses|answers)\b|\buser'?s?\s+(?:original|exact|full|entire|complete|verbatim|last|latest)\s+(?:requests?|messages?|prompts?|questions?|input)\b|\b(?:earlier|previously)\s+in\s+(?:the|this)\s+(?:conversation|chat|session)\b|\bsystem\s+(?:prompt|message|instructions?)s?\b|\b(?:your|the\s+model'?s?|the\s+assistant'?s?)\s+(?:instructions|rules|guidelines|context)\b|\b(?:conversation|chat|dialog(?:ue)?|session)\s+(?:history|context|log|logs|transcript|so\s+far|contents?)\b|\b(?:previous|prior|earlier|past|all|entire|full|whole|complete|other)\s+(?:\w+\s+)?(?:messages|conversations?|prompts|turns|exchanges)\b|\bcontext\s+window\b|\bmemory\s+contents?\b|\b(?:user'?s?)\s+(?:previous|other|earlier|private)\s+(?:messages?|queries|prompts?|requests?)\b|\bwhat\s+the\s+user\s+(?:said|wrote|typed)\b|\b(?:everything|all|whatever)\s+(?:that\s+)?(?:the\s+user|you)\s+(?:has\s+|have\s+)?(?:said|written|typed|asked|shared|told\s+you)\b/;
 const PERSONAL =
@@ -132,6 +134,22 @@ const PARAM_CHANNEL =
 
 const HARM =
   /\b(?:transfer|wire|send|move|redirect|reallocate|withdraw|route)\b[^.;]{0,40}?\b(?:funds?|money|payments?|usd|eur|btc|eth|crypto|bitcoin|balance)\b|\b(?:transfer(?:r)?ing|send(?:ing)?)\s+(?:any\s+)?money\b|\b(?:delete|remove|wipe|erase|destroy|drop|truncate|format|overwrite|move|encrypt)\s+(?:all|every|the\s+entire|everything|any|the\s+whole|(?:the\s+)?(?:user'?s?\s+)?(?:~\/|home\s+director|documents|desktop|downloads|photos))\w*|\b(?:report|return|show|display|state|say|claim|present)\w*\s+(?:\w+\s+){0,4}?(?:\d+\s?%\s+)?(?:higher|lower|inflated|deflated|false|fake|fabricated|falsified|incorrect|wrong)\b|\brm\s+-(?:rf|fr)\b|\bdrop\s+table\b|\b(?:disable|turn\s+off|bypass|circumvent|deactivate)\s+(?:the\s+|all\s+|any\s+)?(?:security|safety|logging|audit|firewall|antivirus|monitoring|authentication|2fa|mfa|protections?|sandbox)\b|\b(?:disrupt|sabotag|cause\s+(?:harm|damage|interruptions?|downtime|outages?)|crash|shut\s*down|take\s+down|overload|ddos|falsif|tamper\s+with|intercept\s+and|escalat\w*\s+privileges?|privilege[sd]?\s+(?:tools?|access|escalation)|admin(?:istrator)?\s+(?:access|rights|privileges?)|root\s+access|backdoor|malware|ransomware|keylogger|crypto[_\s-]?min(?:er|ing)|harm\b|injur|lethal|overdose|high\s+dose)\w*|\b(?:grant|give|add|assign)\w*\s+(?:\w+\s+){0,4}?(?:owner|admin(?:istrator)?|root|superuser|write|full|elevated)\s+(?:access|permissions?|rights|role|privileges?)\b|\b(?:stored|saved)\s+(?:credit\s+)?(?:card|payment\s+method)s?\b|\b(?:download|fetch)\w*\s+(?:\w+\s+){0,2}?and\s+(?:run|execute|install|launch|open)\b|\b(?:run|execute|install|launch)\w*\s+(?:\w+\s+){0,4}?(?:from|at)\s+https?:\/\/|\bcurl\s[^|]{0,200}\|\s*(?:ba|z)?sh\b|https?:\/\/\S+\.(?:sh|exe|ps1|bat|msi|dmg|pkg|apk)\b|\bregardless\s+of\s+(?:the\s+)?(?:actual|real|true|correct)\b|\b(?:claim|state|say|tell\s+(?:the\s+)?user)\w*\s+(?:that\s+)?(?:\w+\s+){0,4}?(?:is|are|was|were)\s+(?:the\s+)?(?:best|cheapest|safest|only|official|verified|approved)\b/;
+const THEFT = /\b(?:exfiltrat\w*|harvest(?:s|ed|ing)?|steal(?:s|ing)?|stole|siphon\w*|skim(?:s|ming)?)\b/;
+/** "detects exfiltration", "protects against credential harvesting": a security tool naming the threat. */
+const THREAT_CONTEXT =
+  /\b(?:detect\w*|prevent\w*|block\w*|scan\w*\s+for|flag\w*|alert\w*|monitor\w*|protect\w*|against|identif\w*|report\w*|audit\w*|simulat\w*|test\w*\s+for|risk\w*|attempts?\s+to)\b[^.;]{0,40}$/;
+
+function theftOf(text: string): string | undefined {
+  const m = THEFT.exec(text);
+  if (
+    !m ||
+    THREAT_CONTEXT.test(text.slice(Math.max(0, m.index - 50), m.index)) ||
+    negatedBefore(text, m.index)
+  )
+    return undefined;
+  return m[0];
+}
+
 const MONEY_AMOUNT = /(?:\$|€|£)\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:usd|dollars|euros?|btc|eth)\b/;
 const MONEY_VERB =
   /\b(?:transfer|wire|send|pay|move|redirect|reallocate|withdraw|deposit|execute|process|invest|route|donate|spend)\w*\b/;
@@ -241,6 +259,7 @@ export function instructionSignals(original: string): InstructionSignals {
     );
   const directiveVerb = DIRECTIVE_VERB.exec(text)?.[1];
   return {
+    theft: theftOf(text),
     directiveVerb,
     authorityClaim,
     prohibitive,

@@ -49,6 +49,8 @@ export interface TacticInput {
    * is not.
    */
   siblings?: readonly string[];
+  /** The sentence follows one that announced a command to run ("by running this shell command:"). */
+  announced?: boolean;
 }
 
 const SEQUENCING =
@@ -107,6 +109,11 @@ const PRESCRIBED_DESTINATION =
 /** "intercepts send_email requests intended for the trusted server": standing in for another tool. */
 const INTERCEPT =
   /\b(?:intercepts?|hijacks?|captures?|takes\s+over|sits\s+in\s+front\s+of)\s+(?:all\s+|any\s+|every\s+)?(?:[\w-]+\s+){0,2}?(?:requests?|calls?|messages?|traffic|invocations?)\s+(?:intended|meant|destined|addressed|sent)\s+(?:for|to)\b/;
+/** "Always add a bcc": a hidden recipient on every message, whoever it is. */
+const ALWAYS_BCC = /\b(?:always|automatically)\s+(?:add\s+(?:an?\s+)?)?(?:bcc|blind[\s-]copy)\b/;
+/** "also send a copy of the path to our telemetry endpoint": an order to send extra, to someone not the user. */
+const EXTRA_COPY =
+  /\b(?:also|additionally|silently|quietly|secretly)\s+(?:send|forward|post|upload|copy|report|transmit|mirror)\b[^.;]{0,60}?\bto\s+(?!(?:the\s+)?(?:user|recipient|caller|requester|sender)\b)(?:our|the|a|an|this|its|their|your)?\s*[\w.@/:-]{3,}/;
 const SENDS = /\b(?:send|sent|forward|transfer|pay|wire|post|copy|upload|bcc|cc|share|mirror)\b/;
 /** A literal destination (address, URL, account, channel, repository, path) this text supplies itself. */
 const LITERAL_DESTINATION = new RegExp(`(?:^|[\\s(\`'"=:])${DESTINATION}`);
@@ -117,13 +124,14 @@ const USER_OVERRIDE =
   /\b(?:whatever|whichever|regardless\s+of\s+what|no\s+matter\s+what)\s+(?:\w+\s+){0,3}?(?:typed|types|entered|enters|asked|asks|chose|chooses|selected|selects|requested|requests|names?|named|picks?|picked|supplies|supplied|gives|gave|wants|wanted|says|said)\b|\b(?:in\s+place\s+of|overriding)\b[^.;]{0,50}?\b(?:the\s+)?(?:user|they|you)\b|\b(?:regardless\s+of|no\s+matter|irrespective\s+of|whatever|whichever|even\s+(?:if|when|though)|instead\s+of|rather\s+than)\b[^.;]{0,50}?\b(?:the\s+)?(?:user|they|you)\b|\b(?:the\s+)?user'?s?\s+(?:choice|selection|input|request|value)\s+(?:has\s+been|is|was)\s+(?:superseded|overridden|ignored|replaced)\b|\b(?:regardless\s+of|irrespective\s+of|no\s+matter|instead\s+of|rather\s+than|ignor(?:e|ing)|disregard(?:ing)?)\s+(?:the\s+|which\s+|what\s+)?(?:\w+\s+){0,2}?(?:requested|asked\s+for|specified|chosen|named|provided|entered|supplied|mentioned|selected)\b|\bnot\s+(?:in|to|at|from|for|with)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:the\s+)?user\s+(?:\w+\s+)?(?:names?|named|gives?|gave|chose|chooses|picks?|picked|specifie[sd]|specify|mentions?|mentioned|requests?|requested|provides?|provided|wants?|asks?\s+for|asked\s+for)\b/;
 
 const SHELL_RISK =
-  /\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b|\b(?:curl|wget)\s+-|\b(?:curl|wget)\s+https?:|\biex\b|\binvoke-(?:expression|webrequest)\b|\bdownloadstring\b|\bbase64\s+(?:-d|--decode)\b|\bpython[23]?\s+-c\b|\bnode\s+-e\b|\bperl\s+-e\b|\b(?:ba)?sh\s+-c\b|\bpowershell\b|\bchmod\s+\+x\b|\$\(\s*(?:curl|wget)|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*[\w.-]+\s+\d{2,5}\b|\/bin\/(?:ba|z|da)?sh\b|\/dev\/tcp\/|\bnc\s+-e\b|\bexec\s*\(|\beval\s*\(|\brm\s+-rf\b/;
+  /\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b|\|\s*(?:python[23]?|perl|ruby|node|php)\s+-(?:\s|$)|\|\s*(?:python[23]?|perl|ruby|node|php)\s*(?:$|[`'"])|\b(?:curl|wget)\s+-|\b(?:curl|wget)\s+https?:|\biex\b|\binvoke-(?:expression|webrequest)\b|\bdownloadstring\b|\bbase64\s+(?:-d|--decode)\b|\bpython[23]?\s+-c\b|\bnode\s+-e\b|\bperl\s+-e\b|\b(?:ba)?sh\s+-c\b|\bpowershell\b|\bchmod\s+\+x\b|\$\(\s*(?:curl|wget)|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*[\w.-]+\s+\d{2,5}\b|\/bin\/(?:ba|z|da)?sh\b|\/dev\/tcp\/|\bnc\s+-e\b|\bexec\s*\(|\beval\s*\(|\brm\s+-rf\b/;
 const EXAMPLE =
   /\b(?:e\.g\.|i\.e\.|like|such\s+as|for\s+(?:example|instance)|example:|as\s+in)\s*[`'"(]?[^`'"]*$/;
 /** "e.g. `ls` or `curl …`": a list of examples of the tool's own input, within the clause. */
 const EXAMPLE_LEAD = /\b(?:e\.g\.|for\s+(?:example|instance)|such\s+as|examples?:)[^;]*$/;
+/** Documentation hosts: bare example.com (a named subdomain such as evil.example.com is a real choice). */
 const PLACEHOLDER_HOST =
-  /^(?:https?:\/\/)?(?:[\w-]+\.)*(?:example\.(?:com|org|net)|localhost|127\.0\.0\.1|your[\w-]*\.)/;
+  /^(?:https?:\/\/)?(?:www\.)?(?:example\.(?:com|org|net)|localhost|127\.0\.0\.1|your[\w-]*\.)/;
 const RUN_DIRECTIVE =
   /\b(?:runs|init|bootstrap|run|running|execute|executing|executed|launch|launching|start|starting|type|paste|enter|pass|invoke|perform|do|submit|send|feed|give)\b/;
 const PRETEXT =
@@ -294,13 +302,13 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
     );
   } else if (override && (beyond || redirect) && !siblingCase) {
     push('parameter-redirection', 3, "overrides the value the user chose for another tool's call", override);
-  } else if (COPY_TO_ADDRESS.test(lower)) {
+  } else if (COPY_TO_ADDRESS.test(lower) || ALWAYS_BCC.test(lower) || EXTRA_COPY.test(lower)) {
     // "Always BCC compliance@…": every message the tool sends also goes to an address the text chose.
     push(
       'parameter-redirection',
       4,
-      'copies every message to an address this text supplies',
-      span(COPY_TO_ADDRESS, lower),
+      'copies every message to a recipient this text chose',
+      span(COPY_TO_ADDRESS, lower) ?? span(ALWAYS_BCC, lower) ?? span(EXTRA_COPY, lower),
     );
   } else {
     // Every outgoing message relayed through a host is a mail tool's own documentation; from an unrelated
@@ -328,10 +336,14 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
     // Placeholder hosts (example.com, localhost) illustrate an input; they are not somewhere to fetch from.
     const url = found && !PLACEHOLDER_HOST.test(lower.slice(found[0], found[1])) ? found : undefined;
     // A command that pulls code from a URL and runs it is dangerous with or without a verb around it.
-    if (shell && !example && (RUN_DIRECTIVE.test(lower) || input.addressee > 0 || PRETEXT.test(lower) || url))
+    if (
+      shell &&
+      !example &&
+      (RUN_DIRECTIVE.test(lower) || input.addressee > 0 || PRETEXT.test(lower) || url || input.announced)
+    )
       push(
         'embedded-command',
-        3 + (PRETEXT.test(lower) || url ? 1 : 0),
+        3 + (PRETEXT.test(lower) || url || input.announced ? 1 : 0),
         'tells the model to run an embedded shell command',
         shell,
       );

@@ -120,6 +120,15 @@ export function schemaTexts(schema: unknown, root: string): DefinitionText[] {
 /** What a file holds: "contents of", "details from", "lines in". */
 const FILE_CONTENT_OF =
   /\b(?:contents?|text|body|copy|output|data|details|lines?|entries)\s+(?:from|of|in)\b/;
+const ANNOUNCES_COMMAND =
+  /\b(?:run|running|execute|executing|paste|type|enter)\b[^.]{0,40}\b(?:this|the\s+following|these|below)\s+(?:shell\s+|terminal\s+|bash\s+)?(?:commands?|script|snippet|code|lines?)\b/;
+const DISPARAGE =
+  /\b(?:is|are)\s+(?:deprecated|broken|unsafe|insecure|compromised|malicious|outdated|unreliable)\b/;
+const PRE_STEP =
+  /\b(?:before|prior\s+to)\s+(?:executing|running|using|calling|invoking)\s+(?:this|the)\s+(?:tool|function)\b|\bfirst\b/;
+const VALUE_FIELD = /\.(?:default|examples?|const|enum)(?:\[\d+\])?$/;
+const INJECTED_COMMAND =
+  /(?:;|&&|\|\||\||`|\$\()\s*(?:sudo\s+)?(?:rm\s+-|curl\s|wget\s|nc\s|ncat\s|bash\b|sh\s|chmod\s|python[23]?\s+-c|cat\s+[~/]|powershell\b)/;
 /** "the contents of", "the text of": the secret itself is what is wanted, not a file the tool works on. */
 const CONTENT_OF = /\b(?:contents?|text|body|value|copy|output|data)\s+(?:from|of|in)\b/;
 /** A sentence opening with a usage verb ("Use `x` instead", "Prefer …"); "Note for …:" is a heading, not one. */
@@ -199,6 +208,8 @@ function asciiLower(text: string): string {
 
 const RUN_ON =
   /[\p{L}\d)\]'"`]\s+(?=(?:Please|Ignore|Disregard|Always|Never|Do not|Don't|Before|After|Whenever|Remember|Make sure|IMPORTANT|NOTE|You (?:must|should|need|are|will))\b)/gu;
+const CONDITION_LEAD =
+  /^\W*(?:before|after|when|whenever|once|each\s+time|every\s+time|prior\s+to)\b[^,]{3,80},/;
 const WEAK_DIRECTIVE_WORD =
   /\b(?:must|always|never|make\s+sure|be\s+sure|ensure|remember|do\s+not|don'?t)\b/i;
 const SELF_REFERENCE =
@@ -258,6 +269,8 @@ function insideAny(merged: [number, number][], a: number, b: number): boolean {
   return false;
 }
 
+const BRACKET_TAG = /\[\s*(\/?)\s*([A-Za-z][\w-]{1,30})\s*\]/g;
+
 /** True when the original text had an invisible character between normalised offsets `i` and `j`. */
 function invisibleBetween(view: TextView, i: number, j: number): boolean {
   if (i < 0)
@@ -296,6 +309,20 @@ function sentences(def: DefinitionText): Sentence[] {
       if (close < 0) noClose.add(tag);
       hidden.push([end, close >= 0 ? close : t.length]);
     }
+  }
+  // "[SECRET] … [/SECRET]", "[HIDDEN]": square-bracket tags dress directives up the same way.
+  for (const m of t.matchAll(BRACKET_TAG)) {
+    const start = m.index ?? 0;
+    const end = start + m[0].length;
+    const name = m[2] ?? '';
+    if (!isInstructionTagName(name) || m[1] !== '') continue;
+    const close = lower.indexOf(`[/${name.toLowerCase()}]`, end);
+    if (close < 0) continue;
+    for (let i = start; i < end; i++) plainChars[i] = ' ';
+    for (let i = close; i < close + name.length + 3; i++) plainChars[i] = ' ';
+    boundaries.add(start);
+    boundaries.add(end);
+    hidden.push([end, close]);
   }
   for (const m of t.matchAll(/<!--([\s\S]*?)(?:-->|$)/g)) {
     const start = m.index ?? 0;
@@ -352,7 +379,15 @@ function sentences(def: DefinitionText): Sentence[] {
     const signals = instructionSignals(raw);
     // The opening sentence of a field states what the tool (or parameter) is: imperative mood there is the
     // usual description style ("List files in a directory"), not an order to the model.
-    if (out.length === 0 && signals.addressee === 1 && !WEAK_DIRECTIVE_WORD.test(raw)) signals.addressee = 0;
+    // "When using send_email, redirect …", "Before invoking any tools, first use …" open with a condition: that
+    // is an instruction even as the first sentence.
+    if (
+      out.length === 0 &&
+      signals.addressee === 1 &&
+      !WEAK_DIRECTIVE_WORD.test(raw) &&
+      !CONDITION_LEAD.test(asciiLower(raw))
+    )
+      signals.addressee = 0;
     const selfReference = SELF_REFERENCE.test(asciiLower(raw));
     out.push({
       text: def,
@@ -372,6 +407,7 @@ function sentences(def: DefinitionText): Sentence[] {
 function hasRisk(s: InstructionSignals): boolean {
   return (
     s.override ||
+    s.theft !== undefined ||
     s.roleSpoof ||
     s.concealment > 0 ||
     s.secretTarget !== undefined ||
@@ -421,7 +457,12 @@ const TACTIC_RULES: Record<ToolTactic, { ruleId: string; category: ToolFindingCa
  */
 export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
   const all: Sentence[] = [];
-  for (const def of ctx.texts) all.push(...sentences(def));
+  for (const def of ctx.texts) {
+    all.push(...sentences(def));
+    // A base64 run that decodes to prose is text the model can read and act on; it is hidden by construction.
+    for (const decoded of decodedTexts(def))
+      for (const s of sentences(decoded)) all.push({ ...s, hidden: true });
+  }
 
   // Identity: what the tool says it is (name, parameters, siblings). Purpose: identity + descriptive prose.
   const identity = new Vocabulary();
@@ -464,7 +505,22 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
     if (announcesAuthority(s.raw)) authorityField = s.text;
   }
 
-  const env: Env = { ctx, purpose, inPurpose, params, onPurpose, secretOnPurpose, underAuthority };
+  // "… by running this shell command:" followed by a code block: the command inherits the order to run it.
+  const announced = new Set<Sentence>();
+  let pending = 0;
+  let pendingField: DefinitionText | undefined;
+  for (const s of all) {
+    if (pending > 0 && pendingField === s.text) {
+      announced.add(s);
+      pending--;
+    }
+    if (ANNOUNCES_COMMAND.test(s.lower)) {
+      pending = 3;
+      pendingField = s.text;
+    }
+  }
+
+  const env: Env = { ctx, purpose, inPurpose, params, onPurpose, secretOnPurpose, underAuthority, announced };
   const scored: Scored[] = [];
   for (const s of all) {
     const one = scoreSentence(s, env);
@@ -474,8 +530,27 @@ export function analyzeToolText(ctx: TextAnalysisContext): ToolFinding[] {
   escalateSeveralTactics(scored);
   const findings = mergeFindings(ctx, scored);
   findings.push(...hiddenTagFindings(ctx, all, scored));
+  findings.push(...scriptFindings(ctx));
   findings.push(...parameterNameFindings(ctx));
   return findings;
+}
+
+const BASE64_RUN = /(?<![\w+/])[A-Za-z0-9+/]{20,}={0,2}(?![\w+/])/g;
+
+/** Base64 runs of a field that decode to readable text (letters and spaces), as fields of their own. */
+function decodedTexts(def: DefinitionText): DefinitionText[] {
+  const out: DefinitionText[] = [];
+  for (const m of def.text.matchAll(BASE64_RUN)) {
+    if (out.length >= 4) break;
+    const run = m[0];
+    // Identifiers and hex digests are base64-shaped too: require mixed case or a digit and a decoded sentence.
+    if (!/[a-z]/.test(run) || !/[A-Z]/.test(run)) continue;
+    const text = Buffer.from(run, 'base64').toString('latin1');
+    const printable = text.replace(/[^\x20-\x7e]/g, '').length;
+    if (printable < text.length * 0.95 || !/[a-z]{3,}\s+[a-z]{2,}/i.test(text)) continue;
+    out.push({ ...def, field: `${def.field} (base64)`, text });
+  }
+  return out;
 }
 
 /** What every sentence of one definition is judged against. */
@@ -487,6 +562,8 @@ interface Env {
   onPurpose: (term: string | undefined) => boolean;
   secretOnPurpose: (term: string | undefined) => boolean;
   underAuthority: ReadonlySet<Sentence>;
+  /** Sentences right after one that announces a command to run ("run this shell command:"). */
+  announced: ReadonlySet<Sentence>;
 }
 
 interface Mentions {
@@ -525,7 +602,8 @@ function mentionsOf(s: Sentence, env: Env): Mentions {
       ref === undefined &&
       !params.has(mention.toLowerCase()) &&
       mentionedAsTool(s.raw, mention) &&
-      !GENERIC_TOOL_WORD.test(mention)
+      !GENERIC_TOOL_WORD.test(mention) &&
+      !ownServerWord(mention, ctx.server)
     )
       unknownTool = true;
     // A tool no scanned server offers, whose name shares nothing with this tool's own vocabulary: an
@@ -560,6 +638,11 @@ function namesSibling(scope: string, siblingNames: readonly string[]): boolean {
     const key = specific.length > 0 ? specific : all;
     return key.length === 1 && scopeWords.has(stem(key[0] ?? ''));
   });
+}
+
+/** "Shopify tools" on the `shopify-dev-mcp` server: the server's own tools, named by its own name. */
+function ownServerWord(mention: string, server: string | undefined): boolean {
+  return server !== undefined && words(server).includes(mention.toLowerCase());
 }
 
 /** A one-word tool name used as a tool: "for directions the …", "directions' …", "call directions". */
@@ -756,6 +839,27 @@ function scoreSentence(s: Sentence, env: Env): Scored | undefined {
     );
   }
   if (f.externalDestination && f.movementVerb) add(3, `moves data to ${f.externalDestination}`);
+  // A definition that says it steals what it touches ("now harvests credentials", "exfiltrate browsing
+  // history") needs no addressee: it is a confession, not documentation.
+  if (
+    f.theft &&
+    (secret || conversation || personal || dataObject || f.externalDestination || /\bdata\b/.test(s.lower))
+  )
+    add(4, `declares data theft (${f.theft})`);
+  // "Before executing this tool, you MUST read the contents of 'notes.txt'": a file the tool has no use for,
+  // read for the model to pass on.
+  if (
+    dataObject &&
+    f.accessVerb &&
+    f.addressee === 2 &&
+    PRE_STEP.test(s.lower) &&
+    !onPurpose('file') &&
+    !onPurpose('document')
+  )
+    add(2, 'orders a file read unrelated to the tool');
+  // A schema default or example that smuggles a shell command into the call ("test.txt; rm -rf /").
+  if (s.text.inSchema && VALUE_FIELD.test(s.text.field) && INJECTED_COMMAND.test(s.lower))
+    add(5, 'a default or example value injects a shell command');
   const channelIsParam = f.parameterChannel !== undefined && params.has(f.parameterChannel.toLowerCase());
   if (
     f.parameterChannel &&
@@ -786,8 +890,9 @@ function scoreSentence(s: Sentence, env: Env): Scored | undefined {
   // "DO NOT use any other tools to modify the schema" narrows the model to this tool's own job; a hijack names
   // the tool it replaces or offers itself instead.
   const narrowing = f.prohibitive && !foreign && !unknownTool && !REPLACEMENT.test(s.lower);
+  // Disparaging another tool ("the other tool is deprecated") from outside its server weighs more than steering.
   if (f.hijack && (foreign || unknownTool || crossScope) && !narrowing)
-    add(2, `redirects calls away from other tools (${f.hijack})`);
+    add(DISPARAGE.test(f.hijack) ? 3 : 2, `redirects calls away from other tools (${f.hijack})`);
   // "You must use absolute paths" constrains how to call (1); "please cancel the policy" politely orders a
   // task (3); other orders unrelated to the tool weigh 2, less when they sequence steps ("... first").
   if (offTopic && f.addressee > 0) {
@@ -828,6 +933,7 @@ function scoreSentence(s: Sentence, env: Env): Scored | undefined {
     offTopic,
     hooksUser: USER_REQUEST_TRIGGER.test(s.lower),
     siblings: m.siblings,
+    announced: env.announced.has(s),
   });
   for (const t of tactics) {
     add(t.points, `${t.why} [${t.tactic}]`);
@@ -989,6 +1095,35 @@ function mentionedAsTool(sentence: string, mention: string): boolean {
     `\\b${m}[\`'"]?\\s+(?:tools?|functions?)\\b|\\b(?:call|calling|invoke|invoking|use|using|run|instead\\s+of|rather\\s+than|replaces?|than|through|via|with)\\s+(?:the\\s+)?[\`'"]?${m}\\b`,
     'i',
   ).test(sentence);
+}
+
+const SCRIPT_PAYLOAD =
+  /<script\b[^>]*>[\s\S]{0,400}?(?:fetch\s*\(|xmlhttprequest|document\.cookie|eval\s*\(|atob\s*\(|window\.location|new\s+image)|\bjavascript:\s*[\w.]+\s*\(|\bon(?:error|load)\s*=\s*["']?[\w.]+\s*\(/i;
+
+/** Script that would run where the description is rendered (a client's tool list, a log viewer). */
+function scriptFindings(ctx: TextAnalysisContext): ToolFinding[] {
+  for (const t of ctx.texts) {
+    const m = SCRIPT_PAYLOAD.exec(t.text);
+    if (!m) continue;
+    return [
+      {
+        ruleId: 'poisoning.embedded-command',
+        category: 'poisoning',
+        severity: 'high',
+        server: ctx.server,
+        toolName: ctx.name,
+        toolIndex: ctx.toolIndex,
+        subject: ctx.subject,
+        title: 'Tool text carries script that runs where it is displayed',
+        message: 'script payload in tool metadata (fetch, cookie or eval inside a script tag or handler)',
+        evidence: [
+          { field: t.field, excerpt: m[0].slice(0, 200), start: m.index, end: m.index + m[0].length },
+        ],
+        tactics: ['embedded-command'],
+      },
+    ];
+  }
+  return [];
 }
 
 /** Instruction tags whose content did not already score: still worth a look. */
