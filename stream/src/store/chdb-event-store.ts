@@ -68,6 +68,8 @@ class ChdbDriver implements SqlDriver {
           values: Buffer.from(b.text),
           format: 'TabSeparated',
           columns: b.columns,
+          // On by default: a first row that reads like column names (or types) would be dropped as a header.
+          settings: { input_format_tsv_detect_header: 0 },
         });
       }
     } catch (err) {

@@ -113,6 +113,17 @@ describe('TabSeparated and JSONEachRow store the same values (chdb)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('keeps a first row that reads like a header of column names and types', async () => {
+    await driver.command('CREATE TABLE h (name String, type String) ENGINE = MergeTree ORDER BY tuple()');
+    const rows = [
+      { name: 'name', type: 'type' },
+      { name: 'String', type: 'String' },
+      { name: 'x', type: 'y' },
+    ];
+    await driver.insert('h', rows);
+    expect(await driver.select('SELECT name, type FROM h', {})).toEqual(rows);
+  });
+
   it('reads back every awkward value identically', async () => {
     const texts = [
       '',
