@@ -140,33 +140,73 @@ const FAMILY_PATTERNS: ReadonlyArray<readonly [string, number, RegExp]> = [
 const STICKY_PATTERNS = FAMILY_PATTERNS.map(([, , re]) => new RegExp(re.source, 'iy'));
 const FAMILY_INDEX = new Map(FAMILY_PATTERNS.map(([f], i) => [f, i]));
 const bitOf = (family: string) => 1 << (FAMILY_INDEX.get(family) ?? 31);
-/** Word anchors: letter run → families whose alternatives start with it. */
-const WORD_ANCHORS = new Map<string, number>();
-/** Line anchors: letter run → families whose alternatives start at a delimiter or line start before it. */
-const LINE_ANCHORS = new Map<string, number>();
-const anchor = (table: Map<string, number>, family: string, words: string) => {
-  for (const w of words.split(' ')) table.set(w, (table.get(w) ?? 0) | bitOf(family));
+/**
+ * Words looked up where they stand in the lower-cased text, by an FNV-1a hash of their character codes, so
+ * that a scan needs no string per word: open addressing, a slot holds a word only if it is spelled there.
+ */
+class WordTable {
+  private readonly slots = new Int32Array(1024);
+  private readonly words: string[] = [];
+  private readonly values: number[] = [];
+  /** ORs `value` into the word's value (a word not in the table has 0). */
+  or(word: string, value: number): void {
+    let h = FNV_SEED;
+    for (let i = 0; i < word.length; i++) h = fnvStep(h, word.charCodeAt(i));
+    for (let slot = h & 1023; ; slot = (slot + 1) & 1023) {
+      const k = this.slots[slot]!;
+      if (k === 0) {
+        this.words.push(word);
+        this.values.push(value);
+        this.slots[slot] = this.words.length;
+        return;
+      }
+      if (this.words[k - 1] === word) {
+        this.values[k - 1]! |= value;
+        return;
+      }
+    }
+  }
+  /** The value of the word `lower[i, e)`, whose hash is `h`; 0 when it is not in the table. */
+  get(lower: string, i: number, e: number, h: number): number {
+    for (let slot = h & 1023; ; slot = (slot + 1) & 1023) {
+      const k = this.slots[slot]!;
+      if (k === 0) return 0;
+      const w = this.words[k - 1]!;
+      if (w.length === e - i && lower.startsWith(w, i)) return this.values[k - 1]!;
+    }
+  }
+}
+const FNV_SEED = 0x811c9dc5 | 0;
+const fnvStep = (h: number, c: number) => Math.imul(h ^ c, 0x01000193);
+
+/**
+ * Anchor words: letter run → families whose alternatives start with it (bits 0–7, by family index) and
+ * families whose alternatives start at a delimiter or line start before it (bits 8–15).
+ */
+const ANCHORS = new WordTable();
+const anchor = (shift: number, family: string, words: string) => {
+  for (const w of words.split(' ')) ANCHORS.or(w, bitOf(family) << shift);
 };
 anchor(
-  WORD_ANCHORS,
+  0,
   'override',
   'ignore disregard forget override bypass abandon drop new updated revised real actual true secret hidden additional',
 );
-anchor(WORD_ANCHORS, 'hijack', 'before the your my instead stop abort cease quit after once do');
+anchor(0, 'hijack', 'before the your my instead stop abort cease quit after once do');
 anchor(
-  WORD_ANCHORS,
+  0,
   'addressee',
   'to for attention dear hey hi hello calling note you ai language llm as any all every if',
 );
 anchor(
-  WORD_ANCHORS,
+  0,
   'authority',
   'this a an message instruction instructions note request system admin administrator developer root operator sudo god jailbreak dan debug maintenance i the',
 );
-anchor(WORD_ANCHORS, 'concealment', 'do don never must should without keep remain the');
-anchor(WORD_ANCHORS, 'markup', 'important attention urgent warning');
-anchor(LINE_ANCHORS, 'markup', 'system assistant human ai');
-anchor(LINE_ANCHORS, 'task-marker', 'todo to action task new instruction');
+anchor(0, 'concealment', 'do don never must should without keep remain the');
+anchor(0, 'markup', 'important attention urgent warning');
+anchor(8, 'markup', 'system assistant human ai');
+anchor(8, 'task-marker', 'todo to action task new instruction');
 /** Character anchors: families with alternatives that start with the character. */
 const CHAR_ANCHORS: ReadonlyArray<readonly [string, number]> = [
   ['#', bitOf('authority')],
@@ -175,41 +215,56 @@ const CHAR_ANCHORS: ReadonlyArray<readonly [string, number]> = [
 ];
 const isAsciiSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
 
+function addAnchor(out: number[][], mask: number, at: number): void {
+  for (let f = 0; mask !== 0; f++, mask >>>= 1) if (mask & 1) out[f]!.push(at);
+}
+
 /** Start positions worth trying per family (ascending, distinct), read from the lower-cased ASCII text. */
 function familyAnchors(s: string, lower: string): number[][] {
   const out: number[][] = FAMILY_PATTERNS.map(() => []);
-  const add = (mask: number, at: number) => {
-    for (let f = 0; mask !== 0; f++, mask >>>= 1) if (mask & 1) out[f]!.push(at);
-  };
   const n = lower.length;
   for (let i = 0; i < n; ) {
-    if (!isLowerLetter(lower.charCodeAt(i))) {
+    let c = lower.charCodeAt(i);
+    if (!isLowerLetter(c)) {
       i++;
       continue;
     }
+    let h = fnvStep(FNV_SEED, c);
     let e = i + 1;
-    while (e < n && isLowerLetter(lower.charCodeAt(e))) e++;
-    if (e - i <= 13) {
-      const w = lower.slice(i, e);
-      const words = WORD_ANCHORS.get(w);
-      if (words !== undefined) add(words, i);
-      const lines = LINE_ANCHORS.get(w);
-      if (lines !== undefined) {
+    for (; e < n; e++) {
+      c = lower.charCodeAt(e);
+      if (!isLowerLetter(c)) break;
+      h = fnvStep(h, c);
+    }
+    const masks = e - i <= 13 ? ANCHORS.get(lower, i, e, h) : 0;
+    if (masks !== 0) {
+      const words = masks & 0xff;
+      if (words !== 0) addAnchor(out, words, i);
+      const lines = masks >>> 8;
+      if (lines !== 0) {
         // The delimiter (or the text's start) right before the white space before the word, and every line
         // break inside that white space.
         let r = i;
         while (r > 0 && isAsciiSpace(lower.charCodeAt(r - 1))) r--;
-        add(lines, r > 0 ? r - 1 : 0);
-        for (let j = r; j < i; j++) if (lower.charCodeAt(j) === 10) add(lines, j);
+        addAnchor(out, lines, r > 0 ? r - 1 : 0);
+        for (let j = r; j < i; j++) if (lower.charCodeAt(j) === 10) addAnchor(out, lines, j);
       }
     }
     i = e;
   }
   for (const [ch, mask] of CHAR_ANCHORS) {
-    for (let at = s.indexOf(ch); at >= 0; at = s.indexOf(ch, at + 1)) add(mask, at);
+    for (let at = s.indexOf(ch); at >= 0; at = s.indexOf(ch, at + 1)) addAnchor(out, mask, at);
   }
   for (const list of out) {
-    list.sort((a, b) => a - b);
+    // Most lists come out ascending already (the character anchors are added after the words).
+    let sorted = true;
+    for (let j = 1; j < list.length; j++) {
+      if (list[j]! < list[j - 1]!) {
+        sorted = false;
+        break;
+      }
+    }
+    if (!sorted) list.sort((a, b) => a - b);
     let k = 0;
     for (let j = 0; j < list.length; j++) if (k === 0 || list[j] !== list[k - 1]) list[k++] = list[j]!;
     list.length = k;
@@ -254,6 +309,7 @@ function scanImperatives(
   s: string,
   lower: string,
   signals: InjectionSignal[],
+  ascii: boolean,
 ): {
   count: number;
   targeted: number;
@@ -274,15 +330,18 @@ function scanImperatives(
     for (;;) {
       // A word: a letter, then letters, apostrophes and hyphens.
       if (i >= n || !isLowerLetter(lower.charCodeAt(i))) break;
-      let e = i + 1;
-      for (let c = lower.charCodeAt(e); isLowerLetter(c) || c === 39 || c === 45; c = lower.charCodeAt(++e));
-      const w = lower.slice(i, e);
-      if (VERBS.has(w) && !nounUse(lower, e)) {
-        const [, b] = sentenceBounds(s, i);
+      // The word's hash on the way (see `WordTable`): a word is looked up where it stands.
+      let h = FNV_SEED;
+      let e = i;
+      for (let c = lower.charCodeAt(e); isLowerLetter(c) || c === 39 || c === 45; c = lower.charCodeAt(++e))
+        h = fnvStep(h, c);
+      const kind = ORDER_WORDS.get(lower, i, e, h);
+      if ((kind & VERB) !== 0 && !nounUse(lower, e)) {
+        const b = sentenceEnd(s, i);
         signals.push({ family: 'imperative', start: i, end: e });
         count += 0.5;
-        const action = VERB_ACTION.get(w);
-        if (action) actions.add(action);
+        const action = kind >>> 4;
+        if (action !== 0) actions.add(ACTIONS[action - 1]!);
         const rest = s.slice(i, b);
         if (TARGET.test(rest)) targeted += 0.5;
         // An order that speaks of "the user" is addressed to whoever acts for the user: a document written
@@ -294,12 +353,34 @@ function scanImperatives(
         }
         break;
       }
-      if (!FILLERS.has(w) || ++words > 6) break;
+      if ((kind & FILLER) === 0 || ++words > 6) break;
       i = e;
       for (let c = lower.charCodeAt(i); c === 32 || c === 44; c = lower.charCodeAt(++i));
     }
     // Advance to the next sentence start (a dash set off by spaces starts a clause too: "Action item - Send").
-    while (i < n && !isBoundary(s, i) && !isClauseStart(lower.charCodeAt(i)) && !isDashClause(lower, i)) i++;
+    // Only a character in `MAY_END_CLAUSE` (in the text or its lower-cased copy) can end the clause.
+    // In ASCII text the copy has the text's own character wherever that is not a letter, so it is read alone.
+    if (ascii) {
+      for (; i < n; i++) {
+        const d = lower.charCodeAt(i);
+        if (
+          d < 128 &&
+          MAY_END_CLAUSE[d] === 1 &&
+          (isBoundary(s, i) || isClauseStart(d) || isDashClause(lower, i))
+        )
+          break;
+      }
+    } else {
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        const d = lower.charCodeAt(i);
+        if (
+          (c < 128 && MAY_END_CLAUSE[c] === 1) ||
+          (d < 128 ? MAY_END_CLAUSE[d] === 1 : d === 8211 || d === 8212)
+        )
+          if (isBoundary(s, i) || isClauseStart(d) || isDashClause(lower, i)) break;
+      }
+    }
     i++;
   }
   return { count, targeted, principal, actions };
@@ -311,10 +392,18 @@ function scanImperatives(
  * from Bob", "Post by Eve").
  */
 function nounUse(lower: string, e: number): boolean {
-  if (lower.charCodeAt(e) === 58) return true;
-  return NOUN_FOLLOWER.test(lower.slice(e, e + 6));
+  const c = lower.charCodeAt(e);
+  if (c === 58) return true;
+  if (c !== 32) return false;
+  // `/^ (?:of|from|by|with|at)\b/` on the next six characters: the word, then no word character (`\w`).
+  for (const w of NOUN_FOLLOWERS) {
+    if (!lower.startsWith(w, e + 1)) continue;
+    const d = lower.charCodeAt(e + 1 + w.length);
+    if (!(isWordChar(d) || d === 95)) return true;
+  }
+  return false;
 }
-const NOUN_FOLLOWER = /^ (?:of|from|by|with|at)\b/;
+const NOUN_FOLLOWERS = ['of', 'from', 'by', 'with', 'at'];
 
 /**
  * The kind of side effect an order asks for, by its verb (only verbs that name one: "make", "go", "say",
@@ -338,6 +427,19 @@ for (const [action, verbs] of [
   ['browse', 'visit open click navigate fetch'],
 ] as const)
   for (const v of verbs.split(' ')) VERB_ACTION.set(v, action);
+/** The words the imperative scan reads: `VERB` (an action verb), `FILLER`, and the verb's action (bits 4–7, 1-based in `ACTIONS`). */
+const VERB = 1;
+const FILLER = 2;
+const ACTIONS: readonly DirectiveAction[] = ['send', 'pay', 'write', 'delete', 'execute', 'browse'];
+const ORDER_WORDS = new WordTable();
+for (const v of VERBS) {
+  const action = VERB_ACTION.get(v);
+  ORDER_WORDS.or(v, VERB | (action === undefined ? 0 : (ACTIONS.indexOf(action) + 1) << 4));
+}
+for (const w of FILLERS) ORDER_WORDS.or(w, FILLER);
+/** Characters that may end a clause for the imperative scan (`isBoundary`, `isClauseStart`, `isDashClause`). */
+const MAY_END_CLAUSE = new Uint8Array(128);
+for (const c of [33, 63, 10, 92, 46, 58, 59, 62, 41, 93, 44, 45]) MAY_END_CLAUSE[c] = 1;
 /** The user in the third person, as an object of the order: "the user's phone", "of the user", "the user". */
 const PRINCIPAL =
   /\bthe\s+user(?:'s|s'|s)?\b(?!\s+(?:can|may|will|must|should|needs?|wants?|is|has|gets|sees)\b)/i;
@@ -351,6 +453,16 @@ const TARGET =
 /** Cheap gate: most tool results have none of these and skip the full scan. */
 const PREFILTER =
   /ignor|disregard|forget|instruct|task|you|assistant|model|\bai\b|system|admin|important|urgent|todo|<|\[|#|secret|user|please|must|should|make sure|!{2}|@|www\.|https?:|\b[a-z]{2}\d{2}[a-z0-9]{10}/i;
+
+/**
+ * `PREFILTER.test(s)`, the commonest of its literals looked up first (`@` is in most tool results): a
+ * literal found is a match of the pattern; in ASCII text a lower-case word of it found in `lower` is one too.
+ */
+function prefilter(s: string, lower: string, ascii: boolean): boolean {
+  if (s.includes('@') || s.includes('<')) return true;
+  if (ascii && (lower.includes('you') || lower.includes('please') || lower.includes('task'))) return true;
+  return PREFILTER.test(s);
+}
 
 /** Second gate: a sentence or clause that starts with an action verb (a bare order names none of the above). */
 const ORDER_START = new RegExp(
@@ -388,6 +500,13 @@ function isBoundary(text: string, i: number): boolean {
   return next === 32 || next === 10 || next === 9 || next === 13;
 }
 
+/** The end of `sentenceBounds(text, at)` (without the scan back to its start). */
+function sentenceEnd(text: string, at: number): number {
+  let e = at;
+  while (e < text.length && !isBoundary(text, e) && e - at < 400) e++;
+  return Math.min(text.length, e + 1);
+}
+
 function sentenceBounds(text: string, at: number): [number, number] {
   let s = at;
   while (s > 0 && !isBoundary(text, s - 1) && at - s < 400) s--;
@@ -408,11 +527,13 @@ export function scoreInjection(text: string, maxChars = 100_000, lowered?: strin
   const s = text.length > maxChars ? text.slice(0, maxChars) : text;
   // One lower-cased copy for every scan below (the caller may pass `text.toLowerCase()` it already has).
   const lower = lowered !== undefined && s === text ? lowered : s.toLowerCase();
+  const ascii = !NON_ASCII.test(s);
   const inv = invisibleCharacters(s);
-  if (!PREFILTER.test(s) && !ORDER_START.test(s) && !inv.zeroWidth && !inv.bidi && !inv.tags) return NONE;
+  if (!prefilter(s, lower, ascii) && !ORDER_START.test(s) && !inv.zeroWidth && !inv.bidi && !inv.tags)
+    return NONE;
   const signals: InjectionSignal[] = [];
   const families = new Map<string, number>();
-  const anchors = NON_ASCII.test(s) ? undefined : familyAnchors(s, lower);
+  const anchors = ascii ? familyAnchors(s, lower) : undefined;
   for (let f = 0; f < FAMILY_PATTERNS.length; f++) {
     const [family, weight, re] = FAMILY_PATTERNS[f]!;
     if (signals.length > 64) continue;
@@ -446,7 +567,7 @@ export function scoreInjection(text: string, maxChars = 100_000, lowered?: strin
     else signals.length = before;
   }
   if (inv.zeroWidth || inv.bidi || inv.tags) families.set('invisible', 1.5);
-  const { count: imperative, targeted, principal, actions } = scanImperatives(s, lower, signals);
+  const { count: imperative, targeted, principal, actions } = scanImperatives(s, lower, signals, ascii);
   let score = 0;
   for (const w of families.values()) score += w;
   // One order that names its target (an address, account, URL, quoted value) is a directive by itself: alone
