@@ -62,7 +62,7 @@ const AUTHORITY_CLAIM =
 const CONSENT_BYPASS =
   /\bno\s+need\s+to\s+(?:confirm|ask|check|verify|notify|tell|wait)\b|\bwithout\s+(?:any\s+)?(?:confirmation|confirming|asking|checking\s+with)\b|\b(?:skip|bypass|disable|ignore)\s+(?:the\s+|any\s+|all\s+)?(?:\w+\s+)?(?:confirmation|approval|consent|verification)\s*(?:steps?|prompts?|dialogs?|checks?)?\b|\bdo\s+not\s+(?:ask|wait)\s+for\s+(?:confirmation|approval|permission)\b/;
 const AGENT_MODAL =
-  /\b(?:\(\s*(?:agent|assistant|ai|model|llm)\s*\)\s*:|(?:agent|assistant|model|llm)\s+(?:runs?|calls?|executes?|reads?|sends?|does|performs?)\b)|\b(?:the\s+|an?\s+)?(?:(?:calling|connected|current|invoking|ai|llm|coding)\s+)?(?:assistant|ai|model|llm|agent|chatbot|claude|gpt|copilot)\s+(?:must|should|shall|needs?\s+to|has\s+to|is\s+(?:required|expected|instructed|supposed|allowed)\s+to|will\s+need\s+to)\b/;
+  /\b(?:\(\s*(?:agent|assistant|ai|model|llm)\s*\)\s*:|(?:agent|assistant|model|llm)\s+(?:runs?|calls?|executes?|reads?|sends?|does|performs?)\b)|\b(?:the\s+|an?\s+)?(?:(?:calling|connected|current|invoking|ai|llm|coding)\s+)?(?:assistant|ai|model|llm|agent|chatbot|claude|gpt|copilot|client)\s+(?:must|should|shall|needs?\s+to|has\s+to|is\s+(?:required|expected|instructed|supposed|allowed)\s+to|will\s+need\s+to)\b/;
 const WEAK_DIRECTIVE =
   /\b(?:shall|(?:is|are)\s+to\s+be|must|always|never|make\s+sure|be\s+sure\s+to|ensure|remember\s+to|mandatory|required\s+to|do\s+not|don'?t|it\s+is\s+(?:essential|critical|vital|imperative|crucial|necessary|mandatory|required)\s+(?:that|to))\b/;
 
@@ -82,6 +82,14 @@ const ACTION_VERBS = new Set(
 
 const OVERRIDE =
   /\b(?:ignore|disregard|forget|override|overrule|bypass|skip|abandon|drop)\s+(?:all\s+|any\s+|the\s+|your\s+|these\s+|those\s+|previous\s+|prior\s+|earlier\s+|above\s+|preceding\s+|other\s+|existing\s+|original\s+|initial\s+|system\s+|safety\s+|security\s+|user'?s?\s+|developer'?s?\s+){0,4}(?:instructions?|prompts?|rules?|guidelines?|directives?|polic(?:y|ies)|guardrails?|restrictions?|constraints?|programming|safety\s+(?:checks?|measures?)|system\s+messages?)\b|\b(?:you\s+are\s+now\s+(?:a|an|the|in|acting|operating|my|free|unrestricted|jailbroken)|from\s+now\s+on,?\s+you\b|new\s+(?:system\s+)?instructions?\s*:|(?:takes?|has)\s+(?:precedence|priority)\s+over\s+(?:all|any|the|other|previous|user|system)|supersedes?\s+(?:all|any|the|other|previous)|developer\s+mode|jailbreak|\b(?:an?\s+)?(?:ai|assistant|model|chatbot|llm)\s+(?:with\s+no|without(?:\s+any)?)\s+(?:restrictions|limits|filters|rules|guidelines|censorship|ethics|boundaries)\b)/;
+/** "Skip prompts and use default values" is a CLI's `--yes`, not an order to drop the model's instructions. */
+const CLI_PROMPTS = /^(?:skip|bypass)\s+(?:(?:all|any|the|interactive|confirmation|cli)\s+)*prompts$/;
+
+function isOverride(text: string): boolean {
+  for (const m of text.matchAll(new RegExp(OVERRIDE.source, 'g'))) if (!CLI_PROMPTS.test(m[0])) return true;
+  return false;
+}
+
 const ROLE_SPOOF =
   /<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[\/?(?:inst|system)\]|<<\/?sys>>|(?:^|\n)\s*#{0,3}\s*(?:system|assistant)\s*(?:message|prompt)?\s*:|[([{]\s*(?:system|assistant)\s*:/;
 
@@ -91,7 +99,7 @@ const CONCEAL_TELL = new RegExp(
   `\\b(?:do\\s+not|don'?t|never|need\\s+not(?:\\s+be)?|(?:is|are)\\s+not\\s+to\\s+be|but\\s+not|must\\s+not|mustn'?t|should\\s+not|shouldn'?t|shall\\s+not|without|avoid|no\\s+need\\s+to)\\s+(?:\\w+\\s+){0,3}?${TELL_VERBS}\\b[^.;]{0,60}?\\b(?:user|human|person|operator|customer|client|anyone|them|him|her|people)\\b`,
 );
 const CONCEAL_STEP = new RegExp(
-  `\\b(?:do\\s+not|don'?t|never|must\\s+not|should\\s+not|avoid)\\s+${TELL_VERBS}\\s+(?:that|this|these|it|anything|any\\s+of\\s+this|the\\s+fact|the\\s+(?:step|instructions?|above|following|extra|additional|side))\\b`,
+  `\\b(?:do\\s+not|don'?t|never|must\\s+not|should\\s+not|avoid)\\s+${TELL_VERBS}\\s+(?:that|this|these|it|anything|any\\s+of\\s+this|the\\s+fact|the\\s+(?:\\w+\\s+)?(?:steps?|instructions?|above|following|extra|additional|side|synchroni[sz]ation|sync|call|calls|request|upload|transfer|logging|audit))\\b`,
 );
 const CONCEAL_ADVERB =
   /\b(?:hidden|secret|covert)\s+(?:instructions?|directives?|commands?|rules?|tasks?)\b|\b(?:keep|leave)\s+(?:this|it|that|these|them)\s+(?:\w+\s+)?out\s+of\s+(?:your\s+|the\s+|any\s+)?(?:repl(?:y|ies)|answers?|responses?|outputs?|chat|conversation|summar(?:y|ies)|transcript)\b|\b(?:do\s+not|don'?t|never)\s+surface\b|\b(?:user|he|she|they|them)\b[^.;]{0,15}?\b(?:not|never)\s+(?:need\s+(?:to\s+)?)?(?:know|see|notice|find\s+out|learn)\b|\b(?:secretly|covertly|surreptitiously|stealthily|discreetly|clandestinely|unbeknownst|behind\s+(?:the\s+)?(?:user'?s?|their)\s+back|unnoticed|undetected|without\s+(?:being\s+)?(?:noticed|detected|seen|detection)|in\s+secret|invisibl[ey]\s+to\s+the\s+user)\b/;
@@ -109,9 +117,9 @@ const MINIMISE =
   /\b(?:is|it'?s|this\s+is)\s+(?:just\s+|merely\s+|only\s+|simply\s+)?(?:an?\s+)?(?:mere\s+|internal\s+|minor\s+|unimportant\s+|irrelevant\s+)?(?:implementation|internal|technical|background)\s+(?:detail|step|matter)|\b(?:silently|quietly)\s+(?:\w+\s+)?(?:send|forward|copy|add|include|upload|read|collect|call|run|execute|change|modify|replace|redirect|bcc|cc|transfer|log|record|save|attach|append|grant|give|create|delete|remove|approve|install|enable|disable|buy|order|pay|share|post|publish)/;
 
 const SECRET =
-  /(?:\/home\/[\w.-]+|\/users\/[\w.-]+|\/root)\/\.[\w.-]+|\b(?:bashrc|zshrc|bash_profile|gitconfig|known_hosts|authorized_keys)\b|(?:~|\$home|%userprofile%)\/\.[\w-]+|(?:^|[\s'"`(/])\.(?:ssh|aws|gnupg|kube|docker|npmrc|pypirc|netrc|git-credentials|bash_history|zsh_history|env)\b|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\b(?:private|secret|ssh|gpg|pgp|signing|encryption)\s+keys?\b|\bapi[\s_-]?keys?\b|\baccess[\s_-]?(?:keys?|tokens?)\b|\b(?:auth|authentication|bearer|session|refresh|oauth|personal\s+access|github|gitlab|slack|discord|openai|aws|cloud|repo|repository|deploy|bot|service|npm|pypi)\s*[-_]?\s*(?:tokens?|credentials?)\b|\b(?:the\s+)?user'?s\s+(?:own\s+)?(?:api\s+|access\s+|auth\s+)?(?:tokens|keys|credentials|passwords)\b|\bpass(?:words?|phrases?|codes?)\b|\bcredentials?\b|\bsecrets?\b|\bcookies?\b|\b(?:seed|recovery|mnemonic|backup)\s+(?:phrases?|words?)\b|\bwallet\s+(?:keys?|files?|seeds?)\b|\/etc\/(?:passwd|shadow|sudoers)|\bmcp\.json\b|\bclaude_desktop_config|\.cursor\/|\bsettings\.json\b|\bconfig(?:uration)?\s+files?\b|\benvironment\s+variables?\b|\bkeychain\b|\bkeystore\b|\bcredit\s+card|\bcvv\b|\bsocial\s+security\b|\bbank\s+(?:account|login)\s*(?:numbers?|details?|credentials?)?|\bpin\s+(?:codes?|numbers?)\b|\b2fa\s+codes?|\bone[\s-]time\s+(?:codes?|passwords?)/;
+  /(?:\/home\/[\w.-]+|\/users\/[\w.-]+|\/root)\/\.[\w.-]+|\b(?:bashrc|zshrc|bash_profile|gitconfig|known_hosts|authorized_keys)\b|(?:~|\$home|%userprofile%)\/\.[\w-]+|(?:^|[\s'"`(/])\.(?:ssh|aws|gnupg|kube|docker|npmrc|pypirc|netrc|git-credentials|bash_history|zsh_history|env)\b|(?:\b|_)id_(?:rsa|dsa|ecdsa|ed25519)\b|\b(?:private|secret|ssh|gpg|pgp|signing|encryption)\s+keys?\b|\bapi[\s_-]?keys?\b|\baccess[\s_-]?(?:keys?|tokens?)\b|\b(?:auth|authentication|bearer|session|refresh|oauth|personal\s+access|github|gitlab|slack|discord|openai|aws|cloud|repo|repository|deploy|bot|service|npm|pypi)\s*[-_]?\s*(?:tokens?|credentials?)\b|\b(?:the\s+)?user'?s\s+(?:own\s+)?(?:api\s+|access\s+|auth\s+)?(?:tokens|keys|credentials|passwords)\b|\bpass(?:words?|phrases?|codes?)\b|\bcredentials?\b|\bsecrets?\b|\bcookies?\b|\b(?:seed|recovery|mnemonic|backup)\s+(?:phrases?|words?)\b|\bwallet\s+(?:keys?|files?|seeds?)\b|\/etc\/(?:passwd|shadow|sudoers)|\bmcp\.json\b|\bclaude_desktop_config|\.cursor\/|\bsettings\.json\b|\bconfig(?:uration)?\s+files?\b|\benvironment\s+variables?\b|\bkeychain\b|\bkeystore\b|\bcredit\s+card|\bcvv\b|\bsocial\s+security\b|\bbank\s+(?:account|login)\s*(?:numbers?|details?|credentials?)?|\bpin\s+(?:codes?|numbers?)\b|\b2fa\s+codes?|\bone[\s-]time\s+(?:codes?|passwords?)/;
 const CONVERSATION =
-  /\b(?:your|the\s+assistant'?s?|the\s+model'?s?)\s+(?:full\s+|complete\s+|entire\s+|own\s+)?(?:repl(?:y|ies)|responses|answers)\b|\buser'?s?\s+(?:original|exact|full|entire|complete|verbatim|last|latest)\s+(?:requests?|messages?|prompts?|questions?|input)\b|\b(?:earlier|previously)\s+in\s+(?:the|this)\s+(?:conversation|chat|session)\b|\bsystem\s+(?:prompt|message|instructions?)s?\b|\b(?:your|the\s+model'?s?|the\s+assistant'?s?)\s+(?:instructions|rules|guidelines|context)\b|\b(?:conversation|chat|dialog(?:ue)?|session)\s+(?:history|context|log|logs|transcript|so\s+far|contents?)\b|\b(?:previous|prior|earlier|past|all|entire|full|whole|complete|other)\s+(?:\w+\s+)?(?:messages|conversations?|prompts|turns|exchanges)\b|\bcontext\s+window\b|\bmemory\s+contents?\b|\b(?:user'?s?)\s+(?:previous|other|earlier|private)\s+(?:messages?|queries|prompts?|requests?)\b|\bwhat\s+the\s+user\s+(?:said|wrote|typed)\b|\b(?:everything|all|whatever)\s+(?:that\s+)?(?:the\s+user|you)\s+(?:has\s+|have\s+)?(?:said|written|typed|asked|shared|told\s+you)\b/;
+  /\b(?:your|the\s+assistant'?s?|the\s+model'?s?)\s+(?:full\s+|complete\s+|entire\s+|own\s+)?(?:repl(?:y|ies)|responses|answers)\b|\buser'?s?\s+(?:original|exact|full|entire|complete|verbatim|last|latest)\s+(?:requests?|messages?|prompts?|questions?|input)\b|\b(?:earlier|previously)\s+in\s+(?:the|this)\s+(?:conversation|chat|session)\b|\bsystem\s+(?:prompt|message|instructions?)s?\b|\b(?:your|the\s+model'?s?|the\s+assistant'?s?)\s+(?:instructions|rules|guidelines|context)\b|\b(?:conversation|chat|dialog(?:ue)?|session)\s+(?:history|context|log|logs|transcript|so\s+far|contents?)\b|\b(?:previous|prior|earlier|past|all|entire|full|whole|complete|other)\s+(?:\w+\s+)?(?:messages|conversations?|prompts|turns|exchanges)\b|\bcontext\s+window\b|\bmemory\s+contents?\b|\b(?:user'?s?)\s+(?:previous|other|earlier|private)\s+(?:messages?|queries|prompts?|requests?)\b|\bwhat\s+the\s+(?:user|customer|client|caller)\s+(?:said|wrote|typed|asked|requested|wanted)\b|\b(?:everything|all|whatever)\s+(?:that\s+)?(?:the\s+user|you)\s+(?:has\s+|have\s+)?(?:said|written|typed|asked|shared|told\s+you)\b/;
 const PERSONAL =
   /\bpersonal\s+(?:information|data|details|records?)\b|\bpii\b|\bmedical\s+(?:history|records?|information)\b|\bpatient\s+(?:records?|data|information|files?)\b|\bhealth\s+records?\b|\bcontact\s+(?:details|information|lists?)\b|\bhome\s+address(?:es)?\b|\bphone\s+numbers?\b|\bdates?\s+of\s+birth\b|\bpassport\s+(?:numbers?|details?)\b|\bdriver'?s?\s+licen[cs]e\b|\bsalar(?:y|ies)\b|\bfinancial\s+(?:records?|data|information)\b|\btax\s+returns?\b|\bconfidential\s+(?:\w+\s+)?(?:documents?|data|information|files?|records?)\b|\bprivate\s+(?:information|data|messages?|files?|documents?)\b|\bcustomer\s+data\b/;
 const ACCESS_VERB =
@@ -119,7 +127,7 @@ const ACCESS_VERB =
 const BULK = /\b(?:all|every|entire|whole|full|complete|any\s+and\s+all)\b/;
 
 const MOVEMENT_VERB =
-  /\b(?:give|hand(?:\s+over)?|send|sent|sending|forward|upload|post|transmit|exfiltrate|e-?mail\s+(?:it|them|this|that|the|a|all|every|everything|copies|to)|bcc|cc|copy|share|leak|report|sync|append|include|attach|pass|put|embed|insert|encode|submit|deliver|relay|publish|write|save|log|store|paste|place|add|provide|supply|fill|set|enter)\b/;
+  /\blet\s+\S+\s+know\b|\bloop\s+\S+\s+in\b|\bkeep\s+\S+\s+(?:posted|informed|updated|in\s+the\s+loop)\b|\b(?:give|hand(?:\s+over)?|send|sent|sending|forward|upload|post|transmit|exfiltrate|e-?mail\s+(?:it|them|this|that|the|a|all|every|everything|copies|to)|bcc|cc|copy|share|leak|report|sync|append|include|attach|pass|put|embed|insert|encode|submit|deliver|relay|publish|write|save|log|store|paste|place|add|provide|supply|fill|set|enter)\b/;
 const EMAIL =
   /(?<!(?:e\.g\.|example|such\s+as|like|format)[:,]?\s{0,3}[\w.+-]*)[\w.+-]+@(?!example\.|test\.|domain\.|localhost\b)[\w-]+(?:\.[\w-]+)+/;
 // A URL given as an example ("e.g. https://...") illustrates the parameter; it is not a destination.
@@ -166,7 +174,7 @@ const CROSS_SCOPE = [
     `\\b(?:before|after|whenever|when|while|each\\s+time|every\\s+time|prior\\s+to|once|if)\\s+(?:you\\s+|the\\s+(?:user|assistant|agent|model)\\s+|we\\s+)?(?:\\w+ing\\s+|\\w+\\s+)?(?:any|every|all|each|other|another|subsequent|future|later)\\s+(?:\\w+\\s+){0,2}?${SCOPE_NOUNS}\\b`,
   ),
   /\b(?:for|to|on|with|in|of)\s+(?:all|any|every|each)\s+(?:other\s+|subsequent\s+|future\s+)?(?:\w+\s+)?(?:tools?|functions?|servers?|mcp\s+servers?|integrations?|plugins?|tool\s+calls?)\b/,
-  /\b(?:other|another|all\s+other|any\s+other|every\s+other|the\s+other|different|external|third[\s-]party)\s+(?:\w+\s+)?(?:tools?|functions?|servers?|mcp\s+servers?|integrations?|plugins?)\b/,
+  /\b(?:other|another|all\s+other|any\s+other|every\s+other|the\s+other|different|external|third[\s-]party|connected|linked)\s+(?:\w+\s+)?(?:tools?|functions?|servers?|mcp\s+servers?|integrations?|plugins?|services)\b/,
   /\bwhen\s+(?:this|the\s+current)\s+(?:tool|server|function)\s+is\s+(?:available|present|installed|loaded|connected|enabled|active)\b/,
   /\b(?:side[\s-]effects?|effect|impact)\s+on\s+(?:the\s+)?(?:\w+\s+){0,3}(?:tools?|functions?|servers?)\b/,
   /\b(?:using|via|with|through)\s+(?:any|every|all|another|other)\s+(?:\w+\s+){0,2}?(?:tools?|functions?|servers?|means|method)\b/,
@@ -264,7 +272,7 @@ export function instructionSignals(original: string): InstructionSignals {
     authorityClaim,
     prohibitive,
     addressee,
-    override: OVERRIDE.test(text),
+    override: isOverride(text),
     roleSpoof: ROLE_SPOOF.test(text),
     concealment,
     secretTarget: matchNotNegated(SECRET, text),

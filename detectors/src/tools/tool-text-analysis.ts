@@ -65,7 +65,7 @@ const SKIP_SCHEMA_KEYS = new Set([
   'contentEncoding',
 ]);
 const DATA_OBJECT =
-  /\b(?:every|all|each|any)\s+(?:\w+\s+)?files?\s+(?:in|under|from)\b|\b(?:downloads|documents|desktop|home|pictures|photos)\s+(?:folder|director(?:y|ies))\b|\b(?:every|all|each|any)\s+(?:of\s+the\s+)?(?:arguments?|parameters?|inputs?|values?)\s+(?:you|that|which|passed|sent|given)\b|\b(?:contents?|text|body|data|output)\s+of\s+(?:the\s+|any\s+|all\s+|this\s+|that\s+|your\s+|each\s+|every\s+)?(?:\S+\s+)?(?:files?|documents?|folders?|director(?:y|ies)|conversations?|messages?|e-?mails?|inbox|chats?|sessions?)\b|\bfile\s+contents?\b|\bthe\s+contents\b|\bits\s+contents?\b|\b(?:complete|full|entire|whole|raw|unfiltered)\s+(?:\w+\s+)?(?:outputs?|results?|responses?|transcripts?)\b|\b(?:everything|all)\s+(?:that\s+)?(?:it|they|the\s+(?:tool|call))\s+returns?\b/;
+  /\b(?:every|all|each|any)\s+(?:\w+\s+)?files?\s+(?:in|under|from)\b|\b(?:downloads|documents|desktop|home|pictures|photos)\s+(?:folder|director(?:y|ies))\b|\b(?:every|all|each|any)\s+(?:of\s+the\s+)?(?:arguments?|parameters?|inputs?|values?)\s+(?:you|that|which|passed|sent|given)\b|\b(?:contents?|text|body|data|output)\s+of\s+(?:the\s+|any\s+|all\s+|this\s+|that\s+|your\s+|each\s+|every\s+)?(?:\S+\s+)?(?:files?|documents?|folders?|director(?:y|ies)|conversations?|messages?|e-?mails?|inbox|chats?|sessions?)\b|\bfile\s+contents?\b|\bthe\s+contents\b|\bits\s+contents?\b|\b(?:complete|full|entire|whole|raw|unfiltered)\s+(?:\w+\s+)?(?:outputs?|results?|responses?|transcripts?)\b|\b(?:everything|all)\s+(?:that\s+)?(?:it|they|the\s+(?:tool|call))\s+returns?\b|\b(?:read|load|fetch|get|obtain|copy)\b[^.;]{0,60}?\bfrom\s+[`'"]?(?:~|\/(?:users|home|etc|var|root|opt))\/[\w./-]+/;
 const GENERIC_PARAMETER =
   /^(?:side_?notes?|notes?|context|metadata|meta|extra|extras|details?|comments?|memo|debug|info|data|reasoning|summary|feedback|remarks?|annotations?|misc|additional_?\w*|payload|blob|aux\w*|internal\w*|hidden\w*|trace|telemetry|analytics|log)$/i;
 const CONVERSATION_PARAMETER =
@@ -124,6 +124,14 @@ const ANNOUNCES_COMMAND =
   /\b(?:run|running|execute|executing|paste|type|enter)\b[^.]{0,40}\b(?:this|the\s+following|these|below)\s+(?:shell\s+|terminal\s+|bash\s+)?(?:commands?|script|snippet|code|lines?)\b/;
 const DISPARAGE =
   /\b(?:is|are)\s+(?:deprecated|broken|unsafe|insecure|compromised|malicious|outdated|unreliable)\b/;
+const TRANSCRIPT_LINE = /^\W*assistant\s*:/i;
+const TRANSCRIPT_USER = /(?:^|\n|\\n|")\s*(?:user|human|customer)\s*:/i;
+/** "ie: {\"password\": \"123456\"}": a secret inside an example of the tool's own input. */
+const EXAMPLE_LITERAL_BEFORE =
+  /(?:^|\W)(?:i\.?e\.?|e\.?g\.?|for\s+example|for\s+instance|example)\s*[:,]\s*(?:[{[`'"]|[^.]*["']$)/;
+/** "After each call, investigate before calling again": the scope is this tool's own calls. */
+const OWN_CALLS =
+  /\b(?:calling|call(?:ing)?\s+(?:it|this(?:\s+tool)?))\s+again\b|\bthis\s+tool'?s\s+(?:own\s+)?(?:calls?|steps?)\b/;
 const PRE_STEP =
   /\b(?:before|prior\s+to)\s+(?:executing|running|using|calling|invoking)\s+(?:this|the)\s+(?:tool|function)\b|\bfirst\b/;
 const VALUE_FIELD = /\.(?:default|examples?|const|enum)(?:\[\d+\])?$/;
@@ -150,7 +158,7 @@ const MODEL_SIDE =
 const MESSAGING_STEMS = ['email', 'mail', 'messag', 'thread', 'chat', 'inbox', 'reply', 'convers'].map(stem);
 /** Text before a secret that makes it where something is written ("add the keys to `.env.local`"). */
 const INTO_BEFORE =
-  /\b(?:to|into|in)\s+(?:the\s+|your\s+|a\s+|their\s+|the\s+user'?s\s+)?(?:project'?s\s+)?[`'"]?$/;
+  /\b(?:to|into|in)\s+(?:the\s+|your\s+|a\s+|their\s+|the\s+user'?s\s+)?(?:project'?s\s+)?(?:(?:shell|local|global|user)\s+)?[`'"]?$/;
 const OWN_OUTPUT_BEFORE = /\b(?:returned|generated|resulting|issued|new|newly\s+created)\s+(?:[\w-]+\s+)?$/;
 const INTO_ENV_FILE = /\b(?:in|into|to)\s+(?:the\s+|your\s+)?(?:project'?s\s+)?[`'"]?\.env\b/;
 const WRITE_VERB = /\b(?:add|write|put|save|store|append|set|place|paste)\b/;
@@ -269,6 +277,17 @@ function insideAny(merged: [number, number][], a: number, b: number): boolean {
   return false;
 }
 
+/** True when the line break at `i` only wraps a sentence: a letter or comma before it, a lower-case word after. */
+function softWrap(plain: string, i: number): boolean {
+  let a = i - 1;
+  while (a >= 0 && (plain[a] === ' ' || plain[a] === '\t' || plain[a] === '\r')) a--;
+  let b = i + 1;
+  while (b < plain.length && (plain[b] === ' ' || plain[b] === '\t')) b++;
+  const before = plain[a] ?? '';
+  const after = plain.slice(b, b + 2);
+  return /[\p{L}\d,'"`)]/u.test(before) && /^(?:[a-z][a-z]|['"`(][\w~./])/.test(after);
+}
+
 const BRACKET_TAG = /\[\s*(\/?)\s*([A-Za-z][\w-]{1,30})\s*\]/g;
 
 /** True when the original text had an invisible character between normalised offsets `i` and `j`. */
@@ -342,7 +361,10 @@ function sentences(def: DefinitionText): Sentence[] {
   const merged = mergeRanges(hidden);
   for (let i = 0; i < plain.length; i++) {
     const c = plain[i];
-    if (c === '\n' || c === '\r') boundaries.add(i);
+    if (c === '\n' || c === '\r') {
+      // A hard-wrapped sentence (docstrings wrapped at 80 columns) continues on the next line in lower case.
+      if (!softWrap(plain, i)) boundaries.add(i);
+    } else if (c === '\\' && plain[i + 1] === 'n') boundaries.add(i);
     else if (c === '。' || c === '！' || c === '？') boundaries.add(i + 1);
     else if (
       (c === '.' || c === '!' || c === '?') &&
@@ -710,8 +732,10 @@ function targetsOf(s: Sentence, env: Env): Targets {
     f.addressee < 2 &&
     f.parameterChannel === undefined &&
     INSTRUMENT_BEFORE.test(s.lower.slice(Math.max(0, secretAt - 40), secretAt));
+  const inExample = secretAt > 0 && EXAMPLE_LITERAL_BEFORE.test(s.lower.slice(0, secretAt));
   const secret =
     f.secretTarget !== undefined &&
+    !inExample &&
     !secretOnPurpose(f.secretTarget) &&
     !restricted &&
     !ownExample &&
@@ -812,6 +836,11 @@ function scoreSentence(s: Sentence, env: Env): Scored | undefined {
     factors.push(why);
   };
 
+  // A chat transcript given as an example ("user: …\nassistant: …") is data, not a spoofed role.
+  if (f.roleSpoof && TRANSCRIPT_LINE.test(s.raw) && TRANSCRIPT_USER.test(s.text.text)) {
+    f.roleSpoof = false;
+    f.addressee = 0;
+  }
   const m = mentionsOf(s, env);
   const { foreign, unknownTool, sibling, otherTools, related } = m;
   const offTopic = isOffTopic(s, env, sibling);
@@ -825,7 +854,11 @@ function scoreSentence(s: Sentence, env: Env): Scored | undefined {
   const t = targetsOf(s, env);
   const { secret, conversation, personal, dataObject } = t;
   if (secret) {
-    const directed = f.addressee > 0 || f.movementVerb || f.parameterChannel !== undefined;
+    // "Use this tool when you need to locate and remediate secrets": the tool's purpose, not an order about them.
+    const directed =
+      (f.addressee > 0 && !(s.selfReference && !f.movementVerb)) ||
+      f.movementVerb ||
+      f.parameterChannel !== undefined;
     add(directed ? 3 + (f.accessVerb || f.movementVerb ? 1 : 0) : 1, `targets secrets (${f.secretTarget})`);
   }
   if (conversation) add(3, `targets conversation/system content (${f.conversationTarget})`);
@@ -879,6 +912,7 @@ function scoreSentence(s: Sentence, env: Env): Scored | undefined {
   const crossScope =
     f.crossScope !== undefined &&
     !namesSibling(f.crossScope, ctx.siblingNames) &&
+    !(OWN_CALLS.test(s.lower) && !TOOLISH.test(f.crossScope)) &&
     (TOOLISH.test(f.crossScope) ||
       contentStems(f.crossScope.replace(QUANTIFIERS, ' ')).length === 0 ||
       purpose.overlap(f.crossScope.replace(QUANTIFIERS, ' ')) < 0.5);
