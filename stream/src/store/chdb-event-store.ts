@@ -48,8 +48,9 @@ class ChdbDriver implements SqlDriver {
 
   /**
    * Rows go as `TabSeparated` with their column names (cheaper to write and to parse than `JSONEachRow`:
-   * 14.5 against 16.2 CPU µs a row with the insert, measured on the bench's rows); a batch with a value
-   * `TabSeparated` cannot carry so that it reads back the same goes as `JSONEachRow`, as before.
+   * 10-25 % less CPU a row for serialising and inserting the bench's rows, BENCHMARKS.md "Embedded store,
+   * 2026-12-03"); a batch with a value `TabSeparated` cannot carry so that it reads back the same goes as
+   * `JSONEachRow`, as before.
    */
   async insert(table: string, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;

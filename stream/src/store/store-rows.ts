@@ -20,7 +20,7 @@ import { z } from 'zod';
 import type { WritableTable } from './schema.js';
 import type { AlertRecord, DeadLetter, VerdictOrigin, VerdictRecord } from './store-records.js';
 
-/** A row as sent to ClickHouse in `JSONEachRow`. */
+/** A row: column name to value, as its `JSONEachRow` form carries it (the drivers pick the wire format). */
 export type Row = Record<string, unknown>;
 
 /** Largest value of a ClickHouse `DateTime` (UInt32 seconds, 2106-02-07): beyond it 18.x silently wraps. */

@@ -1,8 +1,8 @@
 /**
  * Rows as ClickHouse `TabSeparated` text, for the embedded store's inserts: cheaper to write than
- * `JSONEachRow` (the `payload` JSON is not escaped a second time, no key per value) and cheaper for the
- * engine to parse. Only values that read back exactly as their `JSONEachRow` form does are written; for
- * anything else the writer answers `undefined` and the caller sends the batch as `JSONEachRow`.
+ * `JSONEachRow` (the `payload` JSON keeps its quotes, only backslashes are doubled; no key per value) and
+ * cheaper for the engine to parse. Only values that read back exactly as their `JSONEachRow` form does are
+ * written; for anything else the writer answers `undefined` and the caller sends the batch as `JSONEachRow`.
  */
 import type { Row } from './store-rows.js';
 
