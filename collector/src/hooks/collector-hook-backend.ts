@@ -1,9 +1,9 @@
-import { stampReceivedTimes } from '@bulwark/contracts';
+import { stampReceivedTimes, type VerdictRequest } from '@bulwark/contracts';
 import type { Logger } from 'pino';
 import type { CollectorMetrics } from '../collector-metrics.js';
 import type { TraceIngest } from '../otlp/trace-ingest.js';
-import type { TenantWorkQueue } from '../tenant-work-queue.js';
-import type { VerdictService } from '../verdict-service.js';
+import type { Refusal, TenantWorkQueue, WorkTicket } from '../tenant-work-queue.js';
+import type { DecideOutcome, VerdictService } from '../verdict-service.js';
 import type { HookBackend, HookRefusal } from './hook-route.js';
 
 export interface CollectorHookBackendDeps {
@@ -13,6 +13,53 @@ export interface CollectorHookBackendDeps {
   ingest: TraceIngest;
   metrics: CollectorMetrics;
   logger: Logger;
+}
+
+type HookDecision = Awaited<ReturnType<HookBackend['decide']>>;
+
+/** A bus refusal of the verdict's records, as a hook refusal (429 backpressure, else 503). */
+function refusedRecord(out: Extract<DecideOutcome, { ok: false }>): HookRefusal {
+  return {
+    ok: false,
+    status: out.refused.reason === 'backpressure' ? 429 : 503,
+    code: `bus_${out.refused.reason}`,
+    message: `the event bus refused the verdict record (${out.refused.message}); retry later`,
+    retryAfterMillis: out.refused.retryAfterMillis,
+  };
+}
+
+/**
+ * Decides in the tenant's turn; as on the verdict route, the wait for the bus to accept the records comes
+ * after the turn, and the place stays taken until the answer.
+ */
+async function decideInTurn(
+  verdicts: VerdictService,
+  logger: Logger,
+  ticket: WorkTicket,
+  request: VerdictRequest,
+): Promise<{ ok: true; value: HookDecision } | ({ ok: false } & Refusal)> {
+  try {
+    const decided = await ticket.run(
+      async () => {
+        try {
+          return { recorded: (await verdicts.decideThenRecord(request)).recorded };
+        } catch (err) {
+          logger.error({ err, sessionId: request.sessionId }, 'engine failed to decide a hook call');
+          return undefined;
+        }
+      },
+      { keepPlace: true },
+    );
+    if (!decided.ok) return decided;
+    if (!decided.value) {
+      const message = 'the detection engine failed on this call';
+      return { ok: true, value: { ok: false, status: 500, code: 'engine_error', message } };
+    }
+    const out = await decided.value.recorded;
+    return { ok: true, value: out.ok ? out : refusedRecord(out) };
+  } finally {
+    ticket.release();
+  }
 }
 
 /**
@@ -33,29 +80,7 @@ export function createCollectorHookBackend(deps: CollectorHookBackendDeps): Hook
           message: admitted.message,
           retryAfterMillis: admitted.retryAfterMillis,
         };
-      const turn = await admitted.ticket.run(
-        async (): Promise<Awaited<ReturnType<HookBackend['decide']>>> => {
-          try {
-            const out = await verdicts.decide(request);
-            if (out.ok) return out;
-            return {
-              ok: false,
-              status: out.refused.reason === 'backpressure' ? 429 : 503,
-              code: `bus_${out.refused.reason}`,
-              message: `the event bus refused the verdict record (${out.refused.message}); retry later`,
-              retryAfterMillis: out.refused.retryAfterMillis,
-            };
-          } catch (err) {
-            logger.error({ err, sessionId: request.sessionId }, 'engine failed to decide a hook call');
-            return {
-              ok: false,
-              status: 500,
-              code: 'engine_error',
-              message: 'the detection engine failed on this call',
-            };
-          }
-        },
-      );
+      const turn = await decideInTurn(verdicts, logger, admitted.ticket, request);
       if (!turn.ok)
         return {
           ok: false,
