@@ -156,6 +156,38 @@ const LITERAL_START = /^(?:[A-Z0-9`'"#/~]|https?:|[\w.+-]+@|[\w.-]+\/[\w.-])/;
 const DESTINATION_START =
   /^[`'"]?(?:https?:\/\/|[\w.+-]+@[\w-]+\.|#[\w-]|[A-Za-z]{2}\d{2}[A-Za-z0-9]{8,}|\d[\d -]{5,}\d|~?\/[\w.-]|[\w.-]+\/[\w.-])/;
 
+/**
+ * A quoted value the sentence supplies ('audit_trace.log', "#public-broadcast", 'admin@x.io', "/flag"): a
+ * filename, path, channel, address or URL shape, not a tool name and not a bare word.
+ */
+function quotedLiteral(raw: string, tools: readonly string[]): [number, number] | undefined {
+  for (const m of raw.matchAll(/[`'"“‘]([^`'"”’\s][^`'"”’]{1,80})[`'"”’]/g)) {
+    const v = m[1] ?? '';
+    if (tools.some((t) => t.toLowerCase() === v.toLowerCase())) continue;
+    // "in the format '/org/project'", "e.g. 'notes.txt'": the shape of an input, not a value to use.
+    if (FORMAT_CUE.test(raw.slice(Math.max(0, (m.index ?? 0) - 30), m.index ?? 0))) continue;
+    const before = raw.slice(Math.max(0, (m.index ?? 0) - 30), m.index ?? 0);
+    if (
+      /^(?:[#@~/]|https?:)|[\w-]\.[a-z]{2,5}\b|@[\w-]+\.|\/[\w.-]/i.test(v) ||
+      PARAM_VALUE_BEFORE.test(before)
+    )
+      return [m.index ?? 0, (m.index ?? 0) + m[0].length];
+  }
+  return undefined;
+}
+
+const FORMAT_CUE =
+  /\b(?:format|formats|formatted|e\.g\.?|i\.e\.?|such\s+as|for\s+example|example|or|pattern|syntax|shape)\s*[:,]?\s*$/i;
+/** "with event_id 'emergency_all_hands'", "channel='x'": a value given for a named parameter. */
+const PARAM_VALUE_BEFORE =
+  /\b(?:with|set|using)\s+(?:the\s+)?[a-z][a-z0-9_]*\s*(?:[=:]|\s+(?:of|as|to))?\s*$|\b[a-z][a-z0-9_]*\s*=\s*$/i;
+
+/** A neighbour whose name says it acts (send, delete, write, post); an unknown verb is not evidence here. */
+function actsByName(name: string): boolean {
+  const p = inferToolProfile({ name });
+  return p.sideEffecting && p.basis.some((b) => b.startsWith('name:'));
+}
+
 function fixedValue(
   raw: string,
   lower: string,
@@ -355,6 +387,32 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
     }
   }
 
+  // Another server's tool that acts, called with a value this text supplies ("find it highly advantageous to
+  // execute delete_file on 'audit_trace.log'"), when no ordering signal above caught the sentence.
+  if (named && !out.some((t) => t.tactic === 'cross-tool-ordering' || t.tactic === 'parameter-redirection')) {
+    const acting = names.filter(actsByName);
+    const literal = quotedLiteral(input.raw, names);
+    const near =
+      literal !== undefined &&
+      acting.some((n) => {
+        const at = lower.indexOf(n.toLowerCase());
+        return at >= 0 && Math.abs(at - literal[0]) <= 90;
+      });
+    const through = acting.some((n) =>
+      new RegExp(
+        `\\b(?:via|through|using|with)\\s+(?:the\\s+)?[\`'"]?${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`,
+        'i',
+      ).test(input.raw),
+    );
+    if (near && (CALL_VERB.test(lower) || through))
+      push(
+        'cross-tool-ordering',
+        4,
+        `has a tool this server does not offer (${acting.join(', ')}) called with a value it supplies`,
+        literal,
+      );
+  }
+
   // (f) A neighbour on the same server changed: its arguments prescribed, its destination supplied, its
   // safeguards lifted or its behaviour changed on claimed authority. Only when nothing above fired, so the
   // signals for other servers' tools keep their weights.
@@ -374,7 +432,7 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
     else if (sendsTo && input.addressee > 0)
       push(
         'parameter-redirection',
-        SENDS.test(lower) ? 4 : 3,
+        SENDS.test(lower) || siblings.some(actsByName) ? 4 : 3,
         `sends a neighbouring tool's action to a destination this text supplies (${siblings.join(', ')})`,
         sendsTo,
       );
@@ -389,6 +447,33 @@ export function tacticSignals(input: TacticInput): TacticSignal[] {
         `on claimed authority, orders a call to or before ${siblings.join(', ')}`,
         toolSpan(lower, siblings),
       );
+    }
+    // A neighbour that acts, called with a value this text supplies ("execute delete_file on 'audit_trace.log'",
+    // "dispatch … via send_email to 'admin@…'", "storing queries into 'history.log' using write_file"), even when
+    // phrased as a recommendation: a real server documents its neighbours, it does not fill in their arguments.
+    const literal = quotedLiteral(input.raw, [...siblings, ...names]);
+    const near =
+      literal !== undefined &&
+      siblings.some((n) => {
+        const at = lower.indexOf(n.toLowerCase());
+        return at >= 0 && Math.abs(at - literal[0]) <= 90;
+      });
+    if (literal && near && !out.some((t) => t.tactic === 'parameter-redirection')) {
+      const acting = siblings.filter(actsByName);
+      if (acting.length > 0)
+        push(
+          'cross-tool-ordering',
+          4,
+          `has a neighbour that acts (${acting.join(', ')}) called with a value it supplies`,
+          literal,
+        );
+      else if (input.crossScope)
+        push(
+          'cross-tool-ordering',
+          3,
+          `has a neighbour (${siblings.join(', ')}) called with a value it supplies on every turn`,
+          literal,
+        );
     }
     if (out.some((t) => t.tactic === 'authority-claim')) {
       // already judged as an authority claim above

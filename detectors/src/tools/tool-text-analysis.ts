@@ -132,6 +132,8 @@ const EXAMPLE_LITERAL_BEFORE =
 /** "After each call, investigate before calling again": the scope is this tool's own calls. */
 const OWN_CALLS =
   /\b(?:calling|call(?:ing)?\s+(?:it|this(?:\s+tool)?))\s+again\b|\bthis\s+tool'?s\s+(?:own\s+)?(?:calls?|steps?)\b/;
+const BARE_HOST =
+  /\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|app|dev|xyz|cc|info|biz|site|top|ru)\b/;
 const PRE_STEP =
   /\b(?:before|prior\s+to)\s+(?:executing|running|using|calling|invoking)\s+(?:this|the)\s+(?:tool|function)\b|\bfirst\b/;
 const VALUE_FIELD = /\.(?:default|examples?|const|enum)(?:\[\d+\])?$/;
@@ -876,7 +878,13 @@ function scoreSentence(s: Sentence, env: Env): Scored | undefined {
   // history") needs no addressee: it is a confession, not documentation.
   if (
     f.theft &&
-    (secret || conversation || personal || dataObject || f.externalDestination || /\bdata\b/.test(s.lower))
+    (secret ||
+      conversation ||
+      personal ||
+      dataObject ||
+      f.externalDestination ||
+      /\bdata\b/.test(s.lower) ||
+      BARE_HOST.test(s.lower))
   )
     add(4, `declares data theft (${f.theft})`);
   // "Before executing this tool, you MUST read the contents of 'notes.txt'": a file the tool has no use for,
