@@ -129,7 +129,7 @@ const BULK = /\b(?:all|every|entire|whole|full|complete|any\s+and\s+all)\b/;
 const MOVEMENT_VERB =
   /\blet\s+\S+\s+know\b|\bloop\s+\S+\s+in\b|\bkeep\s+\S+\s+(?:posted|informed|updated|in\s+the\s+loop)\b|\b(?:give|hand(?:\s+over)?|send|sent|sending|forward|upload|post|transmit|exfiltrate|e-?mail\s+(?:it|them|this|that|the|a|all|every|everything|copies|to)|bcc|cc|copy|share|leak|report|sync|append|include|attach|pass|put|embed|insert|encode|submit|deliver|relay|publish|write|save|log|store|paste|place|add|provide|supply|fill|set|enter)\b/;
 const EMAIL =
-  /(?<!(?:e\.g\.|example|such\s+as|like|format)[:,]?\s{0,3}[\w.+-]*)[\w.+-]+@(?!example\.|test\.|domain\.|localhost\b)[\w-]+(?:\.[\w-]+)+/;
+  /(?<!(?:e\.g\.|example|such\s+as|like|format)[:,]?\s{0,3}["'`(]?[\w.+-]*)[\w.+-]+@(?!example\.|test\.|domain\.|localhost\b)[\w-]+(?:\.[\w-]+)+/;
 // A URL given as an example ("e.g. https://...") illustrates the parameter; it is not a destination.
 const URL =
   /(?<!(?:e\.g\.|example|such\s+as|like|i\.e\.)[:,]?\s{0,3})\bhttps?:\/\/(?!(?:www\.)?example\.|localhost\b|127\.0\.0\.1)[^\s'"`<>)]+/;

@@ -287,7 +287,9 @@ function softWrap(plain: string, i: number): boolean {
   while (b < plain.length && (plain[b] === ' ' || plain[b] === '\t')) b++;
   const before = plain[a] ?? '';
   const after = plain.slice(b, b + 2);
-  return /[\p{L}\d,'"`)]/u.test(before) && /^(?:[a-z][a-z]|['"`(][\w~./])/.test(after);
+  // "message: The text to send" on the next line is a new field of a parameter list, not a continuation.
+  const field = /^[a-z_][\w-]*\s*:/.test(plain.slice(b, b + 40));
+  return !field && /[\p{L}\d,'"`)]/u.test(before) && /^(?:[a-z][a-z]|['"`(][\w~./])/.test(after);
 }
 
 const BRACKET_TAG = /\[\s*(\/?)\s*([A-Za-z][\w-]{1,30})\s*\]/g;

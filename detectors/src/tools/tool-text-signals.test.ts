@@ -222,6 +222,16 @@ describe('tool text signals from other authors’ fixtures', () => {
     expect(flagged(t)).toBe(false);
   });
 
+  it('a parameter list is not one hard-wrapped sentence; an example address after "e.g., \\"" stays an example', () => {
+    const t = tool(
+      'send_message',
+      'Send a message.\n\nArgs:\n    recipient: The recipient - either a phone number with country code,\n             or a JID (e.g., "123456789@s.example-chat.net" or a group JID)\n    message: The message text to send',
+      'recipient',
+      'message',
+    );
+    expect(flagged(t)).toBe(false);
+  });
+
   it('"skip prompts" on a CLI flag is not an instruction override', () => {
     const t: ToolDefinition = {
       server: 'srv',
