@@ -176,6 +176,21 @@ function quotedLiteral(raw: string, tools: readonly string[]): [number, number] 
   return undefined;
 }
 
+/** True when one of `tools` is named within 90 characters of the literal (the same clause, as a rule). */
+function literalNear(
+  lower: string,
+  tools: readonly string[],
+  literal: [number, number] | undefined,
+): boolean {
+  return (
+    literal !== undefined &&
+    tools.some((n) => {
+      const at = lower.indexOf(n.toLowerCase());
+      return at >= 0 && Math.abs(at - literal[0]) <= 90;
+    })
+  );
+}
+
 const FORMAT_CUE =
   /\b(?:format|formats|formatted|e\.g\.?|i\.e\.?|such\s+as|for\s+example|example|or|pattern|syntax|shape)\s*[:,]?\s*$/i;
 /** "with event_id 'emergency_all_hands'", "channel='x'": a value given for a named parameter. */
@@ -432,12 +447,7 @@ function foreignActingSignals(input: TacticInput, c: Cues): void {
   if (named && !out.some((t) => t.tactic === 'cross-tool-ordering' || t.tactic === 'parameter-redirection')) {
     const acting = names.filter(actsByName);
     const literal = quotedLiteral(input.raw, names);
-    const near =
-      literal !== undefined &&
-      acting.some((n) => {
-        const at = lower.indexOf(n.toLowerCase());
-        return at >= 0 && Math.abs(at - literal[0]) <= 90;
-      });
+    const near = literalNear(lower, acting, literal);
     const through = acting.some((n) =>
       new RegExp(
         `\\b(?:via|through|using|with)\\s+(?:the\\s+)?[\`'"]?${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`,
@@ -508,12 +518,7 @@ function neighbourSignals(input: TacticInput, c: Cues): void {
     // "dispatch … via send_email to 'admin@…'", "storing queries into 'history.log' using write_file"), even when
     // phrased as a recommendation: a real server documents its neighbours, it does not fill in their arguments.
     const literal = quotedLiteral(input.raw, [...siblings, ...names]);
-    const near =
-      literal !== undefined &&
-      siblings.some((n) => {
-        const at = lower.indexOf(n.toLowerCase());
-        return at >= 0 && Math.abs(at - literal[0]) <= 90;
-      });
+    const near = literalNear(lower, siblings, literal);
     if (literal && near && !out.some((t) => t.tactic === 'parameter-redirection')) {
       const acting = siblings.filter(actsByName);
       if (acting.length > 0)
