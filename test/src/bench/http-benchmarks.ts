@@ -158,7 +158,8 @@ async function withServers<T>(log: (s: string) => void, body: (s: Servers) => Pr
   // Full stack as `bulwark serve` runs it (collector + worker + embedded chdb), in a process of its own.
   const collector = await forkStackProcess({
     mode: 'stack',
-    stack: { port: 0, logLevel: 'error', busMaxBufferedRecords: 200_000 },
+    // As `bulwark serve` runs it: the in-process bus with its write-ahead log.
+    stack: { port: 0, logLevel: 'error', busMaxBufferedRecords: 200_000, busWal: true },
   });
   const empty = await forkStackProcess({ mode: 'empty' });
   try {

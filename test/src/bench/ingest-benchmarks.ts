@@ -350,7 +350,8 @@ interface IngestFloors {
 async function benchEmbedded(log: (s: string) => void): Promise<BenchRow[]> {
   const child = await forkStackProcess({
     mode: 'stack',
-    stack: { port: 0, logLevel: 'error', busMaxBufferedRecords: 200_000 },
+    // As `bulwark serve` runs it: the in-process bus with its write-ahead log.
+    stack: { port: 0, logLevel: 'error', busMaxBufferedRecords: 200_000, busWal: true },
   });
   let run: IngestRun;
   try {

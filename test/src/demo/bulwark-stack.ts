@@ -22,6 +22,11 @@ export interface BulwarkStackOptions {
   database?: string;
   port?: number;
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /**
+   * Run the in-process bus with its write-ahead log under the data directory, as `bulwark serve` does with the
+   * embedded store (acknowledge only what is durable). Default false: most tests do not need the fsyncs.
+   */
+  busWal?: boolean;
   /** Records the in-process bus holds before it pushes back (429). Default: the collector's. */
   busMaxBufferedRecords?: number;
   /** Kafka topic prefix, so a benchmark does not read another run's records. Default `bulwark`. */
@@ -81,6 +86,9 @@ export async function startBulwarkStack(options: BulwarkStackOptions = {}): Prom
       engine,
       logger,
       ...(options.busMaxBufferedRecords ? { busMaxBufferedRecords: options.busMaxBufferedRecords } : {}),
+      ...(options.busWal && busKind === 'memory' && storeKind === 'chdb'
+        ? { busWalDir: path.join(options.dataDir ?? tempDir!, 'wal') }
+        : {}),
       ...(busKind === 'kafka'
         ? {
             bus: 'kafka' as const,
