@@ -151,20 +151,13 @@ describe('TabSeparated and JSONEachRow store the same values (chdb)', () => {
         ...(i % 2 === 0 ? { opt: t, flag: 1 } : {}),
       }));
     // `insert` picks TabSeparated for these rows; the JSONEachRow copy goes through a plain INSERT statement.
-    const tsv = tabSeparatedBatches(rows('t'), (c) => {
-      const known: Record<string, TsvColumnKind | undefined> = {
-        k: tsvColumnKind('String'),
-        s: tsvColumnKind('String'),
-        lc: tsvColumnKind('LowCardinality(String)'),
-        n: tsvColumnKind('UInt64'),
-        b: tsvColumnKind('UInt8'),
-        d: tsvColumnKind('DateTime'),
-        a: tsvColumnKind('Array(String)'),
-        opt: tsvColumnKind('String', 'DEFAULT', "''"),
-        flag: tsvColumnKind('UInt8', 'DEFAULT', '0'),
-      };
-      return known[c];
-    });
+    // The shared kinds plus the key column; this table has no derived column.
+    const known: Record<string, TsvColumnKind | undefined> = {
+      ...KINDS,
+      k: tsvColumnKind('String'),
+      derived: undefined,
+    };
+    const tsv = tabSeparatedBatches(rows('t'), (c) => known[c]);
     expect(tsv).toHaveLength(1);
     await driver.insert('t', rows('t'));
     const json = rows('j')
