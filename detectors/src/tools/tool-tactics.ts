@@ -240,6 +240,10 @@ function readOnlyName(name: string): boolean {
   return p.reads && !p.sideEffecting && !p.fetchesUrl;
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 function span(re: RegExp, text: string): [number, number] | undefined {
   const m = re.exec(text);
   return m ? [m.index, m.index + m[0].length] : undefined;
@@ -449,10 +453,9 @@ function foreignActingSignals(input: TacticInput, c: Cues): void {
     const literal = quotedLiteral(input.raw, names);
     const near = literalNear(lower, acting, literal);
     const through = acting.some((n) =>
-      new RegExp(
-        `\\b(?:via|through|using|with)\\s+(?:the\\s+)?[\`'"]?${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`,
-        'i',
-      ).test(input.raw),
+      new RegExp(`\\b(?:via|through|using|with)\\s+(?:the\\s+)?[\`'"]?${escapeRegExp(n)}\\b`, 'i').test(
+        input.raw,
+      ),
     );
     if (near && (CALL_VERB.test(lower) || through))
       push(
@@ -576,7 +579,7 @@ function shadowingSignals(input: TacticInput, c: Cues): void {
       ? [trigger.index, trigger.index + trigger[0].length]
       : undefined);
   if (named && behaviour) {
-    const alternation = names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+    const alternation = names.map(escapeRegExp).join('|');
     // A heading that is the other tool's name ("send_email: …", "read_file's …"); "IMPORTANT:" is not one.
     const about =
       ABOUT_TOOL.test(lower) ||
@@ -639,7 +642,7 @@ export function announcesAuthority(raw: string): boolean {
  * executed", "the output of X", "X should ...", "X's recipient", "about X".
  */
 export function referencedAsTool(sentence: string, mention: string): boolean {
-  const m = mention.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = escapeRegExp(mention);
   return new RegExp(
     `\\b${m}[\`'"]?\\s+(?:tools?|functions?|endpoints?)\\b|\\b(?:call|calls|calling|called|invoke|invoking|use|using|run|running|execute|executing|trigger|triggered|triggering|instead\\s+of|rather\\s+than|replaces?|through|via|about|regarding|whenever|when|time|unlike|calls\\s+to|(?:output|outputs|result|results|response|text|data|values?)\\s+(?:of|from|returned\\s+by)|returned\\s+by)\\s+(?:the\\s+)?[\`'"]?${m}\\b|\\b${m}[\`'"]?\\s*(?:'s\\b|\\s+(?:has|have|is|was|were)\\s+(?:been\\s+)?(?:called|run|executed|invoked|used|configured|reconfigured|changed|updated|modified|patched|outdated|unreliable|broken)|\\s+(?:should|must|shall|will|now|always|never|has\\s+to|is\\s+to|needs\\s+to|returns?|runs|executes|mislabels?|misreports?))\\b|(?:^|[:.]\\s*)[\`'"]?${m}[\`'"]?\\s*[:\\-]|\\b(?:for|on|re|regarding|about)\\s+[\`'"]?${m}[\`'"]?\\s*:|(?:^|[:.;]\\s*)[\`'"]?${m}[\`'"]?\\s+(?:\\w+ly\\s+)?(?:[a-z]+s|is\\s+known\\s+to|is\\s+said\\s+to)\\b`,
     'i',
